@@ -1,0 +1,38 @@
+# Two commands for a fresh clone:
+#   make run    set up .venv on first use, then start the live recognizer (ARGS="--source video.mp4" etc.)
+#   make test   set up .venv on first use, then run the whole test suite
+# mediapipe 0.10.21 has wheels for Python 3.9-3.12 only; 3.11 first (the torch wheels on our CI disk are 3.11).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.10 python3.9; do $$p -c '' 2>/dev/null && { echo $$p; break; }; done)
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+FINGERSPELL_DATA ?= $(abspath ../shared/data)
+export FINGERSPELL_DATA
+
+.PHONY: run test setup lint xvfb clean-venv
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: need Python 3.9-3.12 (mediapipe 0.10.21 has no wheel for others)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/fingerspell live $(ARGS)
+
+# The GUI tests need an X server: install Xvfb when it is missing (as root, or with sudo).
+xvfb:
+	@command -v Xvfb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq xvfb >/dev/null; }
+
+test: $(STAMP) xvfb
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

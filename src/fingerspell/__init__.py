@@ -1,0 +1,3 @@
+"""fingerspell: real-time ASL fingerspelling recognition."""
+
+__version__ = "0.1.0"

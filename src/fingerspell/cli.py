@@ -1,0 +1,59 @@
+"""The ``fingerspell`` command: one verb per job.
+
+Each subcommand lives in its own module under ``fingerspell.commands`` and defines
+``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; they are found
+automatically, so ``fingerspell --help`` lists exactly what exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import List, Optional
+
+from fingerspell import __version__
+from fingerspell.errors import FingerspellError
+
+
+def _command_modules() -> list:
+    import fingerspell.commands as pkg
+
+    mods = [importlib.import_module(f"{pkg.__name__}.{m.name}") for m in pkgutil.iter_modules(pkg.__path__)]
+    mods = [m for m in mods if hasattr(m, "NAME") and hasattr(m, "run")]
+    return sorted(mods, key=lambda m: getattr(m, "ORDER", 50))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fingerspell",
+        description="Real-time ASL fingerspelling recognition: MediaPipe hands, landmark models, CNNs.",
+    )
+    parser.add_argument("--version", action="version", version=f"fingerspell {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except FingerspellError as exc:
+        print(f"fingerspell {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fingerspell {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``fingerspell`` CLI, one module each (see ``fingerspell.cli``)."""

@@ -1,0 +1,1 @@
+"""Datasets: photo folders -> .npz (build), loading (schema), augmentation and splits."""

@@ -1,0 +1,334 @@
+"""Hand detection behind one small interface, with two MediaPipe backends.
+
+* ``solutions``: the legacy ``mediapipe.solutions.hands`` graph with the models bundled in the
+  mediapipe 0.10.21 wheel (the default).
+* ``tasks``: the Tasks API ``HandLandmarker`` from a ``.task`` bundle, which is what users of
+  mediapipe 0.10.30+ must use. Without a bundle path one is built from the bundled ``.tflite``
+  files (see :func:`build_task_bundle`).
+
+Both return :class:`Hand` records with handedness as seen in a non-mirrored camera image: the
+legacy graph assumes a mirrored selfie image and names the opposite hand, so its label is
+swapped; the Tasks HandLandmarker of 0.10.21 already names the right hand (checked on photos).
+
+In still-image mode a frame where no hand is found is tried once more with a black border
+around it: the palm detector misses hands that fill the frame (measured here, massey photos go
+from 65% found to about 97%).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Union
+
+import cv2
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box
+
+BACKENDS = ("solutions", "tasks")
+MODES = ("image", "video")
+
+
+@dataclass(frozen=True)
+class DetectorOptions:
+    """How to find hands. The defaults follow the seed (0.7 confidences)."""
+
+    backend: str = "solutions"
+    mode: str = "image"
+    max_hands: int = 2
+    min_detection_confidence: float = 0.7
+    min_tracking_confidence: float = 0.7
+    model_complexity: int = 1
+    task_path: Optional[str] = None
+    border_retry: bool = True
+    border_fraction: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise FingerspellError(f"unknown detector backend {self.backend!r}: use one of {BACKENDS}")
+        if self.mode not in MODES:
+            raise FingerspellError(f"unknown detector mode {self.mode!r}: use 'image' or 'video'")
+        if self.model_complexity not in (0, 1):
+            raise FingerspellError("model_complexity must be 0 (lite) or 1 (full)")
+        if self.max_hands < 1:
+            raise FingerspellError("max_hands must be at least 1")
+
+
+# MediaPipe's C++ side logs a page of INFO/WARNING lines per graph; keep the console readable.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _mediapipe_dir() -> Path:
+    import mediapipe
+
+    return Path(mediapipe.__file__).parent
+
+
+def bundled_model_paths(model_complexity: int = 1) -> tuple:
+    """(palm detector, hand landmarker) .tflite files inside the mediapipe wheel."""
+    kind = "full" if model_complexity == 1 else "lite"
+    root = _mediapipe_dir() / "modules"
+    palm = root / "palm_detection" / f"palm_detection_{kind}.tflite"
+    landmark = root / "hand_landmark" / f"hand_landmark_{kind}.tflite"
+    for p in (palm, landmark):
+        if not p.exists():
+            raise FingerspellError(
+                f"{p} is missing: this mediapipe ships no hand models; install mediapipe==0.10.21 "
+                "or pass a .task bundle with --task"
+            )
+    return palm, landmark
+
+
+def build_task_bundle(out_path: Union[str, Path], model_complexity: int = 1) -> Path:
+    """Write a HandLandmarker ``.task`` bundle from the wheel's bundled models.
+
+    A bundle is an uncompressed zip holding ``hand_detector.tflite`` and
+    ``hand_landmarks_detector.tflite``. Written atomically.
+    """
+    palm, landmark = bundled_model_paths(model_complexity)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.write(palm, "hand_detector.tflite")
+            zf.write(landmark, "hand_landmarks_detector.tflite")
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def _default_task_bundle(model_complexity: int) -> Path:
+    palm, landmark = bundled_model_paths(model_complexity)
+    digest = hashlib.sha1(palm.read_bytes()[:4096] + landmark.read_bytes()[:4096]).hexdigest()[:10]
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fingerspell"
+    path = cache / f"hand_landmarker_{model_complexity}_{digest}.task"
+    if not path.exists():
+        build_task_bundle(path, model_complexity)
+    return path
+
+
+def check_task_bundle(path: Union[str, Path]) -> Path:
+    """A clear error for a missing file or one that is not a HandLandmarker bundle."""
+    p = Path(path)
+    if not p.is_file():
+        raise FingerspellError(f"hand landmarker bundle {p} does not exist: give the path of a .task file")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FingerspellError(
+            f"{p} is not a hand landmarker .task bundle ({exc}): it must be a zip holding "
+            "hand_detector.tflite and hand_landmarks_detector.tflite"
+        ) from None
+    need = {"hand_detector.tflite", "hand_landmarks_detector.tflite"}
+    if not need <= names:
+        raise FingerspellError(
+            f"{p} is not a hand landmarker .task bundle: it lacks {', '.join(sorted(need - names))}"
+        )
+    return p
+
+
+def load_image(path: Union[str, Path]) -> np.ndarray:
+    """Read an image file as a BGR uint8 array, with a clear error for a missing or corrupt file."""
+    p = Path(path)
+    if not p.is_file():
+        raise FingerspellError(f"image {p} does not exist")
+    data = np.fromfile(str(p), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise FingerspellError(f"cannot read image {p}: it is corrupt or not an image (use a .jpg or .png)")
+    return to_bgr_uint8(img, name=str(p))
+
+
+def to_bgr_uint8(frame: np.ndarray, name: str = "frame") -> np.ndarray:
+    """Convert grayscale, RGBA, 16-bit or float [0, 1] frames to BGR uint8; refuse what can't be."""
+    if not isinstance(frame, np.ndarray):
+        raise FingerspellError(f"{name} is a {type(frame).__name__}, not an image array")
+    if frame.size == 0 or frame.ndim < 2 or frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise FingerspellError(f"{name} is empty (shape {frame.shape}): give a frame with pixels")
+    if frame.dtype == np.uint8:
+        img = frame
+    elif frame.dtype == np.uint16:
+        img = (frame >> 8).astype(np.uint8)
+    elif frame.dtype == np.bool_:
+        img = frame.astype(np.uint8) * 255
+    elif np.issubdtype(frame.dtype, np.floating):
+        if not np.all(np.isfinite(frame)):
+            raise FingerspellError(f"{name} holds NaN or infinite values")
+        scale = 255.0 if frame.max() <= 1.0 else 1.0
+        img = np.clip(frame * scale, 0, 255).astype(np.uint8)
+    else:
+        raise FingerspellError(f"{name} has dtype {frame.dtype}: give uint8 (0-255) or float (0-1) pixels")
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.ndim != 3:
+        raise FingerspellError(f"{name} has shape {frame.shape}: expected HxW or HxWxC")
+    channels = img.shape[2]
+    if channels == 1:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if channels == 3:
+        return np.ascontiguousarray(img)
+    if channels == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    raise FingerspellError(f"{name} has {channels} channels: expected 1, 3 or 4")
+
+
+def _swap_handedness(label: str) -> str:
+    return {"Left": "Right", "Right": "Left"}.get(label, label)
+
+
+class HandDetector:
+    """Find hands in BGR frames: ``detect(frame_bgr) -> list[Hand]``.
+
+    Use as a context manager or call :meth:`close`. Video mode tracks hands between calls and
+    expects frames in order.
+    """
+
+    def __init__(self, options: Optional[DetectorOptions] = None, **overrides) -> None:
+        if options is None:
+            options = DetectorOptions(**overrides)
+        elif overrides:
+            from dataclasses import replace
+
+            options = replace(options, **overrides)
+        self.options = options
+        self._timestamp_ms = 0
+        if options.backend == "solutions":
+            self._impl = self._make_solutions()
+        else:
+            self._impl = self._make_tasks()
+
+    # --- backends -----------------------------------------------------------------------
+    def _make_solutions(self):
+        from mediapipe.python.solutions import hands as mp_hands
+
+        o = self.options
+        return mp_hands.Hands(
+            static_image_mode=o.mode == "image",
+            max_num_hands=o.max_hands,
+            model_complexity=o.model_complexity,
+            min_detection_confidence=o.min_detection_confidence,
+            min_tracking_confidence=o.min_tracking_confidence,
+        )
+
+    def _make_tasks(self):
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python.vision import HandLandmarker, HandLandmarkerOptions, RunningMode
+
+        o = self.options
+        path = check_task_bundle(o.task_path) if o.task_path else _default_task_bundle(o.model_complexity)
+        opts = HandLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(path)),
+            running_mode=RunningMode.IMAGE if o.mode == "image" else RunningMode.VIDEO,
+            num_hands=o.max_hands,
+            min_hand_detection_confidence=o.min_detection_confidence,
+            min_hand_presence_confidence=o.min_tracking_confidence,
+            min_tracking_confidence=o.min_tracking_confidence,
+        )
+        try:
+            return HandLandmarker.create_from_options(opts)
+        except (RuntimeError, ValueError) as exc:
+            raise FingerspellError(f"{path} could not be loaded as a hand landmarker bundle: {exc}") from None
+
+    def _run(self, rgb: np.ndarray) -> List[tuple]:
+        """Raw results: a list of (landmarks (21,3), world or None, label, score)."""
+        out = []
+        if self.options.backend == "solutions":
+            res = self._impl.process(rgb)
+            if not res.multi_hand_landmarks:
+                return out
+            worlds = res.multi_hand_world_landmarks or [None] * len(res.multi_hand_landmarks)
+            for lms, world, handed in zip(res.multi_hand_landmarks, worlds, res.multi_handedness):
+                pts = np.array([(p.x, p.y, p.z) for p in lms.landmark], dtype=np.float32)
+                wpts = None if world is None else np.array(
+                    [(p.x, p.y, p.z) for p in world.landmark], dtype=np.float32)
+                cls = handed.classification[0]
+                # The legacy graph assumes a mirrored selfie image: it names the other hand.
+                out.append((pts, wpts, _swap_handedness(cls.label), float(cls.score)))
+            return out
+        import mediapipe as mp
+
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self.options.mode == "image":
+            res = self._impl.detect(image)
+        else:
+            res = self._impl.detect_for_video(image, self._timestamp_ms)
+        for i, lms in enumerate(res.hand_landmarks):
+            pts = np.array([(p.x, p.y, p.z) for p in lms], dtype=np.float32)
+            wpts = None
+            if res.hand_world_landmarks and i < len(res.hand_world_landmarks):
+                wpts = np.array([(p.x, p.y, p.z) for p in res.hand_world_landmarks[i]], dtype=np.float32)
+            cat = res.handedness[i][0]
+            out.append((pts, wpts, cat.category_name, float(cat.score)))
+        return out
+
+    # --- public -------------------------------------------------------------------------
+    def detect(self, frame_bgr: np.ndarray, timestamp_ms: Optional[int] = None) -> List[Hand]:
+        """Hands in one BGR frame (grayscale, RGBA and float frames are converted)."""
+        frame = to_bgr_uint8(frame_bgr)
+        h, w = frame.shape[:2]
+        if self.options.mode == "video":
+            self._timestamp_ms = (
+                max(self._timestamp_ms + 1, int(timestamp_ms)) if timestamp_ms is not None
+                else self._timestamp_ms + 33
+            )
+        rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        raw = self._run(rgb)
+        if not raw and self.options.mode == "image" and self.options.border_retry:
+            raw = self._retry_with_border(rgb)
+        hands = []
+        for pts, wpts, label, score in raw:
+            if pts.shape != (NUM_LANDMARKS, 3):
+                continue
+            hands.append(Hand(
+                landmarks=pts,
+                world_landmarks=wpts,
+                handedness=label,
+                score=score,
+                box=landmark_box(pts, (w, h)),
+                image_size=(w, h),
+            ))
+        return hands
+
+    def _retry_with_border(self, rgb: np.ndarray) -> List[tuple]:
+        h, w = rgb.shape[:2]
+        pad = max(1, int(round(self.options.border_fraction * max(h, w))))
+        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        ph, pw = padded.shape[:2]
+        raw = self._run(np.ascontiguousarray(padded))
+        out = []
+        for pts, wpts, label, score in raw:
+            pts = pts.copy()
+            pts[:, 0] = (pts[:, 0] * pw - pad) / w
+            pts[:, 1] = (pts[:, 1] * ph - pad) / h
+            pts[:, 2] = pts[:, 2] * pw / w
+            out.append((pts, wpts, label, score))
+        return out
+
+    def close(self) -> None:
+        impl, self._impl = getattr(self, "_impl", None), None
+        if impl is not None:
+            impl.close()
+
+    def __enter__(self) -> "HandDetector":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
