@@ -72,10 +72,14 @@ def _mediapipe_dir() -> Path:
 
 
 def bundled_model_paths(model_complexity: int = 1) -> tuple:
-    """(palm detector, hand landmarker) .tflite files inside the mediapipe wheel."""
+    """(palm detector, hand landmarker) .tflite files inside the mediapipe wheel.
+
+    Complexity 0 takes the lite landmark model only: the bundled lite palm detector lacks the
+    normalisation metadata the Tasks API needs ("requires specifying NormalizationOptions").
+    """
     kind = "full" if model_complexity == 1 else "lite"
     root = _mediapipe_dir() / "modules"
-    palm = root / "palm_detection" / f"palm_detection_{kind}.tflite"
+    palm = root / "palm_detection" / "palm_detection_full.tflite"
     landmark = root / "hand_landmark" / f"hand_landmark_{kind}.tflite"
     for p in (palm, landmark):
         if not p.exists():
@@ -204,6 +208,8 @@ class HandDetector:
             options = replace(options, **overrides)
         self.options = options
         self._timestamp_ms = 0
+        # True when the last detect() found its hands only on the bordered retry (for benchmarks).
+        self.last_used_border = False
         if options.backend == "solutions":
             self._impl = self._make_solutions()
         else:
@@ -285,8 +291,10 @@ class HandDetector:
             )
         rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
         raw = self._run(rgb)
+        self.last_used_border = False
         if not raw and self.options.mode == "image" and self.options.border_retry:
             raw = self._retry_with_border(rgb)
+            self.last_used_border = bool(raw)
         hands = []
         for pts, wpts, label, score in raw:
             if pts.shape != (NUM_LANDMARKS, 3):

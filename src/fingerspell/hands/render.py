@@ -64,7 +64,8 @@ def render_mask(
     canvas = np.zeros((size, size, 3), dtype=np.uint8)
     if not np.all(np.isfinite(pts)) or not np.any(pts):
         return canvas
-    mapped = _square_crop_transform(pts, size, margin)
+    # Rounding to 1e-4 first absorbs float noise, so a moved or scaled hand rounds the same way.
+    mapped = np.round(_square_crop_transform(pts, size, margin), 4)
     ipts = np.round(mapped).astype(np.int32)
     thickness = max(1, int(round(size / 75)))
     radius = max(1, int(round(size / 56)))

@@ -1,0 +1,29 @@
+"""Helpers shared by the benchmark scripts: where the photos are, and what machine ran them."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_root() -> Path:
+    root = Path(os.environ.get("FINGERSPELL_DATA", REPO.parent / "shared" / "data"))
+    if not (root / "massey").is_dir():
+        raise SystemExit(f"photos not found at {root}: set FINGERSPELL_DATA to the shared data folder")
+    return root
+
+
+def machine() -> str:
+    """One line naming the machine, for the README's figures."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"

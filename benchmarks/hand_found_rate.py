@@ -1,0 +1,77 @@
+"""Hand-found rate of the detector on the real photos, per source, with and without the bordered retry.
+
+    python benchmarks/hand_found_rate.py [--confidence 0.7] [--limit N] [--json out.json]
+
+Sources: massey letters a-z (digits left out), asl-alphabets train and test (all 29 classes,
+NOTHING included, so those count as misses where no hand shows), mon95 (all users).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import data_root, machine  # noqa: E402
+
+_DET = None
+
+
+def _init(confidence: float) -> None:
+    global _DET
+    from fingerspell.hands.detector import HandDetector
+
+    _DET = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence)
+
+
+def _probe(path: str) -> tuple:
+    from fingerspell.hands.detector import load_image
+
+    hands = _DET.detect(load_image(path))
+    return bool(hands), bool(hands) and _DET.last_used_border
+
+
+def sources(root: Path, limit: int) -> dict:
+    def take(files):
+        files = sorted(files)
+        return files if not limit else files[:: max(1, len(files) // limit)][:limit]
+
+    massey = [p for d in sorted((root / "massey").iterdir()) if d.name.isalpha() for p in d.glob("*.jp*g")]
+    return {
+        "massey (a-z)": take(massey),
+        "asl-alphabets train": take((root / "asl-alphabets" / "train").glob("*/*.jpg")),
+        "asl-alphabets test": take((root / "asl-alphabets" / "test").glob("*/*.jpg")),
+        "mon95": take((root / "mon95").glob("user_*/*.jpg")),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--confidence", type=float, default=0.7)
+    ap.add_argument("--limit", type=int, default=0, help="at most this many photos per source (0: all)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    rows = {}
+    with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.confidence,)) as pool:
+        for name, files in sources(data_root(), args.limit).items():
+            t0 = time.perf_counter()
+            res = list(pool.map(_probe, [str(f) for f in files], chunksize=16))
+            found = sum(r[0] for r in res)
+            plain = sum(r[0] and not r[1] for r in res)
+            rows[name] = {"images": len(res), "found_plain": plain / len(res), "found_with_retry": found / len(res),
+                          "seconds": round(time.perf_counter() - t0, 1)}
+            print(f"{name:22s} {len(res):5d} images  plain {plain / len(res):6.1%}  "
+                  f"with border retry {found / len(res):6.1%}  ({rows[name]['seconds']} s)", flush=True)
+    print(f"machine: {machine()}; detection confidence {args.confidence}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine(), "confidence": args.confidence, "rows": rows},
+                                              indent=2))
+
+
+if __name__ == "__main__":
+    main()
