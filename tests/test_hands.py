@@ -184,7 +184,7 @@ def test_odd_frames_are_converted_or_refused_clearly(data, detectors):
     assert len(det.detect(rgba)) == 1
     assert len(det.detect(gray[:, :, None])) == 1
     assert len(det.detect(img.astype(np.float32) / 255.0)) == 1
-    assert to_bgr_uint8((img.astype(np.uint16) * 257)).dtype == np.uint8
+    assert to_bgr_uint8(img.astype(np.uint16) * 257).dtype == np.uint8
     with pytest.raises(FingerspellError, match="empty"):
         det.detect(np.zeros((0, 640, 3), np.uint8))
     with pytest.raises(FingerspellError, match="dtype"):
