@@ -96,6 +96,13 @@ _ARRAY_SPECS = {
 }
 
 
+def file_mode() -> int:
+    """The mode a new file gets under the current umask (mkstemp's temp files are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def save_dataset(data: DatasetArrays, path: Union[str, Path], overwrite: bool = False) -> Path:
     """Write a dataset atomically (temp file + rename); refuse to replace a file unless told to."""
     out = Path(path)
@@ -109,6 +116,7 @@ def save_dataset(data: DatasetArrays, path: Union[str, Path], overwrite: bool = 
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, **arrays)
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600; a dataset is an ordinary file
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

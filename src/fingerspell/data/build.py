@@ -1,0 +1,551 @@
+"""Photo folders -> a dataset file: detect the hand in each photo, store its landmarks and mask.
+
+How a build behaves, and why:
+
+* Every photo is read, hashed (sha1 of its bytes) and looked up in a per-file cache before any
+  detection runs; only misses go to the detector. The cache holds the *detection* (landmarks,
+  handedness, image size) as a small JSON file, keyed by the file hash, the detector settings,
+  the source's hand box and :data:`BUILD_VERSION`. Masks and vectors are then drawn from the
+  landmarks with :mod:`fingerspell.features`, the one preprocessing path, which takes well under
+  a millisecond, so the mask size is left out of the key on purpose: a rebuild at another
+  ``--mask-size`` reuses every detection. An interrupted build therefore resumes where it
+  stopped, and a rerun of a finished one takes seconds.
+* Misses are detected in a process pool (spawned; each worker makes one HandDetector in its
+  initializer and ignores Ctrl-C, which the parent handles); a handful of misses, or
+  ``workers=1``, run in this process instead.
+* The output is written only at the end, atomically (:func:`schema.save_dataset`), so Ctrl-C or a
+  crash never leaves a half-written file; an existing output is refused unless ``overwrite``.
+* Photos with no hand are left out and listed in the report, except NOTHING photos, which are
+  kept either way (no hand found -> all-black mask, zero landmarks and vector, handedness -1,
+  ``no_hand=True``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from fingerspell import features
+from fingerspell.data.schema import DatasetArrays, file_mode, save_dataset
+from fingerspell.data.sources import ImageItem, SourceScan, canonical_classes, scan_sources
+from fingerspell.errors import FingerspellError
+from fingerspell.hands.landmarks import FEATURE_DIM, NUM_LANDMARKS
+from fingerspell.labels import CLASSES, NOTHING, index_of
+
+# Bump when a change here alters what a cached detection holds (invalidates every cache entry).
+BUILD_VERSION = 1
+DEFAULT_CACHE_DIR = Path("~/.cache/fingerspell/build")
+DEFAULT_MASK_SIZE = 96  # we train on CPU
+# Measured on asl-alphabets, massey and mon95 slices (docs/dataset.md): 0.5 finds more hands than
+# the seed's 0.7 and the extra hands sit inside mon95's hand boxes as often as the others do.
+DEFAULT_CONFIDENCE = 0.5
+_HANDEDNESS = {"Left": 0, "Right": 1}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Settings of a build. Those in :meth:`cache_settings` change the detection and key the cache.
+
+    box_retry: for sources with a hand box (mon95), when nothing is found in the whole frame, try
+        again on a crop ``box_scale`` times the box's side around it and map the landmarks back.
+    limit_per_class: keep only the first N files per class per group (quick builds, tests).
+    classes: build only these classes (None: all).
+    workers: detector processes (None: all CPU cores).
+    cache_dir: None turns the cache off.
+    test_fail_after: test hook: a worker raises after detecting this many photos (simulates a crash).
+    """
+
+    mask_size: int = DEFAULT_MASK_SIZE
+    min_detection_confidence: float = DEFAULT_CONFIDENCE
+    model_complexity: int = 1
+    backend: str = "solutions"
+    border_retry: bool = True
+    box_retry: bool = True
+    box_scale: float = 2.0
+    limit_per_class: Optional[int] = None
+    classes: Optional[Tuple[str, ...]] = None
+    workers: Optional[int] = None
+    cache_dir: Optional[str] = str(DEFAULT_CACHE_DIR)
+    overwrite: bool = False
+    progress: bool = True
+    test_fail_after: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.mask_size <= 1024:
+            raise FingerspellError(f"--mask-size {self.mask_size} is out of range: use 8..1024 (96 is the default)")
+        if not 0.0 < self.min_detection_confidence < 1.0:
+            raise FingerspellError("--confidence must lie between 0 and 1 (0.5 is the default)")
+        if self.workers is not None and self.workers < 1:
+            raise FingerspellError("--workers must be at least 1")
+        if self.box_scale < 1.0:
+            raise FingerspellError("box_scale must be at least 1 (the crop holds the whole box)")
+        if self.classes is not None:
+            object.__setattr__(self, "classes", canonical_classes(self.classes))
+
+    def detector_options(self):
+        from fingerspell.hands.detector import DetectorOptions
+
+        return DetectorOptions(
+            backend=self.backend, mode="image", max_hands=1,
+            min_detection_confidence=self.min_detection_confidence,
+            min_tracking_confidence=self.min_detection_confidence,
+            model_complexity=self.model_complexity, border_retry=self.border_retry,
+        )
+
+    def cache_settings(self) -> dict:
+        """Everything that changes a photo's detection; part of every cache key."""
+        d = asdict(self.detector_options())
+        d.pop("task_path", None)
+        return {"build_version": BUILD_VERSION, "detector": d, "box_retry": self.box_retry,
+                "box_scale": self.box_scale}
+
+
+@dataclass
+class SourceStats:
+    """Per-source counts for the report."""
+
+    root: str
+    layout: str
+    source: str
+    files: int = 0
+    found: int = 0
+    found_via_box: int = 0
+    nothing_without_hand: int = 0
+    left_out: int = 0
+    unreadable: int = 0
+    inside_box: int = 0
+    with_box: int = 0
+    skipped_files: int = 0
+
+    @property
+    def found_rate(self) -> float:
+        readable = self.files - self.unreadable
+        return self.found / readable if readable else 0.0
+
+
+@dataclass
+class BuildReport:
+    """What a build did; printed as tables and saved as ``<out>.report.json``."""
+
+    out: str
+    samples: int
+    mask_size: int
+    options: dict
+    sources: List[SourceStats]
+    classes: Dict[str, int]
+    groups: Dict[str, int]
+    skipped: List[dict]
+    no_hand_files: List[str]
+    nothing_without_hand_files: List[str]
+    unreadable_files: List[dict]
+    cache_hits: int = 0
+    cache_misses: int = 0
+    seconds: float = 0.0
+
+    @property
+    def skipped_files(self) -> int:
+        return sum(s["files"] for s in self.skipped)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for s, stats in zip(d["sources"], self.sources):
+            s["found_rate"] = round(stats.found_rate, 4)
+            s["inside_box_rate"] = round(stats.inside_box / stats.with_box, 4) if stats.with_box else None
+        d["skipped_files"] = self.skipped_files
+        return d
+
+    def format(self, max_list: int = 10) -> str:
+        """Human-readable tables ("in box": found hands inside the source's hand box, mon95)."""
+        def in_box(s: SourceStats) -> str:
+            return f"{s.inside_box / s.with_box:.1%}" if s.with_box else "-"
+
+        lines = [f"dataset {self.out}: {self.samples} samples, masks {self.mask_size}px, "
+                 f"{self.seconds:.1f} s, cache {self.cache_hits} hits / {self.cache_misses} misses", ""]
+        hdr = f"{'source':<28} {'layout':<13} {'files':>6} {'found':>6} {'rate':>7} {'via box':>7} " \
+              f"{'in box':>7} {'no-hand NOTHING':>15} {'left out':>8} {'unreadable':>10} {'skipped':>7}"
+        lines += [hdr, "-" * len(hdr)]
+        for s in self.sources:
+            lines.append(f"{s.source:<28} {s.layout:<13} {s.files:>6} {s.found:>6} {s.found_rate:>7.1%} "
+                         f"{s.found_via_box:>7} {in_box(s):>7} {s.nothing_without_hand:>15} {s.left_out:>8} "
+                         f"{s.unreadable:>10} {s.skipped_files:>7}")
+        lines += ["", "samples per class:"]
+        cells = [f"{k:>8} {v:>5}" for k, v in self.classes.items()]
+        lines += ["  ".join(cells[i:i + 6]) for i in range(0, len(cells), 6)]
+        lines += ["", "samples per group:"]
+        lines += [f"  {k:<32} {v:>6}" for k, v in self.groups.items()]
+        if self.skipped:
+            lines += ["", f"skipped (not in the vocabulary): {self.skipped_files} files"]
+            lines += [f"  {s['path']}: {s['files']} files ({s['reason']})" for s in self.skipped[:max_list]]
+            if len(self.skipped) > max_list:
+                lines.append(f"  ... {len(self.skipped) - max_list} more in the report JSON")
+        for title, items in (("no hand found, left out", self.no_hand_files),
+                             ("unreadable, left out", [u["path"] for u in self.unreadable_files])):
+            if items:
+                lines += ["", f"{title}: {len(items)} files"]
+                lines += [f"  {p}" for p in items[:max_list]]
+                if len(items) > max_list:
+                    lines.append(f"  ... {len(items) - max_list} more in the report JSON")
+        return "\n".join(lines)
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+def cache_key(data: bytes, settings: dict, box: Optional[Tuple[int, int, int, int]]) -> str:
+    """sha1 of the photo bytes plus everything that changes its detection."""
+    h = hashlib.sha1(data)
+    h.update(json.dumps({"settings": settings, "box": list(box) if box else None}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.json"
+
+
+def _read_cache(cache_dir: Optional[Path], key: str) -> Optional[dict]:
+    if cache_dir is None:
+        return None
+    p = _cache_path(cache_dir, key)
+    try:
+        rec = json.loads(p.read_text())
+        if rec.get("found"):
+            lm = np.asarray(rec["landmarks"], dtype=np.float32)
+            if lm.shape != (NUM_LANDMARKS, 3):
+                return None
+        return rec
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing or damaged entry: detect again
+
+
+def _write_cache(cache_dir: Optional[Path], key: str, rec: dict) -> None:
+    if cache_dir is None:
+        return
+    p = _cache_path(cache_dir, key)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{key}.", suffix=".part")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(rec, fh)
+        os.replace(tmp, p)
+    except OSError:
+        pass  # a read-only or full cache only costs speed
+
+
+# --- detection (runs in workers) --------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _worker_init(options: BuildOptions, quiet: bool) -> None:
+    """Pool initializer: one HandDetector per process; Ctrl-C is the parent's job."""
+    if quiet:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # MediaPipe's C++ logging writes straight to fd 2 and would break the progress bar;
+        # worker errors still reach the parent as exceptions.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    from fingerspell.hands.detector import HandDetector
+
+    _WORKER["detector"] = HandDetector(options.detector_options())
+    _WORKER["options"] = options
+    _WORKER["settings"] = options.cache_settings()
+    _WORKER["cache_dir"] = Path(options.cache_dir).expanduser() if options.cache_dir else None
+    _WORKER["done"] = 0
+
+
+def _detect_record(img: np.ndarray, box: Optional[tuple]) -> dict:
+    """Detect one hand; for a source box, retry on an enlarged crop around it."""
+    det = _WORKER["detector"]
+    opts: BuildOptions = _WORKER["options"]
+    h, w = img.shape[:2]
+    hands = det.detect(img)
+    via = "frame"
+    if hands:
+        lm, label = hands[0].landmarks, hands[0].handedness
+    elif box is not None and opts.box_retry:
+        lm, label = _detect_in_box(det, img, box, opts.box_scale)
+        via = "box"
+    else:
+        lm = label = None
+    if lm is None:
+        return {"found": False, "image_size": [w, h]}
+    return {"found": True, "via": via, "landmarks": np.asarray(lm, np.float32).tolist(),
+            "handedness": label, "image_size": [w, h]}
+
+
+def _detect_in_box(det, img: np.ndarray, box: tuple, scale: float):
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    half = max(x1 - x0, y1 - y0) * scale / 2.0
+    a0, b0 = max(0, int(cx - half)), max(0, int(cy - half))
+    a1, b1 = min(w, int(np.ceil(cx + half))), min(h, int(np.ceil(cy + half)))
+    if a1 - a0 < 8 or b1 - b0 < 8:
+        return None, None
+    crop = np.ascontiguousarray(img[b0:b1, a0:a1])
+    hands = det.detect(crop)
+    if not hands:
+        return None, None
+    cw, ch = a1 - a0, b1 - b0
+    lm = hands[0].landmarks.astype(np.float64).copy()
+    lm[:, 0] = (lm[:, 0] * cw + a0) / w
+    lm[:, 1] = (lm[:, 1] * ch + b0) / h
+    lm[:, 2] = lm[:, 2] * cw / w
+    return lm.astype(np.float32), hands[0].handedness
+
+
+def _process(job: Tuple[int, str, str, Optional[tuple]]) -> Tuple[int, dict]:
+    """Worker task: detect one photo (a cache miss), store the result in the cache."""
+    import cv2
+
+    idx, path, key, box = job
+    opts: BuildOptions = _WORKER["options"]
+    if opts.test_fail_after is not None and _WORKER["done"] >= opts.test_fail_after:
+        raise RuntimeError(f"test hook: simulated crash after {opts.test_fail_after} photos")
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except OSError as exc:
+        return idx, {"error": f"cannot read: {exc}"}
+    if img is None:
+        return idx, {"error": "not a readable image"}
+    rec = _detect_record(img, box)
+    _write_cache(_WORKER["cache_dir"], key, rec)
+    _WORKER["done"] += 1
+    return idx, rec
+
+
+# --- assembling the arrays ---------------------------------------------------------------------------
+
+def render_sample(landmarks: np.ndarray, image_size: Tuple[int, int], handedness: int,
+                  size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(mask, vector) of one stored detection, through :mod:`fingerspell.features`."""
+    label = "Left" if handedness == 0 else "Right"
+    return (features.render_mask(landmarks, tuple(image_size), size=size),
+            features.normalize_landmarks(landmarks, tuple(image_size), label))
+
+
+def rerender_masks(data: DatasetArrays, size: int) -> DatasetArrays:
+    """The same dataset with masks re-drawn at ``size`` from the stored landmarks (no detection).
+
+    no_hand rows stay black. Seed-style datasets have no landmarks and cannot be re-drawn.
+    """
+    if not 8 <= int(size) <= 1024:
+        raise FingerspellError(f"mask size {size} is out of range: use 8..1024")
+    has_hand = ~data.no_hand & np.any(data.landmarks != 0, axis=(1, 2))
+    if len(data) and not has_hand.any() and not data.no_hand.all():
+        raise FingerspellError("this dataset holds no landmarks (seed format?): rebuild it with build-dataset")
+    masks = np.zeros((len(data), size, size, 3), np.uint8)
+    for i in np.flatnonzero(has_hand):
+        masks[i] = features.render_mask(data.landmarks[i], tuple(data.image_sizes[i]), size=int(size))
+    return dataclasses.replace(data, masks=masks)  # the other arrays are shared, not copied
+
+
+def _arrays_from_records(items: List[ImageItem], recs: List[dict], size: int) -> DatasetArrays:
+    n = len(items)
+    masks = np.zeros((n, size, size, 3), np.uint8)
+    landmarks = np.zeros((n, NUM_LANDMARKS, 3), np.float32)
+    vectors = np.zeros((n, FEATURE_DIM), np.float32)
+    handedness = np.full(n, -1, np.int8)
+    sizes = np.zeros((n, 2), np.int32)
+    no_hand = np.zeros(n, bool)
+    for i, rec in enumerate(recs):
+        sizes[i] = rec["image_size"]
+        if rec["found"]:
+            landmarks[i] = np.asarray(rec["landmarks"], np.float32)
+            handedness[i] = _HANDEDNESS.get(rec["handedness"], 1)
+            masks[i], vectors[i] = render_sample(landmarks[i], tuple(sizes[i]), int(handedness[i]), size)
+        else:
+            no_hand[i] = True
+    return DatasetArrays(
+        masks=masks, landmarks=landmarks, vectors=vectors, handedness=handedness, image_sizes=sizes,
+        labels=np.array([index_of(it.label) for it in items], np.int64),
+        groups=np.array([it.group for it in items], dtype=str),
+        sources=np.array([it.source for it in items], dtype=str),
+        paths=np.array([it.path for it in items], dtype=str), no_hand=no_hand, classes=CLASSES,
+    )
+
+
+def _inside(landmarks: list, image_size: list, box: tuple, scale: float = 1.5) -> bool:
+    """Does the hand's centre fall inside the source box enlarged by ``scale``?"""
+    lm = np.asarray(landmarks, np.float64)
+    cx, cy = lm[:, 0].mean() * image_size[0], lm[:, 1].mean() * image_size[1]
+    x0, y0, x1, y1 = box
+    bx, by = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    hw, hh = (x1 - x0) * scale / 2.0, (y1 - y0) * scale / 2.0
+    return bool(abs(cx - bx) <= hw and abs(cy - by) <= hh)
+
+
+def _process_chunk(jobs: list) -> List[Tuple[int, dict]]:
+    return [_process(job) for job in jobs]
+
+
+def _run_detection(jobs: list, options: BuildOptions, total: int, done: int) -> Dict[int, dict]:
+    """Detect the cache misses, in a process pool when there are enough of them."""
+    from tqdm import tqdm
+
+    results: Dict[int, dict] = {}
+    workers = options.workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(jobs) // 4 or 1))
+    bar = tqdm(total=total, initial=done, desc="build-dataset", unit="img", disable=not options.progress,
+               dynamic_ncols=True, mininterval=0.5)
+    try:
+        if not jobs:
+            return results
+        if workers == 1:
+            _worker_init(options, quiet=False)
+            try:
+                for job in jobs:
+                    idx, rec = _process(job)
+                    results[idx] = rec
+                    bar.update(1)
+            finally:
+                _WORKER.pop("detector").close()
+            return results
+        # Spawned workers (no fork of a process that may hold threads); an executor, unlike
+        # multiprocessing.Pool, raises when a worker dies instead of waiting forever.
+        ctx = multiprocessing.get_context("spawn")
+        step = 8
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(options, True)) as pool:
+            futures = [pool.submit(_process_chunk, jobs[i:i + step]) for i in range(0, len(jobs), step)]
+            try:
+                for fut in as_completed(futures):
+                    for idx, rec in fut.result():
+                        results[idx] = rec
+                    bar.update(len(fut.result()))
+            except BrokenProcessPool:
+                raise FingerspellError(
+                    "a detector process died before finishing; if you call build_dataset from a script, "
+                    "put the call under 'if __name__ == \"__main__\":' (worker processes import the script)"
+                ) from None
+            except BaseException:
+                # Ctrl-C or a crash: drop what has not started; finished photos are in the cache.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return results
+    finally:
+        bar.close()
+
+
+def build_arrays(sources: Sequence[Union[str, Path]], options: BuildOptions = BuildOptions(),
+                 out: str = "") -> Tuple[DatasetArrays, BuildReport]:
+    """Build a dataset in memory (no file written) and its report."""
+    t0 = time.perf_counter()
+    scans: List[SourceScan] = scan_sources(sources, options.limit_per_class, options.classes)
+    items = [it for s in scans for it in s.items]
+    cache_dir = Path(options.cache_dir).expanduser() if options.cache_dir else None
+    settings = options.cache_settings()
+    recs: List[Optional[dict]] = [None] * len(items)
+    jobs = []
+    for i, it in enumerate(items):
+        try:
+            data = Path(it.path).read_bytes()
+        except OSError as exc:
+            recs[i] = {"error": f"cannot read: {exc.strerror or exc}"}
+            continue
+        key = cache_key(data, settings, it.box)
+        cached = _read_cache(cache_dir, key)
+        if cached is not None:
+            recs[i] = cached
+        else:
+            jobs.append((i, it.path, key, it.box))
+    hits = sum(r is not None and "error" not in r for r in recs)
+    for idx, rec in _run_detection(jobs, options, len(items), len(recs) - len(jobs)).items():
+        recs[idx] = rec
+
+    stats = {s.root: SourceStats(root=s.root, layout=s.layout, source=s.source, skipped_files=s.skipped_files)
+             for s in scans}
+    root_of = [s.root for s in scans for _ in s.items]
+    keep, kept_recs = [], []
+    no_hand_files, nothing_files, unreadable = [], [], []
+    for it, rec, root in zip(items, recs, root_of):
+        st = stats[root]
+        st.files += 1
+        if "error" in rec:
+            st.unreadable += 1
+            unreadable.append({"path": it.path, "error": rec["error"]})
+            continue
+        if rec["found"]:
+            st.found += 1
+            st.found_via_box += int(rec.get("via") == "box")
+            if it.box is not None:
+                st.with_box += 1
+                st.inside_box += int(_inside(rec["landmarks"], rec["image_size"], it.box))
+        elif it.label == NOTHING:
+            st.nothing_without_hand += 1
+            nothing_files.append(it.path)
+        else:
+            st.left_out += 1
+            no_hand_files.append(it.path)
+            continue
+        keep.append(it)
+        kept_recs.append(rec)
+    if not keep:
+        raise FingerspellError(
+            f"no hand was found in any of the {len(items)} photos of {', '.join(map(str, sources))}: "
+            "check the photos, or lower --confidence"
+        )
+    arrays = _arrays_from_records(keep, kept_recs, options.mask_size)
+    class_counts = Counter(it.label for it in keep)
+    report = BuildReport(
+        out=str(out), samples=len(arrays), mask_size=options.mask_size,
+        options={k: v for k, v in asdict(options).items() if k not in ("progress", "test_fail_after")},
+        sources=list(stats.values()),
+        classes={c: class_counts[c] for c in CLASSES if class_counts[c]},
+        groups=dict(sorted(Counter(it.group for it in keep).items())),
+        skipped=[asdict(sk) for s in scans for sk in s.skipped],
+        no_hand_files=no_hand_files, nothing_without_hand_files=nothing_files, unreadable_files=unreadable,
+        cache_hits=hits, cache_misses=len(jobs), seconds=time.perf_counter() - t0,
+    )
+    return arrays, report
+
+
+def report_path(out: Union[str, Path]) -> Path:
+    """Where the report of a dataset goes: ``<out>.report.json``."""
+    out = Path(out)
+    return out.with_name(out.name + ".report.json")
+
+
+def build_dataset(sources: Sequence[Union[str, Path]], out: Union[str, Path],
+                  options: BuildOptions = BuildOptions()) -> BuildReport:
+    """Build ``out`` (a schema .npz) from photo folders; write ``<out>.report.json``; return the report."""
+    out = Path(out).expanduser()
+    if out.exists() and not options.overwrite:
+        raise FingerspellError(f"{out} already exists: choose another --out or pass --overwrite")
+    if out.suffix != ".npz":
+        raise FingerspellError(f"--out {out} must end in .npz")
+    arrays, report = build_arrays(sources, options, out=str(out))
+    save_dataset(arrays, out, overwrite=options.overwrite)
+    report.seconds = round(report.seconds, 2)
+    rp = report_path(out)
+    fd, tmp = tempfile.mkstemp(dir=rp.parent, prefix=f".{rp.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(report.to_dict(), fh, indent=1)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, rp)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return report
+
+
+__all__ = [
+    "BUILD_VERSION", "BuildOptions", "BuildReport", "SourceStats", "build_arrays", "build_dataset",
+    "cache_key", "render_sample", "report_path", "rerender_masks",
+]
