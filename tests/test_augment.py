@@ -27,7 +27,7 @@ PHOTOS = ("asl-alphabets/train/A/A0.jpg", "asl-alphabets/train/L/L0.jpg", "masse
           "mon95/user_4/B0.jpg")
 NO_CHANGE = AugmentOptions(flip_p=0.0, scale=(1.0, 1.0), translate=0.0, rotate_deg=0.0, crop_p=0.0,
                            vector_rotate_deg=0.0, vector_scale=(1.0, 1.0), joint_jitter=0.0, bone_scale=0.0,
-                           mirror_p=0.0)
+                           mirror_p=0.0, view_yaw_deg=0.0, view_pitch_deg=0.0)
 PALETTE = {(0, 0, 0), PALM_COLOR, WRIST_COLOR, *FINGER_COLORS}
 
 
@@ -170,3 +170,14 @@ def test_augmentation_is_reproducible_with_a_seed(masks, vectors):
     assert np.array_equal(a, b)
     assert np.array_equal(augment_vectors(vectors, np.random.default_rng(7)),
                           augment_vectors(vectors, np.random.default_rng(7)))
+
+
+def test_view_rotation_turns_the_hand_in_depth(vectors):
+    rng = np.random.default_rng(11)
+    p = points_from_vector(vectors[0])
+    opts = replace(NO_CHANGE, view_yaw_deg=30.0, view_pitch_deg=20.0, renormalize=False)
+    q = augment_points(p, rng, opts)
+    assert np.allclose(q[0], 0.0)
+    assert not np.allclose(q[:, 2], p[:, 2])
+    # A rigid turn keeps every joint's distance from the wrist.
+    assert np.allclose(np.linalg.norm(q, axis=1), np.linalg.norm(p, axis=1))
