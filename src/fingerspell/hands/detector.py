@@ -17,6 +17,7 @@ from 65% found to about 97%).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -63,6 +64,21 @@ class DetectorOptions:
 # MediaPipe's C++ side logs a page of INFO/WARNING lines per graph; keep the console readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def _display_hidden():
+    """Hide $DISPLAY while a MediaPipe graph starts.
+
+    With a display, MediaPipe probes for a GPU context and loads Mesa's libLLVM; importing
+    torchvision (which brings triton's own LLVM) later in the same process then segfaults. We run
+    MediaPipe on the CPU anyway, so it never needs the display.
+    """
+    saved = {k: os.environ.pop(k) for k in ("DISPLAY", "WAYLAND_DISPLAY") if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _mediapipe_dir() -> Path:
@@ -210,10 +226,8 @@ class HandDetector:
         self._timestamp_ms = 0
         # True when the last detect() found its hands only on the bordered retry (for benchmarks).
         self.last_used_border = False
-        if options.backend == "solutions":
-            self._impl = self._make_solutions()
-        else:
-            self._impl = self._make_tasks()
+        with _display_hidden():
+            self._impl = self._make_solutions() if options.backend == "solutions" else self._make_tasks()
 
     # --- backends -----------------------------------------------------------------------
     def _make_solutions(self):
