@@ -1,0 +1,124 @@
+"""Regenerate the shipped default weights in ``src/fingerspell/weights`` from the shared photos.
+
+    python scripts/make_weights.py --overwrite                      # the full recipe
+    python scripts/make_weights.py --tiny --out /tmp/w              # a smoke run (CI): few photos, 1 epoch
+
+Steps: build (or reuse, through the per-photo cache) the four datasets from ``$FINGERSPELL_DATA``;
+train each shipped model on all of them; save fp16 weights with a model card holding the recipe,
+the training data summary and the unseen-signer metrics from ``benchmarks/results/accuracy.json``;
+write ``default.txt`` naming the model the apps use (the one with the best mean end-to-end
+accuracy over the benchmark's protocols).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import data_root, machine  # noqa: E402
+
+SOURCES = {"asl_train": "asl-alphabets/train", "asl_test": "asl-alphabets/test", "massey": "massey",
+           "mon95": "mon95"}
+SHIPPED = ("landmark_mlp", "mobilenetv2")
+
+
+def build_all(data_dir: Path, mask_size: int, limit: int | None) -> list:
+    from fingerspell.data.build import BuildOptions, build_dataset
+
+    paths = []
+    for name, rel in SOURCES.items():
+        path = data_dir / f"{name}.npz"
+        if not path.exists():
+            print(f"building {path} from {rel}", flush=True)
+            build_dataset([data_root() / rel], path, BuildOptions(mask_size=mask_size, limit_per_class=limit))
+        paths.append(str(path))
+    return paths
+
+
+def benchmark_metrics(model: str) -> dict:
+    """The model's unseen-signer figures from the accuracy benchmark, where it has run."""
+    path = REPO / "benchmarks" / "results" / "accuracy.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())
+    return {k.split("/", 1)[1]: {m: r[m] for m in ("end_to_end_accuracy", "accuracy_given_hand", "macro_f1")}
+            for k, r in results.items() if k.startswith(model + "/")}
+
+
+def pick_default(models) -> str:
+    """The shipped model with the best mean end-to-end accuracy in the benchmark (landmark_mlp if none ran)."""
+    scores = {}
+    for m in models:
+        metrics = benchmark_metrics(m)
+        if metrics:
+            scores[m] = sum(v["end_to_end_accuracy"] for v in metrics.values()) / len(metrics)
+    return max(scores, key=scores.get) if scores else models[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO / "src" / "fingerspell" / "weights"))
+    ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
+    ap.add_argument("--models", nargs="+", default=list(SHIPPED))
+    ap.add_argument("--input-size", type=int, default=96)
+    ap.add_argument("--vector-epochs", type=int, default=60)
+    ap.add_argument("--mask-epochs", type=int, default=20)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--tiny", action="store_true", help="smoke run: 3 photos per class and signer, 1 epoch")
+    ap.add_argument("--overwrite", action="store_true", help="replace weights already in --out")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars (logs)")
+    args = ap.parse_args()
+
+    from fingerspell.models.registry import checkpoint_paths, load_checkpoint, save_checkpoint
+    from fingerspell.training.options import TrainOptions
+    from fingerspell.training.train import train
+
+    out = Path(args.out)
+    limit = 3 if args.tiny else None
+    data_dir = Path(args.data_dir) if not args.tiny else Path(tempfile.mkdtemp(prefix="fingerspell-tiny-"))
+    for m in args.models:
+        if checkpoint_paths(out / m)[0].exists() and not args.overwrite:
+            raise SystemExit(f"{out / m}.safetensors exists: pass --overwrite to replace the shipped weights")
+    t0 = time.perf_counter()
+    paths = build_all(data_dir, args.input_size, limit)
+    timings = {"build_s": round(time.perf_counter() - t0, 1)}
+    for m in args.models:
+        vector = m == "landmark_mlp"
+        t1 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as run_dir:
+            opts = TrainOptions(
+                data=tuple(paths), model=m, out=run_dir, val_fraction=0.0, patience=None,
+                epochs=1 if args.tiny else (args.vector_epochs if vector else args.mask_epochs),
+                batch_size=128 if vector else 100, lr=3e-3 if vector else 1e-3, weight_decay=1e-4,
+                lr_schedule="cosine", input_size=None if vector else args.input_size, device=args.device,
+                threads=args.threads, num_workers=args.workers, plot=False, overwrite=True, seed=0,
+                progress=not args.quiet,
+            )
+            result = train(opts)
+            model, card = load_checkpoint(result.best_path)
+        card["training"]["data"] = [str(Path(p).name) for p in paths]
+        card["training"]["recipe"] = "python scripts/make_weights.py " + shlex.join(sys.argv[1:])
+        card["training"]["options"] = {k: v for k, v in opts.to_dict().items() if k not in ("out", "data")}
+        card["training"]["seconds"] = round(time.perf_counter() - t1, 1)
+        card["training"]["machine"] = machine()
+        card["metrics"] = {"unseen_signers": benchmark_metrics(m)} if not args.tiny else {}
+        out.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(model.float(), card, out / m, half=True)
+        timings[f"{m}_s"] = card["training"]["seconds"]
+        print(f"wrote {out / m}.safetensors ({card['training']['seconds']} s)", flush=True)
+    default = pick_default(args.models)
+    (out / "default.txt").write_text(default + "\n")
+    print(f"default model: {default}; timings {timings}; machine: {machine()}")
+
+
+if __name__ == "__main__":
+    main()

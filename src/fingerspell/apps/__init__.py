@@ -1,0 +1,52 @@
+"""The applications: the live Tk GUI (:mod:`.live`) and the headless jobs (:mod:`.headless`: run,
+collect, bench), plus the command-line options they share.
+
+This module stays light (argparse only) because ``fingerspell --help`` imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_source_arguments(p: argparse.ArgumentParser, default: str = "0", required: bool = False) -> None:
+    p.add_argument("--source", default=None if required else default, required=required,
+                   help=f"webcam index, video file, image folder or image (default: {default})"
+                   if not required else "webcam index (0), video file, image folder or image")
+    p.add_argument("--fps", type=float, default=10.0,
+                   help="frame rate that times the frames of an image folder (default 10)")
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None,
+                   help="checkpoint (<name>.safetensors / <name>.json, suffix optional), a .onnx file, or a "
+                        "shipped model name (default: the shipped default model)")
+    p.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                   help="run the model with PyTorch or onnxruntime (a checkpoint is exported to ONNX on "
+                        "first use and cached)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for the model (default 1: per-frame batches are tiny, and more threads "
+                        "fight MediaPipe for the CPU)")
+
+
+def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("recognition")
+    g.add_argument("--threshold", type=float, default=0.7, help="minimum probability of a prediction (0.7)")
+    g.add_argument("--window", type=int, default=8, help="frames in each hand's majority vote (8)")
+    g.add_argument("--cooldown", type=float, default=2.0, help="seconds between two written letters (2.0)")
+    g.add_argument("--max-hands", type=int, default=2, help="hands to track at once (2)")
+    g.add_argument("--detector", choices=("solutions", "tasks"), default="solutions",
+                   help="MediaPipe backend (default: solutions)")
+    g.add_argument("--complexity", type=int, choices=(0, 1), default=1,
+                   help="MediaPipe hand model: 0 lite (faster), 1 full (default)")
+
+
+def recognizer_from_args(args: argparse.Namespace):
+    """A :class:`~fingerspell.runtime.recognizer.Recognizer` from the shared options."""
+    from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
+    from fingerspell.runtime.smoothing import SmoothingOptions
+
+    smoothing = SmoothingOptions(threshold=args.threshold, window=args.window, cooldown_s=args.cooldown)
+    return Recognizer.from_model(args.model, backend=args.backend, options=RecognizerOptions(smoothing=smoothing),
+                                 max_hands=args.max_hands, detector_backend=args.detector,
+                                 model_complexity=args.complexity, threads=args.threads)

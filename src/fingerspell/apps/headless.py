@@ -1,0 +1,330 @@
+"""The jobs that need no screen: ``run`` (annotated video + transcript), ``collect`` and ``bench``.
+
+Outputs are written to a temp file beside the target and moved into place at the end, so an
+interrupted job never leaves a half-written file under the user's name; existing files are
+only replaced with ``overwrite``. A source that fails mid-stream (or Ctrl-C) ends the job
+cleanly and what was recognised so far is still written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+from fingerspell.labels import NOTHING, canonical_class
+from fingerspell.runtime.recognizer import STAGES, Recognizer
+from fingerspell.runtime.sources import FrameSource
+
+PathLike = Union[str, Path]
+VIDEO_FOURCC = "mp4v"
+
+
+def check_outputs(paths: Sequence[Optional[PathLike]], overwrite: bool = False) -> None:
+    """Refuse to start a job whose outputs exist (unless ``overwrite``) or collide."""
+    given = [Path(p) for p in paths if p]
+    if len({p.resolve() for p in given}) < len(given):
+        raise FingerspellError("the output files must differ: give --out and --transcript different names")
+    for p in given:
+        if p.exists() and not overwrite:
+            raise FingerspellError(f"{p} exists: pass --overwrite to replace it, or choose another name")
+        if p.exists() and p.is_dir():
+            raise FingerspellError(f"{p} is a folder: give a file name")
+
+
+def file_mode() -> int:
+    """The mode a new file gets from the umask (mkstemp's temp files are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_json_atomic(path: PathLike, obj) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=1)
+            fh.write("\n")
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+class AtomicVideoWriter:
+    """An mp4v video written under a temp name and renamed on :meth:`commit`."""
+
+    def __init__(self, path: PathLike, fps: float, size: tuple) -> None:
+        import cv2
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = self.path.suffix or ".mp4"
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=f".part{suffix}")
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.size = (int(size[0]), int(size[1]))
+        self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*VIDEO_FOURCC), float(fps), self.size)
+        if not self._writer.isOpened():
+            self.abort()
+            raise FingerspellError(f"cannot write video {self.path}: OpenCV has no {VIDEO_FOURCC} encoder for "
+                                   f"'{suffix}'; use an .mp4 or .avi name")
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        import cv2
+
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+        self._writer.write(frame)
+        self.frames += 1
+
+    def commit(self) -> Path:
+        self._writer.release()
+        os.chmod(self.tmp, file_mode())
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        w = getattr(self, "_writer", None)
+        if w is not None:
+            w.release()
+        if self.tmp.exists():
+            self.tmp.unlink()
+
+
+@dataclass
+class RunReport:
+    """What a headless run did."""
+
+    frames: int
+    sentence: str
+    ended_early: bool = False
+    interrupted: bool = False
+    message: str = ""
+    outputs: Dict[str, str] = field(default_factory=dict)
+
+
+def _progress(total: Optional[int], enabled: bool, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="frame", dynamic_ncols=True, leave=False)
+
+
+def run_headless(
+    recognizer: Recognizer,
+    source: FrameSource,
+    out_video: Optional[PathLike] = None,
+    transcript: Optional[PathLike] = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    max_frames: Optional[int] = None,
+    meta: Optional[dict] = None,
+) -> RunReport:
+    """Recognise every frame of ``source``; write the annotated video and the JSON transcript."""
+    check_outputs([out_video, transcript], overwrite)
+    writer: Optional[AtomicVideoWriter] = None
+    frames: List[dict] = []
+    interrupted = False
+    total = source.frame_count if max_frames is None else min(max_frames, source.frame_count or max_frames)
+    bar = _progress(total, progress, "run")
+    try:
+        for frame, t in source:
+            result = recognizer.process(frame, t)
+            if out_video:
+                if writer is None:
+                    writer = AtomicVideoWriter(out_video, source.fps, (frame.shape[1], frame.shape[0]))
+                writer.write(recognizer.annotate(frame, result))
+            frames.append(result.to_dict())
+            bar.update(1)
+            if result.event is not None:
+                bar.set_postfix_str(repr(result.sentence))
+            if max_frames is not None and len(frames) >= max_frames:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        bar.close()
+    report = RunReport(frames=len(frames), sentence=recognizer.sentence.text, ended_early=source.ended_early,
+                       interrupted=interrupted, message=source.message)
+    if out_video:
+        if writer is None:
+            raise FingerspellError(f"{source.name} gave no frames: nothing to write to {out_video}")
+        report.outputs["video"] = str(writer.commit())
+    if transcript:
+        from fingerspell import __version__
+
+        doc = {
+            "fingerspell_version": __version__,
+            "source": source.describe(),
+            "model": {k: recognizer.card.get(k) for k in ("architecture", "input_kind", "input_size", "classes")},
+            "backend": getattr(recognizer.classifier, "backend", "?"),
+            "options": asdict(recognizer.options),
+            **(meta or {}),
+            "sentence": report.sentence,
+            "events": [asdict(e) for e in recognizer.sentence.events],
+            "frames_processed": report.frames,
+            "ended_early": report.ended_early,
+            "interrupted": interrupted,
+            "frames": frames,
+        }
+        report.outputs["transcript"] = str(write_json_atomic(transcript, doc))
+    return report
+
+
+# --- collect ----------------------------------------------------------------------------------
+
+@dataclass
+class CollectReport:
+    folder: str
+    saved: List[str]
+    frames_seen: int
+    ended_early: bool = False
+
+
+_NUMBERED = re.compile(r"^(\d+)\.(jpg|jpeg|png)$", re.IGNORECASE)
+
+
+def next_number(folder: Path) -> int:
+    """One more than the highest numbered image in ``folder`` (0 for an empty folder)."""
+    numbers = [int(m.group(1)) for p in folder.iterdir() if (m := _NUMBERED.match(p.name))] if folder.is_dir() else []
+    return max(numbers) + 1 if numbers else 0
+
+
+def collect(
+    source: FrameSource,
+    detector,
+    label: str,
+    count: int,
+    out_dir: PathLike,
+    interval_s: float = 0.0,
+    progress: bool = True,
+) -> CollectReport:
+    """Save up to ``count`` frames that show a hand into ``out_dir/<LABEL>/NNNN.jpg``.
+
+    Numbering continues after the files already there and files are created exclusively, so
+    nothing is ever overwritten. NOTHING frames are saved whether or not a hand shows.
+    """
+    import cv2
+
+    canon = canonical_class(label)
+    if canon is None:
+        raise FingerspellError(f"unknown label {label!r}: use a letter A-Z, SPACE, DEL or NOTHING")
+    if count < 1:
+        raise FingerspellError("--count must be at least 1")
+    folder = Path(out_dir) / canon
+    folder.mkdir(parents=True, exist_ok=True)
+    number = next_number(folder)
+    saved: List[str] = []
+    seen = 0
+    last_t = -np.inf
+    bar = _progress(count, progress, f"collect {canon}")
+    try:
+        for frame, t in source:
+            seen += 1
+            if t - last_t < interval_s:
+                continue
+            hands = detector.detect(frame, timestamp_ms=int(round(t * 1000)))
+            if not hands and canon != NOTHING:
+                continue
+            ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            if not ok:
+                raise FingerspellError("OpenCV could not encode a frame as JPEG")
+            while True:
+                target = folder / f"{number:04d}.jpg"
+                number += 1
+                try:
+                    with open(target, "xb") as fh:  # exclusive: never replaces a file
+                        fh.write(buf.tobytes())
+                    break
+                except FileExistsError:
+                    continue
+            saved.append(str(target))
+            last_t = t
+            bar.update(1)
+            if len(saved) >= count:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bar.close()
+    return CollectReport(str(folder), saved, seen, source.ended_early)
+
+
+# --- bench ------------------------------------------------------------------------------------
+
+BENCH_STAGES = STAGES + ("drawing",)
+
+
+def bench(recognizer: Recognizer, source: FrameSource, frames: int = 100, warmup: int = 5,
+          progress: bool = True) -> dict:
+    """Time each stage per frame over up to ``frames`` frames (after ``warmup`` untimed ones)."""
+    if frames < 1:
+        raise FingerspellError("--frames must be at least 1")
+    rows: List[Dict[str, float]] = []
+    hands = []
+    bar = _progress(frames, progress, "bench")
+    seen = 0
+    size = None
+    try:
+        for frame, t in source:
+            size = [int(frame.shape[1]), int(frame.shape[0])]
+            result = recognizer.process(frame, t)
+            recognizer.annotate(frame, result)
+            seen += 1
+            if seen <= warmup:
+                continue
+            rows.append(dict(result.timings))
+            hands.append(len(result.hands))
+            bar.update(1)
+            if len(rows) >= frames:
+                break
+    finally:
+        bar.close()
+    if not rows:
+        raise FingerspellError(f"{source.name} gave {seen} frames, none left after {warmup} warm-up frames: "
+                               "use a longer source or --warmup 0")
+    stats: Dict[str, dict] = {}
+    table = {s: np.array([r.get(s, 0.0) for r in rows]) for s in BENCH_STAGES}
+    table["total"] = np.sum([table[s] for s in BENCH_STAGES], axis=0)
+    for s, v in table.items():
+        stats[s] = {"median_ms": float(np.median(v)), "p90_ms": float(np.percentile(v, 90)),
+                    "mean_ms": float(np.mean(v))}
+    with_hand = np.array(hands) > 0
+    return {
+        "source": source.name,
+        "frame_size": size,
+        "frames": len(rows),
+        "warmup": warmup,
+        "hands_per_frame": float(np.mean(hands)),
+        "frames_with_hand": int(with_hand.sum()),
+        "stages": stats,
+        "fps_median": 1000.0 / stats["total"]["median_ms"] if stats["total"]["median_ms"] > 0 else float("inf"),
+        "fps_mean": 1000.0 / stats["total"]["mean_ms"] if stats["total"]["mean_ms"] > 0 else float("inf"),
+    }
+
+
+def format_bench_table(report: dict) -> str:
+    """A plain-text (Markdown) table of a :func:`bench` report."""
+    lines = ["| stage | median ms | p90 ms | mean ms |", "|---|---:|---:|---:|"]
+    for stage, s in report["stages"].items():
+        lines.append(f"| {stage} | {s['median_ms']:.2f} | {s['p90_ms']:.2f} | {s['mean_ms']:.2f} |")
+    lines.append("")
+    lines.append(f"{report['frames']} frames ({report['frames_with_hand']} with a hand), "
+                 f"FPS {report['fps_median']:.1f} (from the median), {report['fps_mean']:.1f} (from the mean)")
+    return "\n".join(lines)

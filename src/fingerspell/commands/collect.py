@@ -1,0 +1,37 @@
+"""``fingerspell collect``: record your own training photos, one class folder at a time."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "collect"
+HELP = "save camera/video frames that show a hand into DIR/<LABEL>/NNNN.jpg (for build-dataset)"
+ORDER = 40
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from fingerspell.apps import add_source_arguments
+
+    p.add_argument("--label", required=True, help="the class being signed: A-Z, SPACE, DEL or NOTHING")
+    p.add_argument("--count", type=int, default=100, help="frames to save (default 100)")
+    p.add_argument("--out", required=True, metavar="DIR", help="dataset folder; frames go to DIR/<LABEL>/")
+    add_source_arguments(p)
+    p.add_argument("--interval", type=float, default=0.1,
+                   help="minimum seconds between two saved frames (default 0.1), for variety")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fingerspell.apps.headless import collect
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.runtime.sources import open_source
+
+    with open_source(args.source, fps=args.fps) as source, HandDetector(mode="video", max_hands=1) as det:
+        report = collect(source, det, args.label, args.count, args.out, interval_s=args.interval,
+                         progress=not args.no_progress)
+    print(f"saved {len(report.saved)} frames to {report.folder} ({report.frames_seen} frames read)")
+    if len(report.saved) < args.count:
+        print(f"fingerspell collect: note: {args.count - len(report.saved)} fewer than asked: the source ended "
+              "or showed no hand", file=sys.stderr)
+    return 0

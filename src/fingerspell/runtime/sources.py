@@ -1,0 +1,261 @@
+"""Where frames come from: a webcam, a video file, an image folder or one image.
+
+``open_source(spec)`` returns a :class:`FrameSource`, an iterator of ``(frame_bgr, timestamp_s)``.
+Timestamps are what the sentence cooldown runs on: camera frames get wall-clock time since the
+start, video frames their position in the video, image-folder frames ``index / fps``. A read
+failure in the middle of a stream (a camera unplugged, a truncated file) ends the iteration
+cleanly and is noted in :attr:`FrameSource.ended_early` / :attr:`FrameSource.message`, so that
+whatever was recognised up to then is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple, Union
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+DEFAULT_FPS = 10.0
+Frame = Tuple[np.ndarray, float]
+
+
+class FrameSource:
+    """An iterator of (BGR uint8 frame, timestamp in seconds). Close it, or use ``with``."""
+
+    name: str = "source"
+    kind: str = "source"
+    fps: float = DEFAULT_FPS
+    frame_count: Optional[int] = None  # None when unknown (a camera)
+
+    def __init__(self) -> None:
+        self.ended_early = False
+        self.message = ""
+        self.frames_read = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self
+
+    def __next__(self) -> Frame:
+        item = self.read()
+        if item is None:
+            raise StopIteration
+        self.frames_read += 1
+        return item
+
+    def read(self) -> Optional[Frame]:
+        """The next frame, or None at the end (or after a read failure)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def is_live(self) -> bool:
+        return self.kind == "camera"
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def describe(self) -> dict:
+        return {"source": self.name, "kind": self.kind, "fps": self.fps, "frames_read": self.frames_read,
+                "frame_count": self.frame_count, "ended_early": self.ended_early, "message": self.message}
+
+
+@contextlib.contextmanager
+def _quiet_opencv():
+    """OpenCV prints warnings and errors of its own for a missing camera or a bad file; ours suffice."""
+    import cv2
+
+    try:
+        level = cv2.getLogLevel()
+        cv2.setLogLevel(0)  # silent
+    except AttributeError:  # an OpenCV without the logging API
+        level = None
+    try:
+        yield cv2
+    finally:
+        if level is not None:
+            cv2.setLogLevel(level)
+
+
+class CameraSource(FrameSource):
+    """A webcam by index. Timestamps are seconds since the first frame (monotonic clock)."""
+
+    kind = "camera"
+
+    def __init__(self, index: int, width: Optional[int] = None, height: Optional[int] = None) -> None:
+        super().__init__()
+        import cv2
+
+        self.index = int(index)
+        self.name = f"camera {self.index}"
+        hint = (f"camera {self.index} could not be opened: check it is connected and not used by another "
+                "program, try another --source index, or pass --source VIDEO_FILE / IMAGE_FOLDER")
+        try:
+            with _quiet_opencv():
+                self._cap = cv2.VideoCapture(self.index)
+        except cv2.error:
+            raise FingerspellError(hint) from None
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise FingerspellError(hint)
+        if width:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, int(width))
+        if height:
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, int(height))
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
+        self._t0: Optional[float] = None
+
+    def read(self) -> Optional[Frame]:
+        if self._cap is None:
+            return None
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            if self.frames_read == 0:
+                self.close()
+                raise FingerspellError(
+                    f"camera {self.index} opened but gave no picture: check it is not used by another "
+                    "program, or pass --source VIDEO_FILE")
+            self.ended_early = True
+            self.message = f"camera {self.index} stopped giving frames after {self.frames_read}"
+            self.close()
+            return None
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        return frame, now - self._t0
+
+    def close(self) -> None:
+        cap, self._cap = getattr(self, "_cap", None), None
+        if cap is not None:
+            cap.release()
+
+
+class VideoSource(FrameSource):
+    """A video file. Timestamps are frame index / the file's frame rate (video time)."""
+
+    kind = "video"
+
+    def __init__(self, path: Union[str, Path], fps: Optional[float] = None) -> None:
+        super().__init__()
+        import cv2
+
+        self.path = Path(path)
+        self.name = str(self.path)
+        if not self.path.is_file():
+            raise FingerspellError(f"video {self.path} does not exist: give a video file, an image folder "
+                                   "or a webcam index")
+        first = None
+        with _quiet_opencv():
+            self._cap = cv2.VideoCapture(str(self.path))
+            if self._cap.isOpened():
+                ok, first = self._cap.read()
+                first = first if ok else None
+        if first is None:
+            self._cap.release()
+            self._cap = None
+            raise FingerspellError(f"cannot read video {self.path}: it is corrupt or in a format OpenCV cannot "
+                                   "decode (try an .mp4 or .avi, or an image folder)")
+        file_fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps else (float(file_fps) if file_fps and 0.5 <= file_fps <= 240 else DEFAULT_FPS)
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.frame_count = count if count > 0 else None
+        self._pending: Optional[np.ndarray] = first
+        self._index = 0
+
+    def read(self) -> Optional[Frame]:
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+        elif self._cap is None:
+            return None
+        else:
+            ok, frame = self._cap.read()
+            if not ok or frame is None:
+                if self.frame_count is not None and self._index < self.frame_count:
+                    self.ended_early = True
+                    self.message = (f"{self.path} ended after {self._index} of {self.frame_count} frames "
+                                    "(truncated or damaged); kept what was read")
+                self.close()
+                return None
+        t = self._index / self.fps
+        self._index += 1
+        return frame, t
+
+    def close(self) -> None:
+        cap, self._cap = getattr(self, "_cap", None), None
+        if cap is not None:
+            cap.release()
+
+
+class ImageFolderSource(FrameSource):
+    """Images of a folder in sorted name order (or one image), timestamped at ``fps``.
+
+    An image that cannot be decoded is skipped and counted in :attr:`skipped`.
+    """
+
+    kind = "images"
+
+    def __init__(self, path: Union[str, Path], fps: float = DEFAULT_FPS) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.name = str(self.path)
+        if fps <= 0:
+            raise FingerspellError(f"--fps {fps} must be positive")
+        self.fps = float(fps)
+        if self.path.is_dir():
+            self.files: List[Path] = sorted(p for p in self.path.iterdir()
+                                            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self.files:
+                raise FingerspellError(f"image folder {self.path} holds no images "
+                                       f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+        elif self.path.is_file():
+            self.files = [self.path]
+        else:
+            raise FingerspellError(f"{self.path} does not exist: give a video file, an image folder or a webcam index")
+        self.frame_count = len(self.files)
+        self.skipped: List[str] = []
+        self._index = 0
+
+    def read(self) -> Optional[Frame]:
+        from fingerspell.hands.detector import load_image
+
+        while self._index < len(self.files):
+            i = self._index
+            self._index += 1
+            try:
+                frame = load_image(self.files[i])
+            except FingerspellError:
+                self.skipped.append(str(self.files[i]))
+                continue
+            return frame, i / self.fps
+        return None
+
+    def describe(self) -> dict:
+        return {**super().describe(), "skipped": list(self.skipped)}
+
+
+def open_source(spec: Union[str, int, Path, None] = 0, fps: float = DEFAULT_FPS) -> FrameSource:
+    """A frame source from a webcam index (``0``), a video file, an image folder or an image file.
+
+    ``fps`` times the frames of an image folder (and of a video whose file gives no rate).
+    """
+    if spec is None:
+        spec = 0
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        return CameraSource(int(spec))
+    path = Path(spec)
+    if not path.exists():
+        raise FingerspellError(f"source {path} does not exist: give a webcam index (0), a video file "
+                               "or a folder of images")
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageFolderSource(path, fps=fps)
+    return VideoSource(path, fps=None)

@@ -1,0 +1,275 @@
+"""Evaluation: accuracy, macro precision/recall/F1, per-class and per-group results, confusion matrix.
+
+The core, :func:`evaluate_arrays`, takes predictions (or probabilities) and labels and knows
+nothing about models, so benchmarks and other pipelines reuse it. :func:`evaluate_checkpoint`
+runs a saved model over dataset files and feeds it.
+
+End-to-end accuracy counts what a user would see from photos: a photo in which no hand was found
+gives no letter, so it counts as wrong, whether it was left out of the dataset (``n_missed``, from
+the build report) or kept with ``no_hand`` set under a letter label. A NOTHING photo with no hand
+counts as right: the recognizer says NOTHING when it sees no hand.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from fingerspell.data.schema import DatasetArrays
+from fingerspell.errors import FingerspellError
+from fingerspell.labels import NOTHING
+from fingerspell.models.registry import atomic_write_bytes, atomic_write_json
+
+PathLike = Union[str, Path]
+
+
+@dataclass
+class EvalReport:
+    """Every number of one evaluation; ``to_dict`` is what ``report.json`` holds."""
+
+    n: int
+    accuracy: float
+    macro_precision: float
+    macro_recall: float
+    macro_f1: float
+    per_class: Dict[str, Dict[str, float]]
+    confusion: List[List[int]]
+    confusion_labels: List[str]
+    per_group: Dict[str, Dict[str, float]]
+    n_missed: int = 0
+    end_to_end_accuracy: Optional[float] = None
+    end_to_end_n: int = 0
+    top3_accuracy: Optional[float] = None
+    classes: List[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def format(self) -> str:
+        """A printable summary: headline numbers, per-class table, per-group table."""
+        lines = [f"samples {self.n}   accuracy {self.accuracy:.4f}   macro precision {self.macro_precision:.4f}   "
+                 f"macro recall {self.macro_recall:.4f}   macro F1 {self.macro_f1:.4f}"]
+        if self.top3_accuracy is not None:
+            lines[0] += f"   top-3 {self.top3_accuracy:.4f}"
+        if self.end_to_end_accuracy is not None:
+            lines.append(f"end-to-end accuracy {self.end_to_end_accuracy:.4f} over {self.end_to_end_n} photos "
+                         f"({self.n_missed} with no hand found counted wrong)")
+        lines += ["", f"{'class':<8} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
+        for name, r in self.per_class.items():
+            lines.append(f"{name:<8} {r['precision']:>9.3f} {r['recall']:>7.3f} {r['f1']:>7.3f} {int(r['support']):>8}")
+        if self.per_group:
+            lines += ["", f"{'group':<32} {'n':>6} {'accuracy':>9} {'macro F1':>9}"]
+            for g, r in self.per_group.items():
+                lines.append(f"{g:<32} {int(r['n']):>6} {r['accuracy']:>9.4f} {r['macro_f1']:>9.4f}")
+        return "\n".join(lines)
+
+    def save(self, out_dir: PathLike, overwrite: bool = False, plot: bool = True) -> Path:
+        """Write ``report.json``, ``report.txt`` and ``confusion.png`` atomically into ``out_dir``."""
+        out = Path(out_dir)
+        target = out / "report.json"
+        if target.exists() and not overwrite:
+            raise FingerspellError(f"{target} already exists: choose another --out or pass --overwrite")
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(target, self.to_dict())
+        atomic_write_bytes(out / "report.txt", (self.format() + "\n").encode())
+        if plot:
+            plot_confusion(np.array(self.confusion), self.confusion_labels, out / "confusion.png",
+                           title=f"accuracy {self.accuracy:.3f}, macro F1 {self.macro_f1:.3f} (n={self.n})")
+        return target
+
+
+def _label_order(classes: Sequence[str], *arrays: np.ndarray) -> np.ndarray:
+    present = np.unique(np.concatenate([np.asarray(a, dtype=np.int64) for a in arrays]))
+    return present[(present >= 0) & (present < len(classes))]
+
+
+def evaluate_arrays(
+    probs_or_preds: np.ndarray,
+    labels: np.ndarray,
+    groups: Optional[np.ndarray],
+    classes: Sequence[str],
+    n_missed: int = 0,
+    no_hand: Optional[np.ndarray] = None,
+) -> EvalReport:
+    """Score predictions against labels.
+
+    probs_or_preds: (N, C) probabilities/logits (argmax is taken; top-3 accuracy reported too) or
+        (N,) predicted class indices into ``classes``.
+    labels: (N,) true class indices into ``classes``; groups: (N,) signer/source names or None.
+    n_missed: photos of letters in which no hand was found (not in the arrays); they count as
+        wrong in the end-to-end accuracy only.
+    no_hand: (N,) flags: rows without a hand count wrong end to end unless their label is NOTHING.
+
+    Macro averages run over the classes present in ``labels`` (a class absent from the test set
+    has no recall to average).
+    """
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    scores = np.asarray(probs_or_preds)
+    top3 = None
+    if scores.ndim == 2:
+        if scores.shape[0] != labels.shape[0] or scores.shape[1] != len(classes):
+            raise FingerspellError(
+                f"scores {scores.shape} do not fit {labels.shape[0]} labels over {len(classes)} classes"
+            )
+        preds = scores.argmax(1)
+        k = min(3, scores.shape[1])
+        topk = np.argsort(-scores, axis=1)[:, :k]
+        top3 = float(np.mean((topk == labels[:, None]).any(1))) if len(labels) else 0.0
+    else:
+        preds = scores.astype(np.int64).reshape(-1)
+        if preds.shape != labels.shape:
+            raise FingerspellError(f"{preds.shape[0]} predictions for {labels.shape[0]} labels")
+    n = int(labels.shape[0])
+    if n == 0:
+        raise FingerspellError("nothing to evaluate: the data has no rows")
+    true_classes = np.unique(labels)
+    p, r, f, s = precision_recall_fscore_support(labels, preds, labels=true_classes, zero_division=0)
+    per_class = {classes[c]: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+                 for i, c in enumerate(true_classes)}
+    order = _label_order(classes, labels, preds)
+    cm = confusion_matrix(labels, preds, labels=order)
+    per_group: Dict[str, Dict[str, float]] = {}
+    if groups is not None:
+        groups = np.asarray(groups).reshape(-1)
+        for g in sorted(np.unique(groups).tolist()):
+            m = groups == g
+            gl = labels[m]
+            per_group[str(g)] = {
+                "n": int(m.sum()), "accuracy": float(np.mean(preds[m] == gl)),
+                "macro_f1": float(f1_score(gl, preds[m], labels=np.unique(gl), average="macro", zero_division=0)),
+            }
+    correct = preds == labels
+    if no_hand is not None:
+        no_hand = np.asarray(no_hand, dtype=bool).reshape(-1)
+        nothing = classes.index(NOTHING) if NOTHING in classes else -1
+        e2e_correct = np.where(no_hand, labels == nothing, correct)
+    else:
+        e2e_correct = correct
+    e2e_n = n + int(n_missed)
+    return EvalReport(
+        n=n, accuracy=float(correct.mean()),
+        macro_precision=float(p.mean()), macro_recall=float(r.mean()), macro_f1=float(f.mean()),
+        per_class=per_class, confusion=cm.astype(int).tolist(), confusion_labels=[classes[i] for i in order],
+        per_group=per_group, n_missed=int(n_missed),
+        end_to_end_accuracy=float(e2e_correct.sum() / e2e_n), end_to_end_n=e2e_n,
+        top3_accuracy=top3, classes=list(classes),
+    )
+
+
+def plot_confusion(cm: np.ndarray, labels: Sequence[str], path: PathLike, title: str = "") -> Path:
+    """A labelled confusion matrix PNG: colour by row share (recall), counts written in the cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = len(labels)
+    side = max(5.0, 0.38 * k + 2)
+    fig, ax = plt.subplots(figsize=(side, side * 0.9))
+    rows = cm.sum(1, keepdims=True)
+    share = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(k), labels=list(labels), rotation=90, fontsize=8)
+    ax.set_yticks(range(k), labels=list(labels), fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title, fontsize=10)
+    for i in range(k):
+        for j in range(k):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if share[i, j] > 0.5 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def predict(model, inputs: np.ndarray, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
+    """Softmax probabilities (N, C) of a model over prepared inputs (from :mod:`fingerspell.features`)."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(inputs), batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(inputs[i:i + batch_size])).to(device)
+            out.append(torch.softmax(model(x).float(), dim=1).cpu().numpy())
+    if not out:
+        return np.zeros((0, 0), np.float32)
+    return np.concatenate(out)
+
+
+def missed_from_report(dataset_path: PathLike) -> Optional[int]:
+    """Photos left out for want of a hand, from the dataset's ``<file>.report.json`` (None if absent)."""
+    rp = Path(str(dataset_path) + ".report.json")
+    if not rp.is_file():
+        return None
+    try:
+        rep = json.loads(rp.read_text())
+        return int(len(rep.get("no_hand_files", [])) + len(rep.get("unreadable_files", [])))
+    except (ValueError, TypeError, OSError):
+        return None
+
+
+def align_labels(data: DatasetArrays, model_classes: Sequence[str]) -> np.ndarray:
+    """Dataset labels re-indexed into the model's classes (-1 where the model lacks the class)."""
+    index = {c: i for i, c in enumerate(model_classes)}
+    lut = np.array([index.get(c, -1) for c in data.classes], dtype=np.int64)
+    return lut[data.labels]
+
+
+def evaluate_model(
+    model, card: dict, data: DatasetArrays, n_missed: int = 0, batch_size: int = 256, device: str = "cpu",
+) -> EvalReport:
+    """Run a loaded model over a dataset (masks re-drawn to the card's input size if needed) and score it."""
+    from fingerspell.training.data import model_inputs, prepare_arrays
+
+    kind = card["input_kind"]
+    data = prepare_arrays([data], kind, card["input_size"] if kind == "mask" else None)
+    labels = align_labels(data, card["classes"])
+    known = labels >= 0
+    dropped = int((~known).sum())
+    if dropped:
+        data = data.subset(known)
+        labels = labels[known]
+    probs = predict(model, model_inputs(data, kind), batch_size, device)
+    report = evaluate_arrays(probs, labels, data.groups, list(card["classes"]), n_missed=n_missed,
+                             no_hand=data.no_hand)
+    report.extra["rows_with_classes_the_model_lacks"] = dropped
+    return report
+
+
+def evaluate_checkpoint(
+    checkpoint: PathLike, data_paths: Sequence[PathLike], n_missed: Optional[int] = None,
+    batch_size: int = 256, device: str = "cpu",
+) -> EvalReport:
+    """Load a checkpoint and dataset files and evaluate. ``n_missed`` None: read from build reports."""
+    from fingerspell.data.schema import load_dataset
+    from fingerspell.models.registry import load_checkpoint
+
+    model, card = load_checkpoint(checkpoint, device=device)
+    parts = [load_dataset(p) for p in data_paths]
+    kind = card["input_kind"]
+    from fingerspell.training.data import prepare_arrays
+
+    data = prepare_arrays(parts, kind, card["input_size"] if kind == "mask" else None,
+                          names=[str(p) for p in data_paths])
+    if n_missed is None:
+        found = [missed_from_report(p) for p in data_paths]
+        n_missed = sum(m for m in found if m is not None)
+    report = evaluate_model(model, card, data, n_missed=n_missed, batch_size=batch_size, device=device)
+    report.extra.update({"checkpoint": str(checkpoint), "data": [str(p) for p in data_paths],
+                         "architecture": card["architecture"], "input_size": card["input_size"]})
+    return report

@@ -1,0 +1,169 @@
+"""The live Tk window under a virtual X server (Xvfb), driven by the real-photo word video."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _tiny_model import WORD, tiny_mlp, word_video
+
+from fingerspell.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_display() -> int:
+    for n in range(91, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number between :91 and :199")
+
+
+def _die_with_parent() -> None:
+    """In the Xvfb child: get SIGTERM if pytest dies (a crash skips the fixture's teardown)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    exe = shutil.which("Xvfb")
+    assert exe, "Xvfb is not installed: run `make test` (it installs xvfb) or apt-get install xvfb"
+    n = _free_display()
+    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    socket = Path(f"/tmp/.X11-unix/X{n}")
+    deadline = time.monotonic() + 15
+    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert socket.exists(), f"Xvfb :{n} did not start"
+    yield f":{n}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _pump(root, seconds: float, until=lambda: False) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not until():
+        root.update()
+        time.sleep(0.01)
+
+
+def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
+    import tkinter as tk
+
+    from fingerspell.apps.live import LiveApp, LiveOptions
+    from fingerspell.runtime.recognizer import Recognizer
+    from fingerspell.runtime.sources import open_source
+
+    monkeypatch.setenv("DISPLAY", xvfb)
+    video = word_video(data)
+    recognizer = Recognizer.from_model(str(tiny_mlp(data)))
+    root = tk.Tk()
+    app = LiveApp(root, recognizer, lambda: open_source(str(video)), LiveOptions(pace=True))
+    try:
+        assert app.running and app.buttons["Start"]["state"] == "disabled"
+        _pump(root, 5, until=lambda: app.frames_shown >= 5)
+        first, counter = app.frames_shown, int(app.frames_var.get().split()[1])
+        _pump(root, 1.0)
+        assert app.frames_shown > first >= 5  # frames flow
+        assert int(app.frames_var.get().split()[1]) > counter >= 5
+        _pump(root, 40, until=lambda: app.sentence_var.get() == WORD)
+        assert app.sentence_var.get() == WORD
+        app.stop()  # the K is still held: the picture shows the hand, its letter and the sentence
+        _pump(root, 0.3)
+        assert not app.running and app.buttons["Start"]["state"] == "normal"
+        assert app.letter_var.get() == "K" and app.conf_var.get().startswith("confidence")
+        shot = app.screenshot(artifacts / "live.png")
+        from PIL import Image
+
+        with Image.open(shot) as im:
+            assert im.size[0] >= 640 and im.size[1] >= 480
+            assert len(np.unique(np.asarray(im.convert("L").resize((64, 48))))) > 20  # a picture, not blank
+        docs_png = REPO / "docs" / "live.png"
+        if not docs_png.exists() or os.environ.get("FINGERSPELL_UPDATE_DOCS") == "1":
+            docs_png.parent.mkdir(exist_ok=True)
+            shutil.copy(shot, docs_png)
+
+        frozen = app.frames_processed
+        _pump(root, 0.5)
+        assert app.frames_processed == frozen  # stopped means stopped
+
+        root.focus_force()
+        _pump(root, 0.2)
+        root.event_generate("<KeyPress-space>")
+        _pump(root, 0.1)
+        assert app.sentence_var.get() == WORD + " "
+        root.event_generate("<KeyPress-BackSpace>")
+        app.buttons["Delete"].invoke()
+        _pump(root, 0.1)
+        assert app.sentence_var.get() == WORD[:-1]
+        app.buttons["Space"].invoke()
+        assert recognizer.sentence.text == WORD[:-1] + " "
+
+        root.event_generate("<KeyPress-s>")  # start again: the video goes on to its end
+        _pump(root, 0.2)
+        assert app.running
+        _pump(root, 20, until=lambda: app.status_var.get().startswith("ended"))
+        assert app.status_var.get().startswith("ended") and not app.running
+        assert app.frames_processed > frozen
+        app.buttons["Reset"].invoke()
+        assert app.sentence_var.get() == ""
+    finally:
+        app.exit()
+    assert app.closed
+
+
+def test_live_without_display_names_xvfb_and_run(monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert main(["live", "--source", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "DISPLAY" in err and "Xvfb" in err and "fingerspell run" in err
+
+
+def test_live_command_opens_the_window(xvfb, data):
+    """`fingerspell live` as a user starts it: it stays up on the video until it is closed."""
+    env = dict(os.environ, DISPLAY=xvfb)
+    proc = subprocess.Popen([sys.executable, "-m", "fingerspell", "live", "--source", str(word_video(data)),
+                             "--model", str(tiny_mlp(data)), "--speak"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(8)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
+
+
+def test_speech_uses_espeak_or_says_why_not(tmp_path, monkeypatch, capsys):
+    from fingerspell.runtime.speech import CommandSpeaker, find_speaker
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setitem(sys.modules, "pyttsx3", None)  # import fails, as where it is not installed
+    assert find_speaker() is None
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "espeak-ng" in err and "pyttsx3" in err
+
+    said = tmp_path / "said.txt"
+    fake = bin_dir / "espeak-ng"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {said}\n")
+    fake.chmod(0o755)
+    speaker = find_speaker()
+    assert isinstance(speaker, CommandSpeaker) and speaker.name.endswith("espeak-ng")
+    speaker.speak("BOOK")
+    speaker.wait()
+    assert said.read_text().strip() == "BOOK"

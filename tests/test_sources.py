@@ -1,0 +1,98 @@
+"""Frame sources: cameras, videos, image folders, and the errors a user meets with them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from _tiny_model import letterbox, mon95
+
+from fingerspell.errors import FingerspellError
+from fingerspell.runtime.sources import CameraSource, ImageFolderSource, VideoSource, open_source
+
+
+def _numbered_frames(n: int) -> list:
+    frames = []
+    for i in range(n):
+        f = np.zeros((480, 640, 3), np.uint8)
+        f[:, :] = (i * 20) % 256  # frame i has grey level 20*i: checks order after decoding
+        cv2.putText(f, str(i), (200, 300), cv2.FONT_HERSHEY_SIMPLEX, 5, (255, 255, 255), 8)
+        frames.append(f)
+    return frames
+
+
+def _write(path, frames, fourcc="mp4v", fps=10.0):
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (640, 480))
+    assert w.isOpened()
+    for f in frames:
+        w.write(f)
+    w.release()
+    return path
+
+
+def test_missing_camera_gives_a_clear_error():
+    with pytest.raises(FingerspellError) as exc:
+        open_source("99")
+    msg = str(exc.value)
+    assert "camera 99 could not be opened" in msg and "--source" in msg and "\n" not in msg
+    with pytest.raises(FingerspellError, match="camera 99"):
+        CameraSource(99)
+
+
+def test_missing_and_unreadable_files_give_clear_errors(tmp_path):
+    with pytest.raises(FingerspellError, match="nope.mp4 does not exist"):
+        open_source(str(tmp_path / "nope.mp4"))
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"this is not a video" * 100)
+    with pytest.raises(FingerspellError, match="cannot read video .*garbage.mp4"):
+        open_source(str(garbage))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FingerspellError, match="holds no images"):
+        open_source(str(empty))
+
+
+def test_video_frames_come_in_order_with_video_time(tmp_path):
+    path = _write(tmp_path / "v.mp4", _numbered_frames(12), fps=10.0)
+    with open_source(str(path)) as src:
+        assert isinstance(src, VideoSource) and src.fps == pytest.approx(10.0) and src.frame_count == 12
+        items = list(src)
+    assert [round(t, 3) for _, t in items] == [round(i / 10, 3) for i in range(12)]
+    levels = [int(np.median(f[:, 600:])) for f, _ in items]
+    assert all(abs(level - (20 * i) % 256) <= 6 for i, level in enumerate(levels))
+    assert not src.ended_early
+
+
+def test_truncated_avi_ends_cleanly_and_keeps_what_was_read(tmp_path):
+    path = _write(tmp_path / "t.avi", _numbered_frames(40), fourcc="MJPG")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with open_source(str(path)) as src:
+        n = sum(1 for _ in src)
+    assert 5 < n < 40
+    assert src.ended_early and "truncated" in src.message
+    # An mp4 whose index (written last) was cut off cannot be opened at all: a clear error.
+    mp4 = _write(tmp_path / "t.mp4", _numbered_frames(40))
+    data = mp4.read_bytes()
+    mp4.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FingerspellError, match="cannot read video"):
+        open_source(str(mp4))
+
+
+def test_image_folder_sorted_at_fps_and_skips_broken_images(tmp_path, data):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for name, letter in (("002.jpg", "B"), ("000.jpg", "A"), ("001.png", "C")):
+        cv2.imwrite(str(folder / name), letterbox(mon95(data, 3, letter, 0)))
+    (folder / "003.jpg").write_bytes(b"broken")
+    (folder / "notes.txt").write_text("not an image")
+    with open_source(str(folder), fps=4.0) as src:
+        assert isinstance(src, ImageFolderSource) and src.frame_count == 4
+        items = list(src)
+    assert [t for _, t in items] == [0.0, 0.25, 0.5]
+    assert all(f.shape == (480, 640, 3) for f, _ in items)
+    assert src.skipped == [str(folder / "003.jpg")]
+    with open_source(str(folder / "001.png")) as single:
+        assert len(list(single)) == 1
+    with pytest.raises(FingerspellError, match="--fps"):
+        ImageFolderSource(folder, fps=0)
