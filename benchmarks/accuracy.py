@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +113,9 @@ def _device_name(args) -> str:
     import torch
 
     dev = _device(args)
-    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU ({os.cpu_count()} cores)" if dev.type == "cpu" else str(dev)
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    return f"CPU ({os.cpu_count()} cores)" if dev.type == "cpu" else str(dev)
 
 
 def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
@@ -168,8 +169,9 @@ def write_table(results: dict, path: Path) -> str:
             if not r:
                 continue
             std = f" ± {r['accuracy_std']:.1%}" if r["accuracy_std"] else ""
-            lines.append(f"| {model} | {protocol} | {r['end_to_end_accuracy']:.1%} | {r['accuracy_given_hand']:.1%}{std} "
-                         f"| {r['macro_f1']:.3f} | {r['seconds']:.0f} s | {r['device']} |")
+            lines.append(f"| {model} | {protocol} | {r['end_to_end_accuracy']:.1%} "
+                         f"| {r['accuracy_given_hand']:.1%}{std} | {r['macro_f1']:.3f} | {r['seconds']:.0f} s "
+                         f"| {r['device']} |")
     table = "\n".join(lines) + "\n"
     path.write_text(table)
     return table
@@ -197,6 +199,8 @@ def main() -> None:
         for protocol in args.protocols:
             for model in args.models:
                 r = run_protocol(model, protocol, ds, args, Path(tmp) / model)
+                # Re-read before writing: several runs (CPU here, a GPU elsewhere) may add to one file.
+                results = json.loads(results_path.read_text()) if results_path.exists() else {}
                 results[f"{model}/{protocol}"] = r
                 print(f"{model:13s} {protocol:12s} end-to-end {r['end_to_end_accuracy']:.1%}  given hand "
                       f"{r['accuracy_given_hand']:.1%}  macro F1 {r['macro_f1']:.3f}  ({r['seconds']} s)  "

@@ -24,9 +24,10 @@ from fingerspell.data.build import (
     report_path,
     rerender_masks,
 )
-from fingerspell.data.schema import DatasetArrays, file_mode, load_dataset, save_dataset
+from fingerspell.data.schema import DatasetArrays, load_dataset, save_dataset
 from fingerspell.data.sources import detect_layout, scan_source
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import file_mode
 from fingerspell.hands.detector import HandDetector, load_image
 from fingerspell.hands.landmarks import FEATURE_DIM, Hand, landmark_box
 from fingerspell.labels import CLASSES, canonical_class, name_of

@@ -8,7 +8,6 @@ cleanly and what was recognised so far is still written.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -19,6 +18,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_write_json, file_mode
 from fingerspell.labels import NOTHING, canonical_class
 from fingerspell.runtime.recognizer import STAGES, Recognizer
 from fingerspell.runtime.sources import FrameSource
@@ -37,29 +37,6 @@ def check_outputs(paths: Sequence[Optional[PathLike]], overwrite: bool = False) 
             raise FingerspellError(f"{p} exists: pass --overwrite to replace it, or choose another name")
         if p.exists() and p.is_dir():
             raise FingerspellError(f"{p} is a folder: give a file name")
-
-
-def file_mode() -> int:
-    """The mode a new file gets from the umask (mkstemp's temp files are 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_json_atomic(path: PathLike, obj) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1)
-            fh.write("\n")
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
 
 
 class AtomicVideoWriter:
@@ -183,7 +160,7 @@ def run_headless(
             "interrupted": interrupted,
             "frames": frames,
         }
-        report.outputs["transcript"] = str(write_json_atomic(transcript, doc))
+        report.outputs["transcript"] = str(atomic_write_json(transcript, doc))
     return report
 
 

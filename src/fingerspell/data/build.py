@@ -28,7 +28,6 @@ import json
 import multiprocessing
 import os
 import signal
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -40,9 +39,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fingerspell import features
-from fingerspell.data.schema import DatasetArrays, file_mode, save_dataset
+from fingerspell.data.schema import DatasetArrays, save_dataset
 from fingerspell.data.sources import ImageItem, SourceScan, canonical_classes, scan_sources
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_write_bytes, atomic_write_json
 from fingerspell.hands.landmarks import FEATURE_DIM, NUM_LANDMARKS
 from fingerspell.labels import CLASSES, NOTHING, index_of
 
@@ -236,10 +236,7 @@ def _write_cache(cache_dir: Optional[Path], key: str, rec: dict) -> None:
     p = _cache_path(cache_dir, key)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{key}.", suffix=".part")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(rec, fh)
-        os.replace(tmp, p)
+        atomic_write_bytes(p, json.dumps(rec).encode("utf-8"))
     except OSError:
         pass  # a read-only or full cache only costs speed
 
@@ -533,15 +530,7 @@ def build_dataset(sources: Sequence[Union[str, Path]], out: Union[str, Path],
     save_dataset(arrays, out, overwrite=options.overwrite)
     report.seconds = round(report.seconds, 2)
     rp = report_path(out)
-    fd, tmp = tempfile.mkstemp(dir=rp.parent, prefix=f".{rp.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(report.to_dict(), fh, indent=1)
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, rp)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write_json(rp, report.to_dict())
     return report
 
 

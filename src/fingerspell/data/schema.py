@@ -25,8 +25,6 @@ and everything else is filled with neutral values.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_output
 from fingerspell.hands.landmarks import FEATURE_DIM, NUM_LANDMARKS
 from fingerspell.labels import CLASSES
 
@@ -96,31 +95,16 @@ _ARRAY_SPECS = {
 }
 
 
-def file_mode() -> int:
-    """The mode a new file gets under the current umask (mkstemp's temp files are 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def save_dataset(data: DatasetArrays, path: Union[str, Path], overwrite: bool = False) -> Path:
     """Write a dataset atomically (temp file + rename); refuse to replace a file unless told to."""
     out = Path(path)
     if out.exists() and not overwrite:
         raise FingerspellError(f"{out} already exists: choose another --out or pass --overwrite")
-    out.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "classes"}
     arrays["classes"] = np.array(data.classes, dtype=str)
     arrays["schema_version"] = np.array(SCHEMA_VERSION, dtype=np.int64)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        os.chmod(tmp, file_mode())  # mkstemp makes 0600; a dataset is an ordinary file
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(out) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
     return out
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import cv2
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_output
 from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box
 
 BACKENDS = ("solutions", "tasks")
@@ -114,17 +114,9 @@ def build_task_bundle(out_path: Union[str, Path], model_complexity: int = 1) -> 
     """
     palm, landmark = bundled_model_paths(model_complexity)
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.write(palm, "hand_detector.tflite")
-            zf.write(landmark, "hand_landmarks_detector.tflite")
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.write(palm, "hand_detector.tflite")
+        zf.write(landmark, "hand_landmarks_detector.tflite")
     return out
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
@@ -26,6 +24,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from fingerspell import fileio
 from fingerspell.errors import FingerspellError
 from fingerspell.hands.landmarks import FEATURE_DIM
 from fingerspell.models.cnn import CustomCNN
@@ -282,23 +281,8 @@ def checkpoint_paths(path: PathLike) -> Tuple[Path, Path]:
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write a file via a temp file in the same folder and os.replace: never a half-written file."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
-
-
 def atomic_write_json(path: PathLike, obj: Any) -> Path:
-    return atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n").encode())
+    return fileio.atomic_write_json(path, _jsonable(obj), indent=2)
 
 
 def make_card(
@@ -362,7 +346,7 @@ def save_checkpoint(model: nn.Module, card: dict, path: PathLike, half: bool = F
     full["weights_file"] = weights.name
     full["weights_dtype"] = "float16" if half else "float32"
     full["weights_sha256"] = hashlib.sha256(blob).hexdigest()
-    atomic_write_bytes(weights, blob)
+    fileio.atomic_write_bytes(weights, blob)
     atomic_write_json(card_path, full)
     return weights, card_path
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Optional, Union
@@ -22,6 +21,7 @@ from typing import Optional, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_write_bytes
 
 PathLike = Union[str, Path]
 DEFAULT_OPSET = 17
@@ -40,21 +40,6 @@ def example_input(card: dict, batch: int = 2, seed: int = 0) -> np.ndarray:
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fingerspell" / "onnx"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _onnx_bytes(model, card: dict, opset: int) -> bytes:
@@ -123,9 +108,9 @@ def export_onnx(
                 raise FingerspellError(f"{card_target} exists with another model's card: pass --overwrite "
                                        "or choose another --out")
     data = _onnx_bytes(model, card, opset)
-    _write_atomic(target, data)
+    atomic_write_bytes(target, data)
     if not card_target.exists() or card_target.resolve() != base.with_name(base.name + ".json").resolve():
-        _write_atomic(card_target, card_text.encode())
+        atomic_write_bytes(card_target, card_text.encode())
     return target
 
 

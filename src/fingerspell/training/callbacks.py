@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_write_bytes
 from fingerspell.models.registry import (
-    atomic_write_bytes,
     atomic_write_json,
     checkpoint_paths,
     save_checkpoint,

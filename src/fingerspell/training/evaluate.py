@@ -22,8 +22,9 @@ import numpy as np
 
 from fingerspell.data.schema import DatasetArrays
 from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_write_bytes
 from fingerspell.labels import NOTHING
-from fingerspell.models.registry import atomic_write_bytes, atomic_write_json
+from fingerspell.models.registry import atomic_write_json
 
 PathLike = Union[str, Path]
 
