@@ -84,7 +84,8 @@ def main() -> None:
 
     out = Path(args.out)
     limit = 3 if args.tiny else None
-    data_dir = Path(args.data_dir) if not args.tiny else Path(tempfile.mkdtemp(prefix="fingerspell-tiny-"))
+    tiny_dir = tempfile.TemporaryDirectory(prefix="fingerspell-tiny-") if args.tiny else None
+    data_dir = Path(tiny_dir.name) if tiny_dir else Path(args.data_dir)
     for m in args.models:
         if checkpoint_paths(out / m)[0].exists() and not args.overwrite:
             raise SystemExit(f"{out / m}.safetensors exists: pass --overwrite to replace the shipped weights")
@@ -115,6 +116,8 @@ def main() -> None:
         save_checkpoint(model.float(), card, out / m, half=True)
         timings[f"{m}_s"] = card["training"]["seconds"]
         print(f"wrote {out / m}.safetensors ({card['training']['seconds']} s)", flush=True)
+    if tiny_dir:
+        tiny_dir.cleanup()
     default = pick_default(args.models)
     (out / "default.txt").write_text(default + "\n")
     print(f"default model: {default}; timings {timings}; machine: {machine()}")
