@@ -62,6 +62,19 @@ def pick_default(models) -> str:
     return max(scores, key=scores.get) if scores else models[0]
 
 
+def update_cards(out: Path, models) -> None:
+    """Write the latest benchmark figures into the shipped cards (the weights and their checksum stay)."""
+    from fingerspell.fileio import atomic_write_json
+    from fingerspell.models.registry import read_card
+
+    for m in models:
+        card = read_card(out / m)
+        card["metrics"] = {"unseen_signers": benchmark_metrics(m)}
+        atomic_write_json(out / f"{m}.json", card, indent=2)
+        print(f"updated {out / m}.json")
+    (out / "default.txt").write_text(pick_default(list(models)) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(REPO / "src" / "fingerspell" / "weights"))
@@ -76,6 +89,8 @@ def main() -> None:
     ap.add_argument("--tiny", action="store_true", help="smoke run: 3 photos per class and signer, 1 epoch")
     ap.add_argument("--overwrite", action="store_true", help="replace weights already in --out")
     ap.add_argument("--quiet", action="store_true", help="no progress bars (logs)")
+    ap.add_argument("--update-cards", action="store_true",
+                    help="no training: refresh the metrics in the cards in --out from the benchmark, and default.txt")
     args = ap.parse_args()
 
     from fingerspell.models.registry import checkpoint_paths, load_checkpoint, save_checkpoint
@@ -83,6 +98,9 @@ def main() -> None:
     from fingerspell.training.train import train
 
     out = Path(args.out)
+    if args.update_cards:
+        update_cards(out, args.models)
+        return
     limit = 3 if args.tiny else None
     tiny_dir = tempfile.TemporaryDirectory(prefix="fingerspell-tiny-") if args.tiny else None
     data_dir = Path(tiny_dir.name) if tiny_dir else Path(args.data_dir)
