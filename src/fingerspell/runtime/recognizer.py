@@ -126,7 +126,7 @@ class Recognizer:
     # --- construction helpers ----------------------------------------------------------------
     @classmethod
     def from_model(cls, model: Optional[str] = None, backend: str = "torch",
-                   options: Optional[RecognizerOptions] = None, max_hands: int = 2,
+                   options: Optional[RecognizerOptions] = None, max_hands: int = 1,
                    detector_backend: str = "solutions", model_complexity: int = 1,
                    mode: str = "video", threads: Optional[int] = None) -> "Recognizer":
         """A recognizer with a fresh video-mode detector and the model at ``model`` (default: shipped)."""
