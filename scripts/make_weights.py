@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=list(SHIPPED))
     ap.add_argument("--input-size", type=int, default=96)
     ap.add_argument("--vector-epochs", type=int, default=60)
-    ap.add_argument("--mask-epochs", type=int, default=20)
+    ap.add_argument("--mask-epochs", type=int, default=15)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--workers", type=int, default=0)
