@@ -156,9 +156,11 @@ class Recognizer:
         if self.input_kind == "mask":
             masks = []
             for hand in hands:
-                masks.append(features.hand_mask(hand, size=self.input_size))
+                mask = features.hand_mask(hand, size=self.input_size)
+                masks.append(mask)
                 if self.options.mirror_masks:
-                    masks.append(features.hand_mask(hand, size=self.input_size, mirror=True))
+                    # The mirrored mask is the drawn one flipped (render_mask's mirror does the same).
+                    masks.append(mask[:, ::-1])
             return features.masks_to_model_array(np.stack(masks))
         return features.vectors_to_model_array(np.stack([features.hand_vector(h) for h in hands]))
 
