@@ -1,0 +1,62 @@
+"""The shipped models give the same probabilities on real photos as before the architecture rework.
+
+``tests/data/shipped_predictions.npz`` was written by the code at commit 3f2a073 (before the
+``features/`` package and ``models/checkpoint.py``): for 21 real photos from $FINGERSPELL_DATA
+(ASL Alphabets test, Massey, MON95) it holds the detected hand and, per shipped model, the
+probabilities the recognizer kept (mask models: the more confident of the mask and its mirror).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fingerspell.hands.detector import HandDetector, load_image
+from fingerspell.hands.landmarks import Hand, landmark_box
+from fingerspell.runtime.classifier import load_classifier
+from fingerspell.runtime.recognizer import Recognizer
+
+REFERENCE = Path(__file__).resolve().parent / "data" / "shipped_predictions.npz"
+SHIPPED = ("landmark_mlp", "mobilenetv2")
+
+
+def _reference():
+    ref = np.load(REFERENCE)
+    rows = {}
+    for i, key in enumerate(ref["keys"]):
+        name, rel = str(key).split("|", 1)
+        size = tuple(int(v) for v in ref["image_size"][i])
+        lm = ref["landmarks"][i].astype(np.float32)
+        hand = Hand(lm, str(ref["handedness"][i]), 1.0, landmark_box(lm, size), size)
+        rows.setdefault(name, []).append((rel, hand, ref["probs"][i], bool(ref["mirrored"][i])))
+    return rows
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_probabilities_match_the_reference(name):
+    """From the stored hands: the feature and model code alone, exact to 1e-5."""
+    clf, card = load_classifier(name)
+    rec = Recognizer(None, clf, card)
+    rows = _reference()[name]
+    assert len(rows) == 21
+    for rel, hand, want, mirrored in rows:
+        (probs, got_mirrored), = rec.classify([hand])
+        np.testing.assert_allclose(probs, want, atol=1e-5, err_msg=rel)
+        assert got_mirrored == mirrored, rel
+
+
+def test_shipped_models_read_the_photos_as_before(data):
+    """From the photos themselves: detection, features and both models end to end."""
+    rows = _reference()
+    with HandDetector(mode="image", max_hands=1, min_detection_confidence=0.5) as det:
+        found = {rel: det.detect(load_image(data / rel)) for rel, *_ in rows["landmark_mlp"]}
+        for name in SHIPPED:
+            clf, card = load_classifier(name)
+            rec = Recognizer(det, clf, card)
+            for rel, _, want, _ in rows[name]:
+                hands = found[rel]
+                assert len(hands) == 1, rel
+                (probs, _), = rec.classify(hands)
+                np.testing.assert_allclose(probs, want, atol=1e-5, err_msg=f"{name} {rel}")
