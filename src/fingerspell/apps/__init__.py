@@ -9,6 +9,24 @@ from __future__ import annotations
 import argparse
 
 
+def nonempty(value: str) -> str:
+    """argparse type: a name that is not empty (``--out ""`` would otherwise be ignored)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be empty: give a name, or leave the option out")
+    return value
+
+
+def positive_int(value: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} must be at least 1")
+    return n
+
+
 def add_source_arguments(p: argparse.ArgumentParser, default: str = "0", required: bool = False) -> None:
     p.add_argument("--source", default=None if required else default, required=required,
                    help=f"webcam index, video file, image folder or image (default: {default})"
@@ -18,7 +36,7 @@ def add_source_arguments(p: argparse.ArgumentParser, default: str = "0", require
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None,
+    p.add_argument("--model", default=None, type=nonempty,
                    help="checkpoint (<name>.safetensors / <name>.json, suffix optional), a .onnx file, or a "
                         "shipped model name (default: the shipped default model)")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.fileio import atomic_write_json, file_mode
+from fingerspell.fileio import DiskFullError, atomic_write_json, file_mode, is_no_space, write_failed
 from fingerspell.labels import NOTHING, canonical_class
 from fingerspell.runtime.recognizer import STAGES, Recognizer
 from fingerspell.runtime.sources import FrameSource
@@ -27,12 +28,18 @@ PathLike = Union[str, Path]
 VIDEO_FOURCC = "mp4v"
 
 
-def check_outputs(paths: Sequence[Optional[PathLike]], overwrite: bool = False) -> None:
-    """Refuse to start a job whose outputs exist (unless ``overwrite``) or collide."""
+def check_outputs(paths: Sequence[Optional[PathLike]], overwrite: bool = False,
+                  inputs: Sequence[Optional[PathLike]] = ()) -> None:
+    """Refuse to start a job whose outputs exist (unless ``overwrite``), collide or are its inputs."""
+    if any(p is not None and str(p).strip() == "" for p in paths):
+        raise FingerspellError("an output name is empty: give a file name, or leave the option out")
     given = [Path(p) for p in paths if p]
     if len({p.resolve() for p in given}) < len(given):
         raise FingerspellError("the output files must differ: give --out and --transcript different names")
+    sources = [Path(str(i)) for i in inputs if i is not None and Path(str(i)).exists()]
     for p in given:
+        if any(p.resolve() == s.resolve() or (p.exists() and os.path.samefile(p, s)) for s in sources):
+            raise FingerspellError(f"{p} is the input: the output would replace it; choose another name")
         if p.exists() and not overwrite:
             raise FingerspellError(f"{p} exists: pass --overwrite to replace it, or choose another name")
         if p.exists() and p.is_dir():
@@ -68,10 +75,42 @@ class AtomicVideoWriter:
         self.frames += 1
 
     def commit(self) -> Path:
+        """Close the video, check that every frame reached the file, then rename it into place.
+
+        OpenCV reports no write errors, so a full disk would leave a truncated file with no index
+        ("moov atom not found"); the temp file is read back and, if it is short, removed.
+        """
         self._writer.release()
-        os.chmod(self.tmp, file_mode())
-        os.replace(self.tmp, self.path)
+        self._writer = None
+        if self._readable_frames() < self.frames:
+            self.abort()
+            raise write_failed(self.path, "video")
+        try:
+            os.chmod(self.tmp, file_mode())
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            if is_no_space(exc):
+                raise DiskFullError(self.path) from None
+            raise
         return self.path
+
+    def _readable_frames(self) -> int:
+        import cv2
+
+        sys.stderr.flush()
+        saved = os.dup(2)  # a truncated file is our one line, not FFmpeg's "moov atom not found"
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        try:
+            cap = cv2.VideoCapture(str(self.tmp))
+            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+            cap.release()
+            return n
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(null)
 
     def abort(self) -> None:
         w = getattr(self, "_writer", None)
@@ -226,8 +265,7 @@ def collect(
                 target = folder / f"{number:04d}.jpg"
                 number += 1
                 try:
-                    with open(target, "xb") as fh:  # exclusive: never replaces a file
-                        fh.write(buf.tobytes())
+                    _write_new(target, buf.tobytes())
                     break
                 except FileExistsError:
                     continue
@@ -241,6 +279,18 @@ def collect(
     finally:
         bar.close()
     return CollectReport(str(folder), saved, seen, source.ended_early)
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """Create ``target`` exclusively (never replaces a file); a failed write leaves no part of it."""
+    with open(target, "xb") as fh:
+        try:
+            fh.write(data)
+            fh.flush()
+        except BaseException:
+            fh.close()
+            target.unlink()
+            raise
 
 
 # --- bench ------------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""``fingerspell run``: recognise a video, image folder or camera without a screen."""
+"""``fingerspell run``: recognise a video, image folder or camera without a screen.
+
+Exit codes: 0 when the job ran (a source that ended early, or unreadable images of a folder that
+were skipped, are listed as warnings); 2 for a problem the user can fix, on one line (a source that
+gives no frame at all is one); 130 after Ctrl-C, once what was recognised so far is written.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,24 @@ import sys
 NAME = "run"
 HELP = "recognise a video/folder/camera headless: annotated video + JSON transcript"
 ORDER = 2
+INTERRUPTED_EXIT = 130
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from fingerspell.apps import add_model_arguments, add_recognizer_arguments, add_source_arguments
+    from fingerspell.apps import (
+        add_model_arguments,
+        add_recognizer_arguments,
+        add_source_arguments,
+        nonempty,
+        positive_int,
+    )
 
     add_source_arguments(p, required=True)
-    p.add_argument("--out", default=None, metavar="VIDEO.mp4", help="annotated video to write (mp4v)")
-    p.add_argument("--transcript", default=None, metavar="FILE.json",
+    p.add_argument("--out", default=None, type=nonempty, metavar="VIDEO.mp4", help="annotated video to write (mp4v)")
+    p.add_argument("--transcript", default=None, type=nonempty, metavar="FILE.json",
                    help="per-frame predictions, sentence events and the final sentence as JSON")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames (cameras)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files (never the input)")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="stop after this many frames (cameras)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_model_arguments(p)
     add_recognizer_arguments(p)
@@ -27,20 +39,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from fingerspell.apps import recognizer_from_args
     from fingerspell.apps.headless import check_outputs, run_headless
+    from fingerspell.errors import FingerspellError
     from fingerspell.runtime.sources import open_source
 
-    check_outputs([args.out, args.transcript], args.overwrite)  # before the slow model and camera start
+    # before the slow model and camera start
+    check_outputs([args.out, args.transcript], args.overwrite, inputs=[args.source, args.model])
     with open_source(args.source, fps=args.fps) as source:  # a bad source fails before the model loads
         recognizer = recognizer_from_args(args)
         with recognizer:
             report = run_headless(recognizer, source, args.out, args.transcript, overwrite=args.overwrite,
                                   progress=not args.no_progress, max_frames=args.max_frames,
                                   meta={"model_path": str(args.model) if args.model else "(shipped default)"})
+        skipped = list(getattr(source, "skipped", []))
+    if report.frames == 0 and not report.interrupted:
+        why = f": unreadable {', '.join(skipped)}" if skipped else ""
+        raise FingerspellError(f"{args.source} gave no frames{why}; give a readable video, image or folder")
+    for path in skipped:
+        print(f"fingerspell run: warning: skipped unreadable image {path}", file=sys.stderr)
     if report.ended_early:
         print(f"fingerspell run: warning: {report.message}", file=sys.stderr)
     if report.interrupted:
-        print("fingerspell run: interrupted; wrote what was recognised so far", file=sys.stderr)
+        print("fingerspell run: interrupted (Ctrl-C); wrote what was recognised so far", file=sys.stderr)
     for kind, path in report.outputs.items():
         print(f"{kind}: {path}", file=sys.stderr)
     print(report.sentence)
-    return 0
+    return INTERRUPTED_EXIT if report.interrupted else 0

@@ -95,12 +95,52 @@ _ARRAY_SPECS = {
 }
 
 
+def check_finite(arrays: dict, name: Union[str, Path]) -> None:
+    """Refuse NaN or infinite values in any float array, naming the field and the count."""
+    for key, arr in arrays.items():
+        arr = np.asarray(arr)
+        if arr.dtype.kind not in "fc":
+            continue
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            rows = int(bad.reshape(arr.shape[0], -1).any(1).sum()) if arr.ndim else 1
+            raise FingerspellError(
+                f"{name}: '{key}' holds {int(bad.sum())} non-finite values (NaN or inf) in {rows} of "
+                f"{arr.shape[0] if arr.ndim else 1} rows: rebuild the dataset with 'fingerspell build-dataset'"
+            )
+
+
+INPUT_KIND_FIELDS = {"vector": "vectors", "mask": "masks"}
+
+
+def check_input_kind(data: DatasetArrays, kind: str, name: Union[str, Path] = "the dataset") -> None:
+    """Refuse a dataset that lacks what a ``kind`` model reads (a seed-style file has no landmarks).
+
+    A row without its input is all zeros; rows of NOTHING where no hand was found may lack it,
+    every other row must have it.
+    """
+    key = INPUT_KIND_FIELDS.get(kind)
+    if key is None:
+        raise FingerspellError(f"unknown input kind {kind!r}: use 'mask' or 'vector'")
+    arr = getattr(data, key)
+    if len(data) == 0:
+        raise FingerspellError(f"{name} has no rows: build it from folders that hold photos")
+    empty = ~arr.reshape(len(data), -1).any(1) & ~data.no_hand
+    if empty.any():
+        raise FingerspellError(
+            f"{name} lacks the {key} a {kind} model reads: {int(empty.sum())} of {len(data)} rows have none "
+            f"(a seed-style file holds only images and labels); rebuild it from photos with "
+            "'fingerspell build-dataset', or train a mask model"
+        )
+
+
 def save_dataset(data: DatasetArrays, path: Union[str, Path], overwrite: bool = False) -> Path:
     """Write a dataset atomically (temp file + rename); refuse to replace a file unless told to."""
     out = Path(path)
     if out.exists() and not overwrite:
         raise FingerspellError(f"{out} already exists: choose another --out or pass --overwrite")
     arrays = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "classes"}
+    check_finite(arrays, out)
     arrays["classes"] = np.array(data.classes, dtype=str)
     arrays["schema_version"] = np.array(SCHEMA_VERSION, dtype=np.int64)
     with atomic_output(out) as tmp, open(tmp, "wb") as fh:
@@ -149,6 +189,7 @@ def load_dataset(path: Union[str, Path]) -> DatasetArrays:
                 f"{p}: '{key}' has shape {arr.shape} and dtype {arr.dtype}, which does not fit schema "
                 f"{SCHEMA_VERSION} with {n} samples: rebuild it"
             )
+    check_finite(raw, p)
     classes = tuple(str(c) for c in raw["classes"])
     labels = raw["labels"].astype(np.int64)
     if n and (labels.min() < 0 or labels.max() >= len(classes)):
@@ -163,6 +204,7 @@ def load_dataset(path: Union[str, Path]) -> DatasetArrays:
 
 def _from_seed(raw: dict, p: Path) -> DatasetArrays:
     """The seed's .npz: ``images`` (N, H, W[, 3]) and ``labels`` (N,) only."""
+    check_finite({"images": raw["images"], "labels": raw["labels"]}, p)
     images, labels = raw["images"], np.asarray(raw["labels"]).astype(np.int64).reshape(-1)
     if images.ndim == 3:
         images = np.repeat(images[..., None], 3, axis=3)

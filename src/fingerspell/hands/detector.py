@@ -158,9 +158,14 @@ def check_task_bundle(path: Union[str, Path]) -> Path:
 def load_image(path: Union[str, Path]) -> np.ndarray:
     """Read an image file as a BGR uint8 array, with a clear error for a missing or corrupt file."""
     p = Path(path)
+    if p.is_dir():
+        raise FingerspellError(f"image {p} is a folder, not an image file")
     if not p.is_file():
         raise FingerspellError(f"image {p} does not exist")
-    data = np.fromfile(str(p), dtype=np.uint8)
+    try:
+        data = np.fromfile(str(p), dtype=np.uint8)
+    except OSError as exc:  # no read permission, an I/O error
+        raise FingerspellError(f"cannot read image {p}: {exc.strerror or exc}; check its permissions") from None
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise FingerspellError(f"cannot read image {p}: it is corrupt or not an image (use a .jpg or .png)")
