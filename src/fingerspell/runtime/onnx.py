@@ -21,7 +21,7 @@ from typing import Optional, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.fileio import atomic_write_bytes
+from fingerspell.fileio import write_together
 
 PathLike = Union[str, Path]
 DEFAULT_OPSET = 17
@@ -108,9 +108,10 @@ def export_onnx(
                 raise FingerspellError(f"{card_target} exists with another model's card: pass --overwrite "
                                        "or choose another --out")
     data = _onnx_bytes(model, card, opset)
-    atomic_write_bytes(target, data)
+    outputs = {target: data}  # the .onnx and its card appear together or not at all (full disk, Ctrl-C)
     if not card_target.exists() or card_target.resolve() != base.with_name(base.name + ".json").resolve():
-        atomic_write_bytes(card_target, card_text.encode())
+        outputs[card_target] = card_text.encode()
+    write_together(outputs)
     return target
 
 
