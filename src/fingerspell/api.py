@@ -1,0 +1,197 @@
+"""The Python API: read a letter from a photo, or letters and a sentence from a video or camera.
+
+```python
+import fingerspell
+reader = fingerspell.load()                      # the shipped default model
+print(reader.predict("photo.jpg").letter)        # "A", or None when no hand is found
+```
+
+* :func:`load` takes a model the way every command does: a shipped name (``"landmark_mlp"``),
+  a checkpoint with or without its ``.safetensors`` / ``.json`` suffix, or an ``.onnx`` file
+  (run with onnxruntime); ``profile`` applies a personal calibration profile.
+* :meth:`Reader.predict` reads one still image (a path or a BGR array) with MediaPipe in image
+  mode, retried with a black border when the hand fills the frame, so a single photo always gets
+  an answer: a :class:`Prediction` with ``letter`` (None without a hand), ``confidence``, ``top``
+  (three ``(letter, probability)`` pairs), ``hand`` and :meth:`Prediction.plot`.
+* :meth:`Reader.stream` reads a video file, image folder or camera index frame by frame and yields
+  the recognizer's :class:`~fingerspell.runtime.recognizer.FrameResult` (smoothed letters, the
+  sentence), exactly what ``fingerspell run`` writes into its transcript.
+
+``fingerspell predict`` is this API on the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple, Union
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+
+PathLike = Union[str, Path]
+ImageLike = Union[PathLike, np.ndarray]
+
+
+@dataclass
+class Prediction:
+    """What one still image shows. ``letter`` is None when no hand was found."""
+
+    letter: Optional[str]
+    confidence: float
+    top: List[Tuple[str, float]]
+    hand: bool
+    path: Optional[str] = None
+    handedness: Optional[str] = None
+    box: Optional[Tuple[int, int, int, int]] = None
+    image: Optional[np.ndarray] = field(default=None, repr=False)
+    detected: object = field(default=None, repr=False)  # the Hand record, for plot()
+
+    def to_dict(self) -> dict:
+        """The JSON form ``fingerspell predict --json`` prints (path, letter, confidence, top, hand)."""
+        return {
+            "path": self.path, "letter": self.letter, "confidence": round(float(self.confidence), 4),
+            "top": [[name, round(float(p), 4)] for name, p in self.top], "hand": self.hand,
+        }
+
+    def plot(self) -> np.ndarray:
+        """An annotated BGR copy of the image: skeleton, box, letter and confidence (or "no hand")."""
+        import cv2
+
+        from fingerspell.hands.render import annotate_frame
+
+        if self.image is None:
+            raise FingerspellError("this prediction keeps no image to draw on: predict() it again")
+        out = self.image.copy()
+        if self.detected is not None:
+            annotate_frame(out, [self.detected], [self.letter], [self.confidence])
+        else:
+            h, w = out.shape[:2]
+            scale = max(0.5, w / 640)
+            cv2.putText(out, "no hand found", (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale,
+                        (0, 0, 255), max(1, int(2 * scale)), cv2.LINE_AA)
+        return out
+
+
+def _load_classifier(model: Optional[PathLike], backend: Optional[str], threads: Optional[int]):
+    """(classifier, card) from any way of naming a model; an ``.onnx`` file picks onnxruntime."""
+    from fingerspell.runtime.classifier import load_classifier
+
+    spec = None if model is None else str(model)
+    try:
+        from fingerspell.models.checkpoint import resolve_model
+    except ImportError:
+        resolve_model = None
+    if resolve_model is not None and spec is not None:
+        spec = str(resolve_model(spec))
+    if backend is None:
+        backend = "onnx" if spec is not None and spec.lower().endswith(".onnx") else "torch"
+    return load_classifier(spec, backend=backend, threads=threads)
+
+
+def apply_profile(classifier, profile: Optional[PathLike]):
+    """The classifier wrapped by a calibration profile (``fingerspell calibrate`` writes one)."""
+    if profile is None:
+        return classifier
+    try:
+        from fingerspell.reading import calibration
+    except ImportError:
+        calibration = None
+    if calibration is None or not hasattr(calibration, "load_profile") or not hasattr(
+            calibration, "ProfiledClassifier"):
+        raise FingerspellError(f"cannot apply profile {profile}: this fingerspell has no calibration support "
+                               "(fingerspell.reading.calibration); leave out --profile")
+    return calibration.ProfiledClassifier(classifier, calibration.load_profile(profile))
+
+
+def _read_image(image: ImageLike) -> Tuple[np.ndarray, Optional[str]]:
+    from fingerspell.hands.detector import load_image, to_bgr_uint8
+
+    if isinstance(image, np.ndarray):
+        return to_bgr_uint8(image, name="image"), None
+    if isinstance(image, (str, Path)):
+        return load_image(image), str(image)
+    raise FingerspellError(f"predict() takes an image path or a BGR array, not a {type(image).__name__}")
+
+
+class Reader:
+    """A loaded model plus MediaPipe: :meth:`predict` for photos, :meth:`stream` for videos."""
+
+    def __init__(self, classifier, card: dict, min_detection_confidence: float = 0.5,
+                 detector_backend: str = "solutions") -> None:
+        self.classifier = classifier
+        self.card = dict(card)
+        self.classes: Tuple[str, ...] = tuple(self.card["classes"])
+        self.min_detection_confidence = float(min_detection_confidence)
+        self.detector_backend = detector_backend
+        self._still = None  # the image-mode recognizer, made on first predict()
+
+    def _still_recognizer(self):
+        if self._still is None:
+            from fingerspell.hands.detector import HandDetector
+            from fingerspell.runtime.recognizer import Recognizer
+
+            det = HandDetector(backend=self.detector_backend, mode="image", max_hands=1,
+                               min_detection_confidence=self.min_detection_confidence,
+                               min_tracking_confidence=self.min_detection_confidence)
+            self._still = Recognizer(det, self.classifier, self.card)
+        return self._still
+
+    def predict(self, image: ImageLike, keep_image: bool = True) -> Prediction:
+        """Read the letter in one still image (a file path or a BGR uint8 array)."""
+        img, path = _read_image(image)
+        rec = self._still_recognizer()
+        hands = rec.detector.detect(img)
+        kept = img if keep_image else None
+        if not hands:
+            return Prediction(None, 0.0, [], False, path=path, image=kept)
+        hand = hands[0]
+        probs, _ = rec.classify([hand])[0]
+        order = np.argsort(-probs)[:3]
+        top = [(self.classes[int(i)], float(probs[int(i)])) for i in order]
+        return Prediction(top[0][0], top[0][1], top, True, path=path, handedness=hand.handedness,
+                          box=tuple(int(v) for v in hand.box), image=kept, detected=hand)
+
+    def stream(self, source: Union[str, int, PathLike] = 0, fps: float = 10.0, options=None,
+               max_hands: int = 1) -> Iterator:
+        """Yield a :class:`~fingerspell.runtime.recognizer.FrameResult` per frame of ``source``
+        (a video file, an image folder, or a camera index); ``.sentence`` is the text so far."""
+        from fingerspell.hands.detector import HandDetector
+        from fingerspell.runtime.recognizer import Recognizer
+        from fingerspell.runtime.sources import open_source
+
+        with open_source(source, fps=fps) as frames, HandDetector(
+                backend=self.detector_backend, mode="video", max_hands=max_hands) as det:
+            rec = Recognizer(det, self.classifier, self.card, options)
+            for frame, t in frames:
+                yield rec.process(frame, t)
+
+    def close(self) -> None:
+        if self._still is not None:
+            self._still.detector.close()
+            self._still = None
+        self.classifier.close()
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def load(model: Optional[PathLike] = None, profile: Optional[PathLike] = None, backend: Optional[str] = None,
+         threads: Optional[int] = 1, verbose: bool = False) -> Reader:
+    """A :class:`Reader` for ``model`` (default: the shipped default model).
+
+    ``model``: a shipped name, a checkpoint path (suffix optional) or an ``.onnx`` file.
+    ``profile``: a calibration profile to apply. ``backend``: "torch" or "onnx" (default: from the
+    suffix). ``verbose``: keep MediaPipe's native log lines on stderr (hidden by default).
+    """
+    if not verbose:
+        from fingerspell import quietlog
+
+        quietlog.install()
+    classifier, card = _load_classifier(model, backend, threads)
+    classifier = apply_profile(classifier, profile)
+    return Reader(classifier, card)
