@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from fingerspell import features
 from fingerspell.data import splits
-from fingerspell.data.schema import DatasetArrays, load_dataset
+from fingerspell.data.schema import DatasetArrays, check_input_kind, load_dataset
 from fingerspell.errors import FingerspellError
 from fingerspell.hands.landmarks import FEATURE_DIM
 
@@ -58,6 +58,8 @@ def prepare_arrays(
     if not parts:
         raise FingerspellError("no datasets given: pass at least one --data FILE")
     names = list(names or [f"dataset {i}" for i in range(len(parts))])
+    for name, part in zip(names, parts):
+        check_input_kind(part, kind, name)  # e.g. a landmark model on a seed file's zeros
     for name, part in zip(names[1:], parts[1:]):
         if tuple(part.classes) != tuple(parts[0].classes):
             raise FingerspellError(

@@ -22,9 +22,8 @@ import numpy as np
 
 from fingerspell.data.schema import DatasetArrays
 from fingerspell.errors import FingerspellError
-from fingerspell.fileio import atomic_write_bytes
+from fingerspell.fileio import atomic_write_bytes, write_together
 from fingerspell.labels import NOTHING
-from fingerspell.models.registry import atomic_write_json
 
 PathLike = Union[str, Path]
 
@@ -77,12 +76,23 @@ class EvalReport:
         if target.exists() and not overwrite:
             raise FingerspellError(f"{target} already exists: choose another --out or pass --overwrite")
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(target, self.to_dict())
-        atomic_write_bytes(out / "report.txt", (self.format() + "\n").encode())
+        files = {target: (json.dumps(self.to_dict(), indent=2, default=_plain) + "\n").encode(),
+                 out / "report.txt": (self.format() + "\n").encode()}
         if plot:
-            plot_confusion(np.array(self.confusion), self.confusion_labels, out / "confusion.png",
-                           title=f"accuracy {self.accuracy:.3f}, macro F1 {self.macro_f1:.3f} (n={self.n})")
+            files[out / "confusion.png"] = confusion_png(
+                np.array(self.confusion), self.confusion_labels,
+                title=f"accuracy {self.accuracy:.3f}, macro F1 {self.macro_f1:.3f} (n={self.n})")
+        write_together(files)  # all of them or none (a full disk, Ctrl-C)
         return target
+
+
+def _plain(value):
+    """numpy numbers and arrays, paths: as JSON can hold them."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def _label_order(classes: Sequence[str], *arrays: np.ndarray) -> np.ndarray:
@@ -113,6 +123,8 @@ def evaluate_arrays(
     from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if labels.shape[0] == 0:
+        raise FingerspellError("nothing to evaluate: the data has no rows; give a dataset that holds samples")
     scores = np.asarray(probs_or_preds)
     top3 = None
     if scores.ndim == 2:
@@ -167,6 +179,11 @@ def evaluate_arrays(
 
 def plot_confusion(cm: np.ndarray, labels: Sequence[str], path: PathLike, title: str = "") -> Path:
     """A labelled confusion matrix PNG: colour by row share (recall), counts written in the cells."""
+    return atomic_write_bytes(path, confusion_png(cm, labels, title))
+
+
+def confusion_png(cm: np.ndarray, labels: Sequence[str], title: str = "") -> bytes:
+    """The bytes of :func:`plot_confusion`'s PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -194,7 +211,7 @@ def plot_confusion(cm: np.ndarray, labels: Sequence[str], path: PathLike, title:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def predict(model, inputs: np.ndarray, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
@@ -241,6 +258,14 @@ def evaluate_model(
     data = prepare_arrays([data], kind, card["input_size"] if kind == "mask" else None)
     labels = align_labels(data, card["classes"])
     known = labels >= 0
+    if len(data) == 0:
+        raise FingerspellError("nothing to evaluate: the data has no rows; give a dataset that holds samples")
+    if not known.any():
+        raise FingerspellError(
+            f"nothing to evaluate: the data's {len(data)} rows are of classes "
+            f"{sorted({data.classes[i] for i in np.unique(data.labels)})[:8]} and the model knows none of them "
+            f"(it reads {list(card['classes'])[:8]}...): give a dataset of the model's classes"
+        )
     dropped = int((~known).sum())
     if dropped:
         data = data.subset(known)
