@@ -81,28 +81,29 @@ def _load_classifier(model: Optional[PathLike], backend: Optional[str], threads:
     spec = None if model is None else str(model)
     try:
         from fingerspell.models.checkpoint import resolve_model
-    except ImportError:
+    except ImportError:  # before the models/checkpoint split
         resolve_model = None
-    if resolve_model is not None and spec is not None:
-        spec = str(resolve_model(spec))
-    if backend is None:
+    if resolve_model is not None:
+        ref = resolve_model(spec)
+        spec, backend = str(ref.path), backend or ref.backend
+    elif backend is None:
         backend = "onnx" if spec is not None and spec.lower().endswith(".onnx") else "torch"
     return load_classifier(spec, backend=backend, threads=threads)
 
 
-def apply_profile(classifier, profile: Optional[PathLike]):
-    """The classifier wrapped by a calibration profile (``fingerspell calibrate`` writes one)."""
-    if profile is None:
-        return classifier
+def _load_profiled(profile: PathLike, model: Optional[PathLike], backend: Optional[str], threads: Optional[int]):
+    """(classifier with a calibration profile applied, card); ``fingerspell calibrate`` writes profiles."""
     try:
         from fingerspell.reading import calibration
     except ImportError:
         calibration = None
-    if calibration is None or not hasattr(calibration, "load_profile") or not hasattr(
-            calibration, "ProfiledClassifier"):
+    if calibration is None or not hasattr(calibration, "load_profiled_classifier"):
         raise FingerspellError(f"cannot apply profile {profile}: this fingerspell has no calibration support "
                                "(fingerspell.reading.calibration); leave out --profile")
-    return calibration.ProfiledClassifier(classifier, calibration.load_profile(profile))
+    if backend is None:
+        backend = "onnx" if model is not None and str(model).lower().endswith(".onnx") else "torch"
+    return calibration.load_profiled_classifier(profile, None if model is None else str(model), backend=backend,
+                                                threads=threads)
 
 
 def _read_image(image: ImageLike) -> Tuple[np.ndarray, Optional[str]]:
@@ -192,6 +193,8 @@ def load(model: Optional[PathLike] = None, profile: Optional[PathLike] = None, b
         from fingerspell import quietlog
 
         quietlog.install()
-    classifier, card = _load_classifier(model, backend, threads)
-    classifier = apply_profile(classifier, profile)
+    if profile is not None:
+        classifier, card = _load_profiled(profile, model, backend, threads)
+    else:
+        classifier, card = _load_classifier(model, backend, threads)
     return Reader(classifier, card)

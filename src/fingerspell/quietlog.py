@@ -110,9 +110,14 @@ class _Filter:
 
 
 def install() -> None:
-    """Filter native log noise out of this process's stderr from now on (idempotent)."""
+    """Filter native log noise out of this process's stderr from now on (idempotent).
+
+    Does nothing when ``sys.stderr`` has been replaced (a test runner or an IDE capturing output).
+    """
     global _state
     quiet_environment()
+    if sys.stderr is not sys.__stderr__:
+        return  # stderr is already captured (pytest, an IDE): leave fd 2 to whoever captures it
     with _lock:
         if _state is not None:
             return

@@ -47,11 +47,9 @@ def check_outputs(paths: Sequence[Optional[PathLike]], overwrite: bool = False,
 
 
 class AtomicVideoWriter:
-    """An mp4v video written under a temp name and renamed on :meth:`commit`."""
+    """A video (H.264, else mp4v: see runtime/video_out.py) written under a temp name, renamed on :meth:`commit`."""
 
     def __init__(self, path: PathLike, fps: float, size: tuple) -> None:
-        import cv2
-
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         suffix = self.path.suffix or ".mp4"
@@ -59,7 +57,10 @@ class AtomicVideoWriter:
         os.close(fd)
         self.tmp = Path(tmp)
         self.size = (int(size[0]), int(size[1]))
-        self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*VIDEO_FOURCC), float(fps), self.size)
+        from fingerspell.runtime.video_out import open_video_writer
+
+        self._writer = open_video_writer(self.tmp, fps, self.size)  # H.264 where ffmpeg is bundled, else mp4v
+        self.codec = self._writer.codec
         if not self._writer.isOpened():
             self.abort()
             raise FingerspellError(f"cannot write video {self.path}: OpenCV has no {VIDEO_FOURCC} encoder for "
@@ -190,6 +191,7 @@ def run_headless(
             "source": source.describe(),
             "model": {k: recognizer.card.get(k) for k in ("architecture", "input_kind", "input_size", "classes")},
             "backend": getattr(recognizer.classifier, "backend", "?"),
+            "video_codec": writer.codec if writer is not None else None,
             "options": asdict(recognizer.options),
             **(meta or {}),
             "sentence": report.sentence,

@@ -120,61 +120,70 @@ def evaluate_arrays(
     Macro averages run over the classes present in ``labels`` (a class absent from the test set
     has no recall to average).
     """
-    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     if labels.shape[0] == 0:
         raise FingerspellError("nothing to evaluate: the data has no rows; give a dataset that holds samples")
-    scores = np.asarray(probs_or_preds)
-    top3 = None
-    if scores.ndim == 2:
-        if scores.shape[0] != labels.shape[0] or scores.shape[1] != len(classes):
-            raise FingerspellError(
-                f"scores {scores.shape} do not fit {labels.shape[0]} labels over {len(classes)} classes"
-            )
-        preds = scores.argmax(1)
-        k = min(3, scores.shape[1])
-        topk = np.argsort(-scores, axis=1)[:, :k]
-        top3 = float(np.mean((topk == labels[:, None]).any(1))) if len(labels) else 0.0
-    else:
-        preds = scores.astype(np.int64).reshape(-1)
-        if preds.shape != labels.shape:
-            raise FingerspellError(f"{preds.shape[0]} predictions for {labels.shape[0]} labels")
+    preds, top3 = _predictions(np.asarray(probs_or_preds), labels, classes)
     n = int(labels.shape[0])
-    if n == 0:
-        raise FingerspellError("nothing to evaluate: the data has no rows")
     true_classes = np.unique(labels)
     p, r, f, s = precision_recall_fscore_support(labels, preds, labels=true_classes, zero_division=0)
     per_class = {classes[c]: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
                  for i, c in enumerate(true_classes)}
     order = _label_order(classes, labels, preds)
     cm = confusion_matrix(labels, preds, labels=order)
-    per_group: Dict[str, Dict[str, float]] = {}
-    if groups is not None:
-        groups = np.asarray(groups).reshape(-1)
-        for g in sorted(np.unique(groups).tolist()):
-            m = groups == g
-            gl = labels[m]
-            per_group[str(g)] = {
-                "n": int(m.sum()), "accuracy": float(np.mean(preds[m] == gl)),
-                "macro_f1": float(f1_score(gl, preds[m], labels=np.unique(gl), average="macro", zero_division=0)),
-            }
     correct = preds == labels
-    if no_hand is not None:
-        no_hand = np.asarray(no_hand, dtype=bool).reshape(-1)
-        nothing = classes.index(NOTHING) if NOTHING in classes else -1
-        e2e_correct = np.where(no_hand, labels == nothing, correct)
-    else:
-        e2e_correct = correct
+    e2e_correct = _end_to_end_correct(correct, labels, classes, no_hand)
     e2e_n = n + int(n_missed)
     return EvalReport(
         n=n, accuracy=float(correct.mean()),
         macro_precision=float(p.mean()), macro_recall=float(r.mean()), macro_f1=float(f.mean()),
         per_class=per_class, confusion=cm.astype(int).tolist(), confusion_labels=[classes[i] for i in order],
-        per_group=per_group, n_missed=int(n_missed),
+        per_group=_per_group(preds, labels, groups), n_missed=int(n_missed),
         end_to_end_accuracy=float(e2e_correct.sum() / e2e_n), end_to_end_n=e2e_n,
         top3_accuracy=top3, classes=list(classes),
     )
+
+
+def _predictions(scores: np.ndarray, labels: np.ndarray, classes: Sequence[str]):
+    """(predicted indices, top-3 accuracy or None) from (N, C) scores or (N,) predictions."""
+    if scores.ndim != 2:
+        preds = scores.astype(np.int64).reshape(-1)
+        if preds.shape != labels.shape:
+            raise FingerspellError(f"{preds.shape[0]} predictions for {labels.shape[0]} labels")
+        return preds, None
+    if scores.shape[0] != labels.shape[0] or scores.shape[1] != len(classes):
+        raise FingerspellError(f"scores {scores.shape} do not fit {labels.shape[0]} labels over {len(classes)} classes")
+    topk = np.argsort(-scores, axis=1)[:, :min(3, scores.shape[1])]
+    return scores.argmax(1), float(np.mean((topk == labels[:, None]).any(1)))
+
+
+def _per_group(preds: np.ndarray, labels: np.ndarray, groups: Optional[np.ndarray]) -> Dict[str, Dict[str, float]]:
+    from sklearn.metrics import f1_score
+
+    out: Dict[str, Dict[str, float]] = {}
+    if groups is None:
+        return out
+    groups = np.asarray(groups).reshape(-1)
+    for g in sorted(np.unique(groups).tolist()):
+        m = groups == g
+        gl = labels[m]
+        out[str(g)] = {
+            "n": int(m.sum()), "accuracy": float(np.mean(preds[m] == gl)),
+            "macro_f1": float(f1_score(gl, preds[m], labels=np.unique(gl), average="macro", zero_division=0)),
+        }
+    return out
+
+
+def _end_to_end_correct(correct: np.ndarray, labels: np.ndarray, classes: Sequence[str],
+                        no_hand: Optional[np.ndarray]) -> np.ndarray:
+    """Rows without a hand are right only under NOTHING (the recognizer says NOTHING with no hand)."""
+    if no_hand is None:
+        return correct
+    no_hand = np.asarray(no_hand, dtype=bool).reshape(-1)
+    nothing = classes.index(NOTHING) if NOTHING in classes else -1
+    return np.where(no_hand, labels == nothing, correct)
 
 
 def plot_confusion(cm: np.ndarray, labels: Sequence[str], path: PathLike, title: str = "") -> Path:
@@ -183,30 +192,30 @@ def plot_confusion(cm: np.ndarray, labels: Sequence[str], path: PathLike, title:
 
 
 def confusion_png(cm: np.ndarray, labels: Sequence[str], title: str = "") -> bytes:
-    """The bytes of :func:`plot_confusion`'s PNG."""
+    """The bytes of :func:`plot_confusion`'s PNG (scikit-learn's ConfusionMatrixDisplay, coloured by recall)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
 
-    k = len(labels)
-    side = max(5.0, 0.38 * k + 2)
+    cm = np.asarray(cm)
+    side = max(5.0, 0.38 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(side, side * 0.9))
     rows = cm.sum(1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
-    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(k), labels=list(labels), rotation=90, fontsize=8)
-    ax.set_yticks(range(k), labels=list(labels), fontsize=8)
+    disp = ConfusionMatrixDisplay(share, display_labels=list(labels))
+    disp.plot(ax=ax, cmap="Blues", colorbar=False, xticks_rotation="vertical", values_format=".2f")
+    disp.im_.set_clim(0, 1)
+    for (i, j), text in np.ndenumerate(disp.text_):  # counts in the cells, not shares; none for 0
+        text.set_text(str(cm[i, j]) if cm[i, j] else "")
+        text.set_fontsize(6)
+    ax.tick_params(labelsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if title:
         ax.set_title(title, fontsize=10)
-    for i in range(k):
-        for j in range(k):
-            if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6,
-                        color="white" if share[i, j] > 0.5 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+    fig.colorbar(disp.im_, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
@@ -252,10 +261,8 @@ def evaluate_model(
     model, card: dict, data: DatasetArrays, n_missed: int = 0, batch_size: int = 256, device: str = "cpu",
 ) -> EvalReport:
     """Run a loaded model over a dataset (masks re-drawn to the card's input size if needed) and score it."""
-    from fingerspell.training.data import model_inputs, prepare_arrays
-
-    kind = card["input_kind"]
-    data = prepare_arrays([data], kind, card["input_size"] if kind == "mask" else None)
+    inp = input_for(card)
+    data = inp.prepare([data])
     labels = align_labels(data, card["classes"])
     known = labels >= 0
     if len(data) == 0:
@@ -270,10 +277,13 @@ def evaluate_model(
     if dropped:
         data = data.subset(known)
         labels = labels[known]
-    probs = predict(model, model_inputs(data, kind), batch_size, device)
+    probs = predict(model, inp.model_inputs(data), batch_size, device)
     report = evaluate_arrays(probs, labels, data.groups, list(card["classes"]), n_missed=n_missed,
                              no_hand=data.no_hand)
     report.extra["rows_with_classes_the_model_lacks"] = dropped
+    from fingerspell.training.threshold import check_threshold
+
+    report.extra["threshold"] = check_threshold(probs, labels).to_dict()  # does the live threshold fit?
     return report
 
 

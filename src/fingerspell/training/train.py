@@ -467,6 +467,10 @@ def _train(options, ctx: DistContext, train_data, val_data, log, t_start) -> Tra
         if val_loader is not None and stopper.best_acc >= 0:
             best_txt += f" (val acc {stopper.best_acc:.4f})"
         say(f"done in {seconds:.0f}s{best_txt}: {best_path}.safetensors")
+        if val_loader is not None and stopper.best_acc >= 0:
+            from fingerspell.training.threshold import say_threshold_note
+
+            say_threshold_note(best_path, val_loader, say)
     return TrainResult(
         out_dir=out_dir, best_path=best_path, best_epoch=stopper.best_epoch,
         best_val_acc=stopper.best_acc if val_loader is not None else None, epochs_run=epochs_run,
