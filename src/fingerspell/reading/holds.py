@@ -1,0 +1,372 @@
+"""Letters from holds: the hand stops, the reading settles, one letter is written.
+
+Per frame the hand's **motion** is the mean speed of the wrist and the five fingertips, in palm
+sizes per second (pixel coordinates, so the aspect ratio is true; the palm size is that of the
+model's features, so the figure does not depend on the hand's distance from the camera). The
+positions are first median-filtered over three detections, which removes one-frame landmark
+jumps, and the speed is taken over ``motion_window_s`` (about three frames at 30 fps), which
+keeps detection jitter of a still hand well under ``still_speed``.
+
+A **hold** is a stretch of low motion (hysteresis between ``still_speed`` and ``move_speed``)
+with a consistent reading. It writes ONE letter, from the static model's probabilities averaged
+over the hold (not a majority of argmaxes), as soon as it has ``min_frames`` frames, the average's
+top letter reaches ``min_confidence`` and the last frames agree with it. Holding longer never
+repeats the letter. A hold ends when the hand moves (a motion burst: a slide or bounce makes a
+double letter), when the hand is released (no hand or NOTHING for more than ``dropout_frames``
+frames) or when the reading changes for ``change_frames`` frames in a row (a shape change with a
+still wrist). One or two frames without a detection neither end nor split a hold. Holds that end
+without reaching ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``.
+
+J and Z: the data sets' J and Z photos are single frames of those motions, whose hand shape is
+that of I (little finger up) and of an extended index finger (D-like). A still hand must never
+write J or Z, so the static probability of J is added to I and that of Z to D before averaging.
+J and Z come only from :mod:`fingerspell.reading.motion`, consulted when a movement ends. A motion
+letter drawn straight out of a written I (or D) hold takes that letter back
+(``HoldUpdate.retract``), and the still end pose right after the motion writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Deque, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher, MotionOptions
+
+NUM_LANDMARKS = 21
+MOTION_POINTS = (0, 4, 8, 12, 16, 20)  # wrist and the five fingertips
+_PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
+STATES = ("no_hand", "moving", "holding", "read")
+_FOLD = {"J": "I", "Z": "D"}  # a still hand's J / Z probability belongs to its shape letter
+
+
+@dataclass(frozen=True)
+class FrameReading:
+    """The writing hand in one frame (``landmarks`` and ``probs`` None when no hand)."""
+
+    t: float
+    landmarks: Optional[np.ndarray]
+    image_size: Tuple[int, int]
+    probs: Optional[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One written letter (or, in ``HoldUpdate.unread``, a hold too uncertain to write)."""
+
+    letter: str
+    confidence: float
+    top: Tuple[Tuple[str, float], ...]
+    start: float
+    end: float
+    written_at: float
+    kind: str  # "static" or "motion"
+
+
+@dataclass(frozen=True)
+class HoldUpdate:
+    """What one frame did. ``retract``: a letter written earlier that ``hold`` replaces (an I or D
+    hold that turned out to be the start of J or Z). ``unread``: a hold that ended on this frame
+    without a letter because its averaged reading stayed under ``min_confidence``."""
+
+    state: str
+    motion: float
+    hold: Optional[Hold]
+    progress: float
+    retract: Optional[Hold] = None
+    unread: Optional[Hold] = None
+
+
+@dataclass(frozen=True)
+class HoldOptions:
+    """How holds are found and read; the defaults suit the shipped landmark model at 15-60 fps.
+
+    still_speed / move_speed: motion (palm sizes per second) under which the hand is still, and
+        over which it moves (hysteresis). A still hand's jitter is about 0.1-0.3, a transition
+        between letters 2-10, a double letter's slide or bounce 1.5-4.
+    motion_window_s: the speed is measured over this span (about three frames at 30 fps).
+    min_frames: frames a hold needs before it can be read (4 = 133 ms at 30 fps).
+    min_confidence: the averaged probability the top letter needs to be written.
+    change_frames: consecutive frames with another confident reading that split a still hold.
+    dropout_frames: frames without a hand (or with NOTHING) that a hold survives.
+    nothing_threshold: a frame whose NOTHING probability reaches this counts as no hand.
+    min_gap_s: minimum time between written letters (the CLI's --cooldown); 0 = none.
+    motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
+    """
+
+    still_speed: float = 0.6
+    move_speed: float = 1.2
+    motion_window_s: float = 0.1
+    min_frames: int = 4
+    min_confidence: float = 0.5
+    change_frames: int = 3
+    dropout_frames: int = 2
+    nothing_threshold: float = 0.5
+    min_gap_s: float = 0.0
+    motion_letters: bool = True
+    motion: MotionOptions = field(default_factory=MotionOptions)
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("still_speed", self.still_speed > 0, "a positive speed"),
+            ("move_speed", self.move_speed >= self.still_speed, "at least still_speed"),
+            ("motion_window_s", 0 < self.motion_window_s <= 1.0, "in (0, 1] seconds"),
+            ("min_frames", self.min_frames >= 1, "at least 1"),
+            ("min_confidence", 0 <= self.min_confidence < 1, "in [0, 1)"),
+            ("change_frames", self.change_frames >= 1, "at least 1"),
+            ("dropout_frames", self.dropout_frames >= 0, "0 or more"),
+            ("nothing_threshold", 0 < self.nothing_threshold <= 1, "in (0, 1]"),
+            ("min_gap_s", self.min_gap_s >= 0, "0 or more seconds"),
+        )
+        for name, ok, want in checks:
+            value = getattr(self, name)
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
+                raise FingerspellError(f"hold option {name}={value!r} must be {want}")
+
+
+def pixel_points(landmarks: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
+    """(21, 2) landmark positions in pixels."""
+    w, h = image_size
+    return np.asarray(landmarks, dtype=np.float64)[:, :2] * np.array([w, h], dtype=np.float64)
+
+
+def palm_size_2d(points: np.ndarray) -> float:
+    """The palm size of :mod:`fingerspell.hands.landmarks`, in the image plane."""
+    return float(np.mean([np.linalg.norm(points[a] - points[b]) for a, b in _PALM_PAIRS]))
+
+
+class MotionTracker:
+    """Hand motion in palm sizes per second from successive detections (see the module doc)."""
+
+    def __init__(self, window_s: float = 0.1) -> None:
+        self.window_s = window_s
+        self.reset()
+
+    def reset(self) -> None:
+        self._raw: Deque[np.ndarray] = deque(maxlen=3)
+        self._palms: Deque[float] = deque(maxlen=3)
+        self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=16)
+
+    def push(self, t: float, points: np.ndarray) -> float:
+        """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
+        if self._filtered and t <= self._filtered[-1][0]:
+            self.reset()
+        self._raw.append(points[list(MOTION_POINTS)])
+        self._palms.append(palm_size_2d(points))
+        cur = np.median(np.stack(self._raw), axis=0)
+        palm = float(np.median(self._palms))
+        ref = None
+        for t_ref, f_ref in self._filtered:
+            if t - t_ref <= self.window_s + 1e-6:
+                ref = (t_ref, f_ref)
+                break
+        if ref is None and self._filtered:
+            ref = self._filtered[-1]
+        self._filtered.append((t, cur))
+        if ref is None or palm < 1e-6:
+            return float("nan")
+        dist = np.linalg.norm(cur - ref[1], axis=1).mean()
+        return float(dist / palm / (t - ref[0]))
+
+
+@dataclass
+class _Frame:
+    t: float
+    points: np.ndarray  # (21, 2) pixels
+    probs: np.ndarray  # raw model probabilities
+    folded: np.ndarray  # J -> I, Z -> D
+
+
+@dataclass
+class _OpenHold:
+    frames: List[_Frame] = field(default_factory=list)
+    written: Optional[Hold] = None
+    absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
+
+
+class HoldSegmenter:
+    """Frame readings in, written letters out: see the module docstring."""
+
+    def __init__(self, classes: Sequence[str], options: Optional[HoldOptions] = None) -> None:
+        self.classes = tuple(str(c) for c in classes)
+        if not self.classes:
+            raise FingerspellError("HoldSegmenter needs the model's class names")
+        self.options = options or HoldOptions()
+        self._fold = np.arange(len(self.classes))
+        for src, dst in _FOLD.items():
+            if src in self.classes and dst in self.classes:
+                self._fold[self.classes.index(src)] = self.classes.index(dst)
+        self._nothing = self.classes.index("NOTHING") if "NOTHING" in self.classes else None
+        self._matcher = MotionMatcher(self.classes, self.options.motion) if self.options.motion_letters else None
+        self.reset()
+
+    def reset(self) -> None:
+        self._tracker = MotionTracker(self.options.motion_window_s)
+        self._moving = True
+        self._missing = 0
+        self._hold: Optional[_OpenHold] = None
+        self._movement: List[_Frame] = []
+        self._recent: Deque[_Frame] = deque(maxlen=4)
+        self._left_from: Optional[Hold] = None  # the written hold the current movement left
+        self._last_written = -math.inf
+        self._last_t = -math.inf
+        self._state = "no_hand"
+
+    # --- per frame ------------------------------------------------------------------------------
+    def update(self, reading: FrameReading) -> HoldUpdate:
+        """Feed one frame; returns the state and the letter written on it, if any."""
+        frame = self._frame(reading)
+        self._last_t = reading.t
+        if frame is None:
+            return self._absent(reading.t)
+        self._missing = 0
+        motion = self._tracker.push(frame.t, frame.points)
+        if not math.isnan(motion):
+            if self._moving and motion < self.options.still_speed:
+                self._moving = False
+            elif not self._moving and motion > self.options.move_speed:
+                self._moving = True
+        self._recent.append(frame)
+        if self._moving:
+            return self._on_moving(frame, motion)
+        return self._on_still(frame, motion)
+
+    def _frame(self, r: FrameReading) -> Optional[_Frame]:
+        if r.landmarks is None or r.probs is None:
+            return None
+        lm = np.asarray(r.landmarks, dtype=np.float64)
+        probs = np.asarray(r.probs, dtype=np.float64).reshape(-1)
+        if lm.shape != (NUM_LANDMARKS, 3):
+            raise FingerspellError(f"frame at t={r.t}: landmarks have shape {lm.shape}, expected (21, 3)")
+        if probs.shape[0] != len(self.classes):
+            raise FingerspellError(f"frame at t={r.t}: {probs.shape[0]} probabilities for {len(self.classes)} "
+                                   "classes: give the segmenter the model's classes")
+        if not (np.all(np.isfinite(lm)) and np.all(np.isfinite(probs))):
+            return None
+        if self._nothing is not None and probs[self._nothing] >= self.options.nothing_threshold:
+            return None
+        folded = np.bincount(self._fold, weights=probs, minlength=len(self.classes))
+        return _Frame(float(r.t), pixel_points(lm, r.image_size), probs, folded)
+
+    def _absent(self, t: float) -> HoldUpdate:
+        self._missing += 1
+        if self._missing <= self.options.dropout_frames and self._state != "no_hand":
+            return HoldUpdate(self._state, float("nan"), None, self._progress())
+        hold, retract = self._end_movement(t) if self._movement else (None, None)
+        unread = self._close_hold(t)
+        self._left_from = None
+        self._tracker.reset()
+        self._recent.clear()
+        self._moving = True  # a hand coming into view is moving until its motion says otherwise
+        self._state = "no_hand"
+        return HoldUpdate("no_hand", float("nan"), hold, 0.0, retract=retract, unread=unread)
+
+    def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
+        unread = None
+        if self._hold is not None:
+            self._left_from = self._hold.written
+            unread = self._close_hold(frame.t)
+        if not self._movement:
+            self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
+        self._movement.append(frame)
+        if len(self._movement) > 90:
+            self._movement = self._movement[-90:]
+        self._state = "moving"
+        return HoldUpdate("moving", motion, None, 0.0, unread=unread)
+
+    def _on_still(self, frame: _Frame, motion: float) -> HoldUpdate:
+        hold = retract = None
+        if self._movement:
+            hold, retract = self._end_movement(frame.t)
+        if self._hold is None:
+            absorb = SHAPE_LETTERS.get(hold.letter, ()) if hold is not None else ()
+            self._hold = _OpenHold(absorb=absorb)
+        self._hold.frames.append(frame)
+        self._maybe_split()
+        if hold is None:
+            hold = self._maybe_read(frame.t)
+        self._state = "read" if self._hold.written is not None else "holding"
+        return HoldUpdate(self._state, motion, hold, self._progress(), retract=retract)
+
+    # --- holds ----------------------------------------------------------------------------------
+    def _average(self, frames: Sequence[_Frame]) -> np.ndarray:
+        return np.mean([f.folded for f in frames], axis=0)
+
+    def _summary(self, frames: Sequence[_Frame], written_at: float, kind: str = "static") -> Hold:
+        avg = self._average(frames)
+        order = np.argsort(-avg)[:3]
+        top = tuple((self.classes[i], float(avg[i])) for i in order)
+        return Hold(top[0][0], top[0][1], top, frames[0].t, frames[-1].t, written_at, kind)
+
+    def _maybe_read(self, t: float) -> Optional[Hold]:
+        h, o = self._hold, self.options
+        if h is None or h.written is not None or len(h.frames) < o.min_frames:
+            return None
+        avg = self._average(h.frames)
+        best = int(np.argmax(avg))
+        recent = self._average(h.frames[-min(len(h.frames), o.change_frames):])
+        if int(np.argmax(recent)) != best:
+            h.frames = h.frames[-o.change_frames:]  # the reading moved on: the hold starts again
+            return None
+        if avg[best] < o.min_confidence or t - self._last_written < o.min_gap_s:
+            return None
+        if self.classes[best] in h.absorb:  # the still end pose of a J or Z just written
+            h.written = self._summary(h.frames, t)
+            return None
+        h.written = self._summary(h.frames, t)
+        self._last_written = t
+        return h.written
+
+    def _maybe_split(self) -> None:
+        """A read hold whose reading changes for ``change_frames`` frames ends; a new one begins."""
+        h, o = self._hold, self.options
+        if h is None or h.written is None or len(h.frames) <= o.change_frames:
+            return
+        tail = h.frames[-o.change_frames:]
+        letters = {int(np.argmax(f.folded)) for f in tail}
+        if len(letters) != 1:
+            return
+        idx = letters.pop()
+        if self.classes[idx] == h.written.letter or min(f.folded[idx] for f in tail) < o.min_confidence:
+            return
+        self._hold = _OpenHold(frames=list(tail))
+
+    def _close_hold(self, t: float) -> Optional[Hold]:
+        """End the open hold; a long-enough hold that never got confident comes back as unread."""
+        h, self._hold = self._hold, None
+        if h is None or h.written is not None or len(h.frames) < self.options.min_frames:
+            return None
+        return self._summary(h.frames, float("nan"))
+
+    def _progress(self) -> float:
+        h, o = self._hold, self.options
+        if h is None:
+            return 0.0
+        if h.written is not None:
+            return 1.0
+        conf = float(self._average(h.frames).max()) if h.frames else 0.0
+        ratio = conf / o.min_confidence if o.min_confidence > 0 else 1.0
+        return float(min(1.0, len(h.frames) / o.min_frames, ratio) * (0.99 if ratio >= 1 else 1.0))
+
+    # --- motion letters ---------------------------------------------------------------------------
+    def _end_movement(self, t: float) -> Tuple[Optional[Hold], Optional[Hold]]:
+        frames, self._movement = self._movement, []
+        left_from, self._left_from = self._left_from, None
+        if self._matcher is None or len(frames) < 3:
+            return None, None
+        points = np.stack([f.points for f in frames])
+        probs = np.stack([f.probs for f in frames])
+        result = self._matcher.match(points, probs, [f.t for f in frames])
+        if result is None or t - self._last_written < self.options.min_gap_s:
+            return None, None
+        top = ((result.letter, result.score),)
+        hold = Hold(result.letter, result.score, top, frames[0].t, frames[-1].t, t, "motion")
+        self._last_written = t
+        retract = None
+        if left_from is not None and left_from.letter in SHAPE_LETTERS.get(result.letter, ()):
+            retract = left_from
+        return hold, retract

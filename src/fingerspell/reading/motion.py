@@ -1,0 +1,191 @@
+"""The motion letters J and Z, recognised from the path a fingertip draws during a movement.
+
+J is the I hand shape whose little fingertip draws a hook: down, then curving toward the thumb
+side as the wrist turns. Z is an extended index finger whose tip draws a Z (right, diagonal
+down-left, right in the signer's view). :class:`MotionMatcher` gets the frames of one movement
+(from :class:`fingerspell.reading.holds.HoldSegmenter`, when the hand comes to rest) and:
+
+1. gates on the hand shape from the static model: per frame P(I) + P(J) for J and
+   P(D) + P(Z) + P(G) + P(X) for Z; frames at either end of the movement under ``min_shape``
+   are trimmed off (the transition into and out of the letter), the rest must average over it;
+2. takes the fingertip's path (little finger for J, index for Z) in palm sizes, which must be
+   at least ``min_path`` long;
+3. resamples it to ``points`` points by arc length, centres it and scales it to unit RMS radius,
+   and compares it with a template, and with its mirror image (camera mirrored or not, left or
+   right hand), under rotations within ``max_rotation_deg``: the mean point distance must stay
+   under ``max_distance``.
+
+Measured on the landmark simulator (:mod:`fingerspell.reading.synth`, real landmarks from massey
+and asl-alphabets photos moved along varied J and Z paths, shipped landmark_mlp, 30 fps): see
+``benchmarks/holds_sim.py`` and the figures in the module's git history / the READER report. A
+small sequence model was not tried: without real motion recordings it could only learn the
+simulator's own paths, while template matching states its assumptions in a few lines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+
+MOTION_LETTERS = ("J", "Z")
+TIP = {"J": 20, "Z": 8}
+# Static letters whose hand shape a motion letter starts and ends in: a still hold of these right
+# before (taken back) or right after (not written) a J / Z belongs to the motion.
+SHAPE_LETTERS: Dict[str, Tuple[str, ...]] = {"J": ("I", "Y"), "Z": ("D", "G", "X")}
+SHAPE_GATE: Dict[str, Tuple[str, ...]] = {"J": ("I", "J"), "Z": ("D", "Z", "G", "X")}
+_PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
+
+
+def _polyline(vertices: Sequence[Tuple[float, float]], n: int) -> np.ndarray:
+    return resample(np.asarray(vertices, dtype=np.float64), n)
+
+
+def template(letter: str, n: int = 24) -> np.ndarray:
+    """(n, 2) image-plane template (y down), normalised; x as seen by a non-mirrored camera is
+    either way round (matching tries the mirror too)."""
+    if letter == "Z":
+        return normalise(_polyline([(0, 0), (1, 0), (0, 0.9), (1, 0.9)], n))
+    if letter == "J":
+        arc = [(0.25 - 0.25 * math.cos(a), 1.0 + 0.25 * math.sin(a)) for a in np.linspace(0, math.pi * 0.9, 8)]
+        return normalise(_polyline([(0, 0), (0, 0.6)] + arc, n))
+    raise FingerspellError(f"no motion template for {letter!r}: motion letters are {', '.join(MOTION_LETTERS)}")
+
+
+def resample(path: np.ndarray, n: int) -> np.ndarray:
+    """``n`` points evenly spaced along a polyline (by arc length)."""
+    p = np.asarray(path, dtype=np.float64)
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if s[-1] <= 1e-12:
+        return np.repeat(p[:1], n, axis=0)
+    q = np.linspace(0.0, s[-1], n)
+    return np.stack([np.interp(q, s, p[:, 0]), np.interp(q, s, p[:, 1])], axis=1)
+
+
+def normalise(path: np.ndarray) -> np.ndarray:
+    """Centred on its mean, scaled to unit RMS radius."""
+    c = path - path.mean(axis=0)
+    r = math.sqrt(float((c ** 2).sum(axis=1).mean()))
+    return c / r if r > 1e-12 else c
+
+
+def path_distance(path: np.ndarray, tmpl: np.ndarray, max_rotation_deg: float) -> float:
+    """Smallest mean point distance between a normalised path and a template or its mirror image,
+    over rotations within +-max_rotation_deg."""
+    best = math.inf
+    for mirror in (1.0, -1.0):
+        t = tmpl * np.array([mirror, 1.0])
+        for deg in np.arange(-max_rotation_deg, max_rotation_deg + 1e-9, 5.0):
+            a = math.radians(deg)
+            rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+            d = float(np.linalg.norm(path - t @ rot.T, axis=1).mean())
+            best = min(best, d)
+    return best
+
+
+@dataclass(frozen=True)
+class MotionOptions:
+    """Thresholds of the J / Z matcher (defaults tuned on the simulator, see the module doc)."""
+
+    points: int = 24
+    max_distance: float = 0.45
+    max_rotation_deg: float = 30.0
+    min_path: float = 0.8
+    min_shape: float = 0.35
+    min_frames: int = 5
+
+    def __post_init__(self) -> None:
+        if self.points < 4 or self.min_frames < 3:
+            raise FingerspellError("motion option points must be at least 4 and min_frames at least 3")
+        for name in ("max_distance", "max_rotation_deg", "min_path", "min_shape"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise FingerspellError(f"motion option {name}={value!r} must be a number >= 0")
+
+
+@dataclass(frozen=True)
+class MotionResult:
+    letter: str
+    score: float  # 0..1, 1 = the template exactly, with the hand shape certain
+    distance: float  # mean point distance to the template (unit RMS radius)
+    shape: float  # mean shape probability over the matched frames
+
+
+class MotionMatcher:
+    """J / Z from one movement's frames; None when the movement is neither."""
+
+    def __init__(self, classes: Sequence[str], options: Optional[MotionOptions] = None) -> None:
+        self.classes = tuple(classes)
+        self.options = options or MotionOptions()
+        self._gates = {}
+        for letter in MOTION_LETTERS:
+            idx = [self.classes.index(c) for c in SHAPE_GATE[letter] if c in self.classes]
+            if idx and letter in self.classes:
+                self._gates[letter] = idx
+        self._templates = {k: template(k, self.options.points) for k in self._gates}
+
+    def match(self, points: np.ndarray, probs: np.ndarray, times: Optional[Sequence[float]] = None
+              ) -> Optional[MotionResult]:
+        """points: (T, 21, 2) pixels; probs: (T, C) static probabilities of the same frames."""
+        pts = np.asarray(points, dtype=np.float64)
+        pr = np.asarray(probs, dtype=np.float64)
+        if pts.ndim != 3 or pts.shape[1:] != (21, 2) or pr.shape != (pts.shape[0], len(self.classes)):
+            raise FingerspellError(f"motion frames: points {pts.shape} and probs {pr.shape} do not fit "
+                                   f"(T, 21, 2) and (T, {len(self.classes)})")
+        best: Optional[MotionResult] = None
+        for letter in self._gates:
+            res = self._match_one(letter, pts, pr)
+            if res is not None and (best is None or res.score > best.score):
+                best = res
+        return best
+
+    def _match_one(self, letter: str, pts: np.ndarray, probs: np.ndarray) -> Optional[MotionResult]:
+        o = self.options
+        gate = probs[:, self._gates[letter]].sum(axis=1)
+        ok = np.flatnonzero(gate >= o.min_shape)
+        if ok.size == 0:
+            return None
+        lo, hi = int(ok[0]), int(ok[-1]) + 1
+        if hi - lo < o.min_frames or gate[lo:hi].mean() < o.min_shape:
+            return None
+        seg = pts[lo:hi]
+        palm = float(np.median([np.mean([np.linalg.norm(p[a] - p[b]) for a, b in _PALM_PAIRS]) for p in seg]))
+        if palm < 1e-6:
+            return None
+        tip = _smooth_path(seg[:, TIP[letter]] / palm)
+        best = None
+        for i, j in self._windows(len(tip)):
+            part = tip[i:j]
+            if np.linalg.norm(np.diff(part, axis=0), axis=1).sum() < o.min_path:
+                continue
+            d = path_distance(normalise(resample(part, o.points)), self._templates[letter], o.max_rotation_deg)
+            if d <= o.max_distance and (best is None or d < best[0]):
+                best = (d, float(gate[lo + i:lo + j].mean()))
+        if best is None:
+            return None
+        d, shape = best
+        score = float(np.clip(1.0 - d / (2 * o.max_distance), 0, 1) * min(1.0, shape))
+        return MotionResult(letter, score, d, shape)
+
+    def _windows(self, n: int):
+        """The whole path, and sub-paths that drop up to 40% at the start and 30% at the end
+        (a movement into the letter's position, or out of it, in the same hand shape)."""
+        step = max(1, n // 15)
+        for i in range(0, int(n * 0.4) + 1, step):
+            for j in range(n, n - int(n * 0.3) - 1, -step):
+                if j - i >= self.options.min_frames:
+                    yield i, j
+
+
+def _smooth_path(path: np.ndarray) -> np.ndarray:
+    """A 3-point moving average (detection jitter would lengthen and roughen the path)."""
+    if len(path) < 3:
+        return path
+    out = path.copy()
+    out[1:-1] = (path[:-2] + path[1:-1] + path[2:]) / 3
+    return out
