@@ -1,0 +1,1 @@
+"""Reading fingerspelling over time: holds, motion letters, words, sentences and personal calibration."""
