@@ -1,0 +1,233 @@
+"""Words from holds: a lexicon-aware decoder over each hold's top letters.
+
+A finished word arrives as one list of (letter, probability) per hold. Two kinds of hypothesis
+compete for it:
+
+* a lexicon word ``w``: prior ``(1 - free_prior) * frequency(w) ** prior_weight`` (wordfreq's
+  English list plus the user's words) times the holds' probabilities of its letters, found by a
+  beam search over a prefix trie that lets a hold be missed (a letter with no hold; the second of
+  a double letter is missed most often) or be extra (a transition read as a letter), and lets a
+  letter outside a hold's top list stand in at ``floor_prob``; each of these costs one edit;
+* the string as spelled (each hold's top letter): prior ``free_prior * (1/26) ** n``, the chance
+  that the person spelled a name, a code or any word not in the list.
+
+The scores are normalised into posteriors. The decoded word replaces the spelled one only when
+its posterior reaches ``accept_probability`` and not every hold was confident: a confidently
+spelled letter string is never forced into a dictionary word.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from fingerspell.reading.lexicon import Lexicon, Node
+
+PathLike = Union[str, Path]
+LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+TopLetters = Sequence[Tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class DecoderOptions:
+    """How words are decoded; the defaults were set on benchmarks/decoder_sim.py (docs/words.md)."""
+
+    enabled: bool = True  # False: every word stays as spelled, no suggestions
+    min_frequency: float = 1e-7  # wordfreq words rarer than this are left out (~90k words remain)
+    user_prior: float = 1e-4  # frequency a --lexicon word gets (that of "truth"); counts scale it down
+    free_prior: float = 0.8  # prior that a spelled word is not in the lexicon (names, codes, rare words)
+    prior_weight: float = 0.8  # exponent on word frequencies (below 1 flattens the prior)
+    floor_prob: float = 1e-4  # least probability of a letter outside a hold's top list (one edit)
+    miss_prob: float = 0.02  # a letter was signed but no hold was read (one edit)
+    double_miss_prob: float = 0.2  # the second of a double letter was not read (one edit)
+    extra_prob: float = 0.02  # a hold was read that is no letter of the word (one edit)
+    max_edits: int = 1  # edits allowed per word
+    beam_width: int = 24  # hypotheses kept per hold
+    accept_ratio: float = 50.0  # a correction must be this many times likelier than the spelled string
+    accept_probability: float = 0.5  # and have at least this posterior
+    confident: float = 0.9  # when every hold's top letter is at least this sure, the spelling stands
+
+
+@dataclass(frozen=True)
+class Decoded:
+    spelled: str  # each hold's top letter
+    word: str  # what the sentence shows: the correction when accepted, else the spelled string
+    probability: float  # posterior of ``word``
+    accepted: bool  # True when a correction was applied (word != spelled)
+    alternatives: Tuple[Tuple[str, float], ...]  # best strings with posteriors, best first
+    seconds: float = 0.0  # time the decode took
+
+
+@dataclass
+class _Hyp:
+    node: Node
+    prefix: str
+    score: float  # log probability of the holds so far under this prefix (no prior)
+    edits: int
+
+
+def _hold_logs(holds: Sequence[TopLetters], floor: float) -> List[Tuple[Dict[str, float], float]]:
+    """Per hold, log probability by letter (A-Z only) and the log probability of any other letter.
+
+    Another letter gets the probability the top list leaves over, spread evenly, but at least
+    ``floor``. Holds with no letter (only SPACE, DEL or "nothing") are dropped.
+    """
+    out = []
+    for top in holds:
+        logs: Dict[str, float] = {}
+        for letter, p in top:
+            key = str(letter).upper()
+            if key in LETTERS and p > 0 and key not in logs:
+                logs[key] = math.log(min(float(p), 1.0))
+        if logs:
+            left = max(0.0, 1.0 - sum(math.exp(v) for v in logs.values())) / max(1, 26 - len(logs))
+            out.append((logs, math.log(max(left, floor))))
+    return out
+
+
+def _spelled(logs: List[Tuple[Dict[str, float], float]]) -> Tuple[str, float]:
+    letters, score = [], 0.0
+    for hold, _ in logs:
+        letter = max(hold, key=hold.__getitem__)
+        letters.append(letter)
+        score += hold[letter]
+    return "".join(letters), score
+
+
+class WordDecoder:
+    """Decodes finished words and suggests completions of the word being spelled."""
+
+    def __init__(self, lexicon: Optional[PathLike] = None, options: Optional[DecoderOptions] = None) -> None:
+        self.options = options or DecoderOptions()
+        o = self.options
+        start = time.perf_counter()
+        self.lexicon: Optional[Lexicon] = None
+        if o.enabled:
+            self.lexicon = Lexicon.english(o.min_frequency, lexicon, o.user_prior)
+        self.load_seconds = time.perf_counter() - start
+        self._log_miss = math.log(o.miss_prob)
+        self._log_double = math.log(o.double_miss_prob)
+        self._log_extra = math.log(o.extra_prob)
+        self._log_word = math.log(1.0 - o.free_prior)
+        self._log_free = math.log(o.free_prior) - math.log(26.0)
+
+    # -- search ------------------------------------------------------------------------------
+    def _push(self, beam: Dict[int, _Hyp], node: Node, prefix: str, score: float, edits: int) -> None:
+        old = beam.get(id(node))
+        if old is None or score > old.score:
+            beam[id(node)] = _Hyp(node, prefix, score, edits)
+
+    def _missed(self, beam: Dict[int, _Hyp]) -> None:
+        """Letters signed without a hold: add one letter to each hypothesis without using a hold."""
+        for hyp in list(beam.values()):
+            if hyp.edits >= self.options.max_edits:
+                continue
+            last = hyp.prefix[-1:] or None
+            for letter, child in self.lexicon.children(hyp.node).items():
+                cost = self._log_double if letter == last else self._log_miss
+                self._push(beam, child, hyp.prefix + letter, hyp.score + cost, hyp.edits + 1)
+
+    def _prune(self, beam: Dict[int, _Hyp]) -> Dict[int, _Hyp]:
+        if len(beam) <= self.options.beam_width:
+            return beam
+        w = self.options.prior_weight
+        best = heapq.nlargest(self.options.beam_width, beam.items(),
+                              key=lambda kv: kv[1].score + w * kv[1].node.max_logf)
+        return dict(best)
+
+    def _step(self, beam: Dict[int, _Hyp], hold: Dict[str, float], log_other: float) -> Dict[int, _Hyp]:
+        nxt: Dict[int, _Hyp] = {}
+        max_edits = self.options.max_edits
+        for hyp in beam.values():
+            kids = self.lexicon.children(hyp.node)
+            if hyp.edits < max_edits:
+                self._push(nxt, hyp.node, hyp.prefix, hyp.score + self._log_extra, hyp.edits + 1)
+                for letter, child in kids.items():
+                    lp = hold.get(letter)
+                    if lp is None:
+                        self._push(nxt, child, hyp.prefix + letter, hyp.score + log_other, hyp.edits + 1)
+                    else:
+                        self._push(nxt, child, hyp.prefix + letter, hyp.score + lp, hyp.edits)
+            else:
+                for letter, lp in hold.items():
+                    child = kids.get(letter)
+                    if child is not None:
+                        self._push(nxt, child, hyp.prefix + letter, hyp.score + lp, hyp.edits)
+        return nxt
+
+    def _search(self, logs: List[Tuple[Dict[str, float], float]], missed_at_end: bool) -> Dict[int, _Hyp]:
+        root = self.lexicon.root
+        beam = {id(root): _Hyp(root, "", 0.0, 0)}
+        for hold, log_other in logs:
+            self._missed(beam)
+            beam = self._step(self._prune(beam), hold, log_other)
+        if missed_at_end:
+            self._missed(beam)
+        return self._prune(beam)
+
+    # -- public ------------------------------------------------------------------------------
+    def decode(self, holds: Sequence[TopLetters]) -> Decoded:
+        """The word for one finished word's holds (each: its top letters with probabilities)."""
+        start = time.perf_counter()
+        logs = _hold_logs(holds, self.options.floor_prob)
+        spelled, spelled_score = _spelled(logs)
+        if not logs or self.lexicon is None:
+            return Decoded(spelled, spelled, 1.0, False, ((spelled, 1.0),), time.perf_counter() - start)
+        w = self.options.prior_weight
+        scores: Dict[str, float] = {spelled: self._log_free * len(logs) + spelled_score}
+        for hyp in self._search(logs, missed_at_end=True).values():
+            if hyp.node.word_logf is not None:
+                s = hyp.score + w * hyp.node.word_logf + self._log_word
+                old = scores.get(hyp.prefix)
+                scores[hyp.prefix] = s if old is None else float(math.log(math.exp(old) + math.exp(s)))
+        top = max(scores.values())
+        total = sum(math.exp(s - top) for s in scores.values())
+        ranked = sorted(((word, math.exp(s - top) / total) for word, s in scores.items()),
+                        key=lambda item: -item[1])
+        best, p_best = ranked[0]
+        confident = all(math.exp(max(h.values())) >= self.options.confident for h, _ in logs)
+        p_spelled = dict(ranked)[spelled]
+        accepted = (best != spelled and not confident and p_best >= self.options.accept_probability
+                    and p_best >= self.options.accept_ratio * p_spelled)
+        word = best if accepted else spelled
+        probability = p_best if accepted else p_spelled
+        return Decoded(spelled, word, probability, accepted, tuple(ranked[:5]), time.perf_counter() - start)
+
+    def suggest(self, holds: Sequence[TopLetters], k: int = 3) -> List[Tuple[str, float]]:
+        """The ``k`` likeliest words that start with what has been spelled so far, best first.
+
+        Probabilities are normalised over the ``k`` words returned.
+        """
+        logs = _hold_logs(holds, self.options.floor_prob)
+        if not logs or self.lexicon is None or k <= 0:
+            return []
+        w = self.options.prior_weight
+        heap: List[Tuple[float, int, bool, Node, str, float]] = []
+        count = 0
+        hyps = list(self._search(logs, missed_at_end=False).values())
+        exact = [h for h in hyps if h.edits == 0]  # prefixes that use every hold's top list as it is
+        for hyp in exact or hyps:
+            heap.append((-(hyp.score + w * hyp.node.max_logf), count, False, hyp.node, hyp.prefix, hyp.score))
+            count += 1
+        heapq.heapify(heap)
+        found: Dict[str, float] = {}
+        while heap and len(found) < k:
+            key, _, is_word, node, prefix, score = heapq.heappop(heap)
+            if is_word:
+                found.setdefault(prefix, -key)
+                continue
+            if node.word_logf is not None:
+                heapq.heappush(heap, (-(score + w * node.word_logf), count, True, node, prefix, score))
+                count += 1
+            for letter, child in self.lexicon.children(node).items():
+                heapq.heappush(heap, (-(score + w * child.max_logf), count, False, child, prefix + letter, score))
+                count += 1
+        if not found:
+            return []
+        top = max(found.values())
+        total = sum(math.exp(s - top) for s in found.values())
+        return [(word, math.exp(s - top) / total) for word, s in found.items()]

@@ -1,0 +1,138 @@
+"""Word decoder on scripted holds: corrections, kept non-words, missed/extra holds, suggestions, user words."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fingerspell.errors import FingerspellError
+from fingerspell.reading.words import DecoderOptions, WordDecoder
+
+
+@pytest.fixture(scope="module")
+def decoder() -> WordDecoder:
+    return WordDecoder()
+
+
+def holds(spelled: str, p: float = 0.8, alternatives: dict = None):
+    """One hold per letter: the letter at ``p`` and, where given, a second letter with most of the rest."""
+    alternatives = alternatives or {}
+    out = []
+    for i, c in enumerate(spelled):
+        second = alternatives.get(i, "X" if c != "X" else "Y")
+        out.append(((c, p), (second, (1 - p) * 0.8)))
+    return out
+
+
+def test_one_letter_error_is_fixed(decoder):
+    # TRUTH read as GRUGH: T and G are confused both times, T second at 0.35 / 0.4.
+    h = [(("G", 0.6), ("T", 0.35)), (("R", 0.9), ("U", 0.05)), (("U", 0.92),), (("G", 0.55), ("T", 0.4)),
+         (("H", 0.9),)]
+    d = decoder.decode(h)
+    assert (d.spelled, d.word, d.accepted) == ("GRUGH", "TRUTH", True)
+    assert d.probability > 0.9
+    assert d.alternatives[0][0] == "TRUTH"
+    # HOUSE with the last hold read as D (E second).
+    d = decoder.decode(holds("HOUS", 0.8) + [(("D", 0.5), ("E", 0.3), ("Z", 0.1))])
+    assert (d.spelled, d.word, d.accepted) == ("HOUSD", "HOUSE", True)
+
+
+def test_a_spelled_word_is_not_turned_into_a_likelier_one(decoder):
+    # TREAT with G second at the first hold: GREAT is likelier a priori, but TREAT is a word and
+    # the evidence for it is not overturned by a prior alone.
+    h = [(("T", 0.6), ("G", 0.3)), (("R", 0.95),), (("E", 0.9),), (("A", 0.9),), (("T", 0.95),)]
+    d = decoder.decode(h)
+    assert (d.word, d.accepted) == ("TREAT", False)
+    assert "GREAT" in dict(d.alternatives)
+
+
+def test_confident_non_word_is_kept(decoder):
+    for code in ("QXJ", "TAVISH", "KIUA"):
+        d = decoder.decode(holds(code, 0.95))
+        assert (d.word, d.accepted) == (code, False), d
+    # The same holds that are fixed at 0.6 stay as spelled when every hold is confident.
+    h = [(("G", 0.92), ("T", 0.05)), (("R", 0.95),), (("U", 0.95),), (("G", 0.92), ("T", 0.06)), (("H", 0.95),)]
+    assert decoder.decode(h).word == "GRUGH"
+
+
+def test_uncertain_letter_code_is_kept(decoder):
+    h = [(("Q", 0.7), ("P", 0.2)), (("X", 0.6), ("E", 0.2)), (("J", 0.8), ("I", 0.1))]
+    d = decoder.decode(h)
+    assert (d.word, d.accepted) == ("QXJ", False)
+
+
+def test_missed_hold_is_restored(decoder):
+    for spelled, word in (("COFEE", "COFFEE"), ("SPELING", "SPELLING"), ("TOMOROW", "TOMORROW")):
+        d = decoder.decode(holds(spelled))
+        assert (d.spelled, d.word, d.accepted) == (spelled, word, True)
+
+
+def test_extra_hold_is_dropped(decoder):
+    # HELLO with a transition read as X (O second) before the O.
+    h = holds("HELL", 0.9) + [(("X", 0.5), ("O", 0.3))] + [(("O", 0.8), ("C", 0.15))]
+    d = decoder.decode(h)
+    assert (d.spelled, d.word, d.accepted) == ("HELLXO", "HELLO", True)
+
+
+def test_suggestions_are_ranked_completions(decoder):
+    s = decoder.suggest(holds("GR"))
+    assert [w for w, _ in s][:1] == ["GREAT"]
+    assert len(s) == 3 and all(w.startswith("GR") for w, _ in s)
+    probs = [p for _, p in s]
+    assert probs == sorted(probs, reverse=True) and abs(sum(probs) - 1) < 1e-6
+    # An unsure first hold (G or T) brings both prefixes in, the likelier one first.
+    s = decoder.suggest([(("T", 0.55), ("G", 0.45)), (("R", 0.9),), (("U", 0.9),)], k=5)
+    assert all(w.startswith(("TRU", "GRU")) for w, _ in s)
+    assert s[0][0].startswith("TRU")
+    assert decoder.suggest([]) == []
+
+
+def test_non_letters_in_holds_are_ignored(decoder):
+    h = holds("HOUS", 0.8) + [(("SPACE", 0.2), ("E", 0.7))]
+    assert decoder.decode(h).spelled == "HOUSE"
+    d = decoder.decode([])
+    assert (d.spelled, d.word, d.accepted) == ("", "", False)
+
+
+def test_user_lexicon_adds_words(tmp_path):
+    words = tmp_path / "mine.txt"
+    words.write_text("# my words\nKiraz 3\nXQWERT\n")
+    h = [(("K", 0.8), ("V", 0.15)), (("I", 0.9),), (("U", 0.6), ("R", 0.35)), (("A", 0.9),), (("Z", 0.9),)]
+    plain = WordDecoder(options=DecoderOptions(min_frequency=1e-5))
+    assert plain.decode(h).word == "KIUAZ"
+    mine = WordDecoder(lexicon=words, options=DecoderOptions(min_frequency=1e-5))
+    assert "XQWERT" in mine.lexicon
+    d = mine.decode(h)
+    assert (d.word, d.accepted) == ("KIRAZ", True)
+
+
+@pytest.mark.parametrize("text, fragment", [("KIRA 0\n", "positive"), ("KI-RA\n", "mine.txt:1"),
+                                             ("OK\nTWO WORDS 3\n", "mine.txt:2")])
+def test_bad_user_lexicon_is_one_clear_error(tmp_path, text, fragment):
+    path = tmp_path / "mine.txt"
+    path.write_text(text)
+    with pytest.raises(FingerspellError, match=fragment):
+        WordDecoder(lexicon=path, options=DecoderOptions(min_frequency=1e-5))
+    with pytest.raises(FingerspellError, match="does not exist"):
+        WordDecoder(lexicon=tmp_path / "missing.txt", options=DecoderOptions(min_frequency=1e-5))
+
+
+def test_decoding_off_keeps_spelling():
+    off = WordDecoder(options=DecoderOptions(enabled=False))
+    assert off.lexicon is None
+    h = [(("G", 0.6), ("T", 0.35)), (("R", 0.9),), (("U", 0.92),), (("G", 0.55), ("T", 0.4)), (("H", 0.9),)]
+    d = off.decode(h)
+    assert (d.word, d.accepted) == ("GRUGH", False)
+    assert off.suggest(h) == []
+
+
+def test_decode_time_is_bounded(decoder):
+    words = ["HOUSD", "GRUGH", "COFEE", "QXJ", "TAVISH", "MECHANICAL", "ABCDEFGHIJ"]
+    for w in words:  # warm the trie nodes these words touch
+        decoder.decode(holds(w, 0.7))
+    start = time.perf_counter()
+    for w in words:
+        decoder.decode(holds(w, 0.7))
+    per_word = (time.perf_counter() - start) / len(words)
+    assert per_word < 0.05  # loose: the 5 ms target is measured by benchmarks/decoder_sim.py
