@@ -1,0 +1,207 @@
+"""Personal calibration on people the model never saw: accuracy without and with a profile.
+
+    OMP_NUM_THREADS=1 python benchmarks/calibration.py [--datasets mon95 massey] [--draws 5]
+                                                       [--ks 1 3 5] [--epochs 40]
+
+For each signer of mon95 (users 3-7; mon95's T is left out: it is not the ASL T) and massey
+(hand1-5), a landmark_mlp fold model is trained on the other signers of that data set with the
+recipe of ``benchmarks/accuracy.py`` (cached in ``artifacts/calibration/folds``). Then, for each k
+and each of several random draws, k photos per letter of the held-out signer make a profile and
+the signer's other photos are the test set. A signer with no photo left for a letter at some k
+(massey hand3 and hand4 have 5 per letter) has no figure at that k.
+
+Writes ``benchmarks/results/calibration.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, machine  # noqa: E402
+
+from fingerspell.data.schema import DatasetArrays, load_dataset  # noqa: E402
+from fingerspell.labels import CLASSES, LETTERS  # noqa: E402
+from fingerspell.reading import calibration as cal  # noqa: E402
+
+FOLDS = REPO / "artifacts" / "calibration" / "folds"
+RESULTS = REPO / "benchmarks" / "results"
+# name -> (method, params); "proto" with the default temperature is what the profile uses.
+METHODS = {
+    "proto T=0.02": ("proto", {"temperature": 0.02}),
+    "proto T=0.05": ("proto", {"temperature": 0.05}),
+    "proto T=0.1": ("proto", {"temperature": 0.1}),
+    "head": ("head", {}),
+}
+CHOSEN = f"proto T={cal.DEFAULT_TEMPERATURE:g}"
+
+
+def letters_of(name: str, d: DatasetArrays) -> DatasetArrays:
+    keep = [CLASSES.index(c) for c in LETTERS if not (name == "mon95" and c == "T")]
+    return d.subset(np.isin(d.labels, keep))
+
+
+def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: int) -> Path:
+    """A landmark_mlp trained without ``group`` (accuracy.py's recipe), cached by data and recipe."""
+    recipe = {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": seed,
+              "schedule": "cosine", "augment": True}
+    held = data.groups == group
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode() + data.vectors[~held].tobytes()
+                         + data.labels[~held].tobytes()).hexdigest()[:16]
+    out = FOLDS / f"{name}-{group.split('/')[-1]}-{key}"
+    done = out / "done.json"
+    if done.is_file():
+        return Path(json.loads(done.read_text())["checkpoint"])
+    from fingerspell.training.options import TrainOptions
+    from fingerspell.training.train import train
+
+    opts = TrainOptions(data=(f"{name} without {group}",), model="landmark_mlp", out=str(out), val_fraction=0.0,
+                        patience=None, epochs=epochs, batch_size=128, lr=3e-3, weight_decay=1e-4,
+                        lr_schedule="cosine", device="cpu", threads=1, progress=False, plot=False,
+                        overwrite=True, seed=seed)
+    result = train(opts, train_data=data.subset(~held), log=lambda s: None)
+    done.write_text(json.dumps({"checkpoint": str(result.best_path), "recipe": recipe}))
+    return Path(result.best_path)
+
+
+def draw(labels: np.ndarray, k: int, rng: np.random.Generator):
+    """(calibration index, test index) with k per class, or None if a class has no photo left."""
+    cal_idx, test_idx = [], []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) <= k:
+            return None
+        pick = rng.permutation(idx)
+        cal_idx += pick[:k].tolist()
+        test_idx += pick[k:].tolist()
+    return np.array(cal_idx), np.array(test_idx)
+
+
+def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
+    """Accuracy of the fold model on one signer without and with calibration, per k and method."""
+    from fingerspell.runtime.classifier import load_classifier
+    from fingerspell.training.data import model_inputs
+
+    ckpt = fold_model(name, data, group, args.epochs, args.seed)
+    clf, _ = load_classifier(ckpt)
+    base = cal.model_identity(ckpt)
+    emb = cal.embedder_for(clf)
+    mine = data.subset(data.groups == group)
+    x = model_inputs(mine, clf.input_kind)
+    logits, z = emb(x)
+    probs = cal._softmax(logits.astype(np.float64))
+    y = mine.labels
+    out = {"n": int(len(y)), "base_all": float((probs.argmax(1) == y).mean()), "k": {}}
+    rng = np.random.default_rng(args.seed)
+    for k in args.ks:
+        rows = {"none": [], **{m: [] for m in METHODS}}
+        for _ in range(args.draws):
+            split = draw(y, k, rng)
+            if split is None:
+                break
+            ci, ti = split
+            rows["none"].append(float((probs[ti].argmax(1) == y[ti]).mean()))
+            for label, (method, params) in METHODS.items():
+                prof = cal.fit_profile(clf, x[ci], y[ci], base, method=method, embedder=emb, **params)
+                adapted = cal.adapt_proba(prof, probs[ti], logits[ti], z[ti])
+                rows[label].append(float((adapted.argmax(1) == y[ti]).mean()))
+        if rows["none"]:
+            out["k"][str(k)] = {m: float(np.mean(v)) for m, v in rows.items()}
+    out["timing"] = calibration_seconds(clf, x, y, base, emb)
+    return out
+
+
+def calibration_seconds(clf, x: np.ndarray, y: np.ndarray, base: dict, emb) -> dict:
+    """Seconds to fit a profile from 24 letters x 5 samples (model input rows), median of 3."""
+    rng = np.random.default_rng(0)
+    letters = np.unique(y)[:24]
+    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), 5, replace=True) for c in letters])
+    times = {}
+    for label, (method, params) in (("proto", ("proto", {})), ("head", ("head", {}))):
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cal.fit_profile(clf, x[idx], y[idx], base, method=method, embedder=cal.embedder_for(clf), **params)
+            runs.append(time.perf_counter() - t0)
+        times[label] = float(np.median(runs))
+    times["samples"] = int(len(idx))
+    return times
+
+
+def summarize(results: dict, ks) -> dict:
+    summary = {}
+    for k in map(str, ks):
+        per = [r["k"][k] for ds in results.values() for r in ds.values() if k in r["k"]]
+        if per:
+            summary[k] = {m: float(np.mean([p[m] for p in per])) for m in per[0]}
+            summary[k]["signers"] = len(per)
+            summary[k]["never_worse"] = all(p[CHOSEN] >= p["none"] for p in per)
+    return summary
+
+
+def table(results: dict, summary: dict, ks) -> str:
+    head = "| data set | signer | photos | " + " | ".join(f"k={k}: none → calibrated" for k in ks) + " |"
+    lines = [head, "|" + "---|" * (3 + len(ks))]
+    for ds, signers in results.items():
+        for g, r in signers.items():
+            cells = []
+            for k in map(str, ks):
+                s = r["k"].get(k)
+                cells.append(f"{s['none']:.1%} → **{s[CHOSEN]:.1%}**" if s else "— (no photo left)")
+            lines.append(f"| {ds} | {g.split('/')[-1]} | {r['n']} | " + " | ".join(cells) + " |")
+    cells = [f"{summary[k]['none']:.1%} → **{summary[k][CHOSEN]:.1%}**" if k in summary else "—"
+             for k in map(str, ks)]
+    lines.append("| **mean** | | | " + " | ".join(cells) + " |")
+    lines += ["", f"Methods compared (mean over signers; chosen: {CHOSEN}):", "",
+              "| k | none | " + " | ".join(METHODS) + " |", "|" + "---|" * (2 + len(METHODS))]
+    for k, s in summary.items():
+        lines.append(f"| {k} | {s['none']:.1%} | " + " | ".join(f"{s[m]:.1%}" for m in METHODS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    import torch
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", default=["mon95", "massey"], choices=["mon95", "massey"])
+    ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
+    ap.add_argument("--ks", nargs="+", type=int, default=[1, 3, 5])
+    ap.add_argument("--draws", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    results = {}
+    for name in args.datasets:
+        data = letters_of(name, load_dataset(Path(args.data_dir) / f"{name}.npz"))
+        results[name] = {}
+        for g in sorted(np.unique(data.groups).tolist()):
+            results[name][g] = r = signer_scores(name, data, g, args)
+            print(f"{g}: " + "  ".join(f"k={k} {v['none']:.3f}->{v[CHOSEN]:.3f} (head {v['head']:.3f})"
+                                      for k, v in r["k"].items()) + f"  fit {r['timing']}", flush=True)
+    summary = summarize(results, args.ks)
+    timing = [r["timing"] for ds in results.values() for r in ds.values()]
+    report = {"results": results, "summary": summary, "chosen": CHOSEN, "draws": args.draws,
+              "epochs": args.epochs, "fit_seconds_24x5": {m: float(np.median([t[m] for t in timing]))
+                                                          for m in ("proto", "head")},
+              "machine": machine(), "seconds": round(time.perf_counter() - t0, 1)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "calibration.json").write_text(json.dumps(report, indent=1) + "\n")
+    md = table(results, summary, args.ks)
+    md += (f"\nFitting a profile from 24 letters x 5 samples: {report['fit_seconds_24x5']['proto']:.3f} s "
+           f"(proto), {report['fit_seconds_24x5']['head']:.3f} s (head), median over the folds; "
+           f"{report['machine']}.\n")
+    (RESULTS / "calibration.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Personal calibration: adapt a trained model to one person's hand from a few samples per letter.
+
+The adaptation never retrains the base model and never forgets a letter the person did not record:
+
+* **proto** (the default): the samples' embeddings (the input of the model's last linear layer)
+  are kept per letter. For a new frame, each recorded letter scores the cosine similarity of the
+  frame's embedding to its nearest sample of that letter; those scores re-weigh the base model's
+  probabilities *among the recorded letters only* (``softmax(log p_base + sim / T)`` times the
+  probability mass the base model gave to the recorded letters). Unrecorded letters keep exactly
+  the base probability.
+* **head**: the last linear layer is fine-tuned on the samples, pulled towards the base weights
+  (an L2 penalty) and towards the base model's own probabilities on the samples for unrecorded
+  letters (distillation); kept for comparison (``benchmarks/calibration.py`` measured both).
+
+A profile is one safetensors file: the samples as model input (``inputs``, ``labels``), what the
+method needs (``embeddings`` or ``head.weight`` / ``head.bias``) and, in the file header's
+metadata under ``card``, a JSON card naming the base model and the sha256 of its weights file.
+A profile made for other weights is refused. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+from fingerspell.fileio import atomic_write_bytes
+
+PathLike = Union[str, Path]
+PROFILE_FORMAT = "fingerspell-profile"
+PROFILE_VERSION = 1
+METHODS = ("proto", "head")
+DEFAULT_METHOD = "head"
+DEFAULT_TEMPERATURE = 0.05
+_SHA_CACHE: Dict[Tuple[str, int, int], str] = {}
+
+
+# --- the base model's identity -----------------------------------------------------------------
+
+def sha256_file(path: PathLike) -> str:
+    """Hex sha256 of a file (cached by path, size and mtime)."""
+    p = Path(path)
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]
+
+
+def model_identity(model: Optional[PathLike] = None) -> dict:
+    """``{"name", "path", "sha256"}`` of a checkpoint (path, shipped name or None for the default)."""
+    from fingerspell.runtime.classifier import resolve_model_path
+
+    base = resolve_model_path(model)
+    if base.suffix == ".onnx":
+        raise FingerspellError(f"{base} is an ONNX file: calibrate against its checkpoint (the .safetensors "
+                               "it was exported from); --backend onnx can still run the profile")
+    weights = base.with_name(base.name + ".safetensors")
+    if not weights.is_file():
+        raise FingerspellError(f"model {model or base} has no weights file {weights}: give a checkpoint path")
+    return {"name": base.name, "path": str(base), "sha256": sha256_file(weights)}
+
+
+# --- embeddings --------------------------------------------------------------------------------
+
+class Embedder:
+    """Runs a torch model once and returns (logits, embedding): the input of its last ``nn.Linear``."""
+
+    def __init__(self, module) -> None:
+        import torch
+
+        self.module = module.eval()
+        heads = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+        if not heads:
+            raise FingerspellError(f"{type(module).__name__} has no linear layer to calibrate on")
+        self.head = heads[-1]
+
+    def __call__(self, x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        seen = []
+        hook = self.head.register_forward_hook(lambda mod, inp, out: seen.append(inp[0]))
+        try:
+            with torch.inference_mode():
+                logits = self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+        finally:
+            hook.remove()
+        emb = seen[-1].reshape(seen[-1].shape[0], -1)
+        return logits.float().numpy(), emb.float().numpy()
+
+    def head_weights(self) -> Tuple[np.ndarray, np.ndarray]:
+        w = self.head.weight.detach().float().numpy().copy()
+        b = self.head.bias.detach().float().numpy().copy() if self.head.bias is not None else np.zeros(len(w))
+        return w, b.astype(np.float32)
+
+
+def embedder_for(classifier, model: Optional[PathLike] = None) -> Embedder:
+    """The embedder of a torch classifier, or of the checkpoint ``model`` (for an ONNX classifier)."""
+    module = getattr(classifier, "model", None)
+    if module is None:
+        from fingerspell.runtime.classifier import load_classifier
+
+        module = getattr(load_classifier(model, backend="torch")[0], "model", None)
+    if module is None:
+        raise FingerspellError("profiles need a PyTorch checkpoint of the model: pass --model PATH")
+    return Embedder(module)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# --- the profile -------------------------------------------------------------------------------
+
+@dataclass
+class Profile:
+    """Samples of one person (model input rows and class indices), the method's tensors and a card."""
+
+    inputs: np.ndarray
+    labels: np.ndarray
+    card: dict
+    tensors: Dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def classes(self) -> Tuple[str, ...]:
+        return tuple(self.card["base_model"]["classes"])
+
+    @property
+    def letters(self) -> Tuple[str, ...]:
+        return tuple(self.card["letters"])
+
+    @property
+    def method(self) -> str:
+        return self.card["method"]
+
+
+def _card(classes: Sequence[str], base: dict, labels: np.ndarray, method: str, params: dict,
+          source: str, architecture: str) -> dict:
+    from fingerspell import __version__
+
+    recorded = sorted(set(labels.tolist()))
+    return {
+        "format": PROFILE_FORMAT, "format_version": PROFILE_VERSION,
+        "base_model": {"name": base["name"], "sha256": base["sha256"], "architecture": architecture,
+                       "classes": list(classes)},
+        "letters": [classes[i] for i in recorded],
+        "samples_per_letter": {classes[i]: int((labels == i).sum()) for i in recorded},
+        "method": method, "params": params, "source": source,
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "fingerspell_version": __version__,
+    }
+
+
+def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, method: str = DEFAULT_METHOD,
+                source: str = "", embedder: Optional[Embedder] = None, **params) -> Profile:
+    """Adapt ``classifier`` (whose checkpoint ``base`` is, see :func:`model_identity`) to the samples.
+
+    inputs: (N, ...) model input rows (what :mod:`fingerspell.features` makes for its ``input_kind``);
+    labels: (N,) class indices into ``classifier.classes``.
+    """
+    if method not in METHODS:
+        raise FingerspellError(f"unknown calibration method {method!r}: use {' or '.join(METHODS)}")
+    x = np.ascontiguousarray(inputs, dtype=np.float32)
+    y = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if len(x) == 0 or len(x) != len(y):
+        raise FingerspellError(f"calibration needs samples with labels, got {len(x)} samples and {len(y)} labels")
+    classes = tuple(classifier.classes)
+    if y.min() < 0 or y.max() >= len(classes):
+        raise FingerspellError(f"calibration labels run outside the model's {len(classes)} classes")
+    emb = embedder or embedder_for(classifier, base.get("path"))
+    logits, z = emb(x)
+    params = {"temperature": float(params.get("temperature", DEFAULT_TEMPERATURE)), **params}
+    tensors = {"embeddings": _unit(z)}
+    if method == "head":
+        from fingerspell.reading.calibration_head import fit_head
+
+        w, b = emb.head_weights()
+        tensors = dict(zip(("head.weight", "head.bias"), fit_head(z, y, logits, w, b, **params)))
+    arch = str(getattr(classifier, "card", {}).get("architecture", ""))
+    return Profile(x, y, _card(classes, base, y, method, params, source, arch), tensors)
+
+
+def merge_samples(old: Profile, inputs: np.ndarray, labels: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """The old profile's samples with the letters in ``labels`` replaced by the new samples."""
+    keep = ~np.isin(old.labels, np.unique(labels))
+    return (np.concatenate([old.inputs[keep], np.asarray(inputs, np.float32)]),
+            np.concatenate([old.labels[keep], np.asarray(labels, np.int64)]))
+
+
+# --- adapted probabilities ---------------------------------------------------------------------
+
+def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Adapted (N, C) probabilities from the base model's output and the frames' embeddings."""
+    if profile.method == "head":
+        w, b = profile.tensors["head.weight"], profile.tensors["head.bias"]
+        return _softmax(z.astype(np.float64) @ w.T.astype(np.float64) + b).astype(np.float32)
+    temp = float(profile.card["params"].get("temperature", DEFAULT_TEMPERATURE))
+    recorded = np.unique(profile.labels)
+    sims = _unit(z) @ profile.tensors["embeddings"].T  # (N, S)
+    best = np.stack([sims[:, profile.labels == c].max(axis=1) for c in recorded], axis=1)
+    p = np.asarray(probs, np.float64)
+    mass = p[:, recorded].sum(axis=1, keepdims=True)
+    inner = _softmax(np.log(np.maximum(p[:, recorded], 1e-12)) + best / temp)
+    out = p.copy()
+    out[:, recorded] = inner * mass
+    return out.astype(np.float32)
+
+
+class ProfiledClassifier:
+    """A classifier with a person's profile applied: same interface, adapted ``predict_proba``.
+
+    Everything else (``classes``, ``card``, ``input_kind``, ...) is the wrapped classifier's.
+    """
+
+    def __init__(self, classifier, profile: Profile, embedder: Optional[Embedder] = None) -> None:
+        if tuple(classifier.classes) != profile.classes:
+            raise FingerspellError("the profile was made for a model with other classes: calibrate again "
+                                   "with this model (fingerspell calibrate --model ...)")
+        self.base = classifier
+        self.profile = profile
+        self.embedder = embedder or embedder_for(classifier)
+        self._same_engine = getattr(classifier, "model", None) is self.embedder.module
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["base"], name)
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        if x.shape[0] == 0:
+            return self.base.predict_proba(x)
+        if self._same_engine:
+            x = self.base._check(x) if hasattr(self.base, "_check") else x
+            logits, z = self.embedder(x)
+            probs = _softmax(logits.astype(np.float64))
+        else:
+            probs = self.base.predict_proba(x)
+            logits, z = self.embedder(x)
+        return adapt_proba(self.profile, probs, logits, z)
+
+    def close(self) -> None:
+        self.base.close()
+
+
+# --- profile files -----------------------------------------------------------------------------
+
+def save_profile(profile: Profile, path: PathLike, overwrite: bool = False) -> Path:
+    """Write the profile atomically; an existing file is replaced only with ``overwrite``."""
+    from safetensors.numpy import save
+
+    out = Path(path).expanduser()
+    if out.exists() and not overwrite:
+        raise FingerspellError(f"profile {out} already exists: pass --update to add to it, --overwrite to "
+                               "replace it, or choose another --out")
+    tensors = {"inputs": profile.inputs.astype(np.float32), "labels": profile.labels.astype(np.int64)}
+    tensors.update({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in profile.tensors.items()})
+    return atomic_write_bytes(out, save(tensors, metadata={"card": json.dumps(profile.card)}))
+
+
+def load_profile(path: PathLike) -> Profile:
+    """Read a profile file; a clear error for a missing, foreign or damaged file."""
+    from safetensors import safe_open
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise FingerspellError(f"profile {p} does not exist: make one with fingerspell calibrate, or see "
+                               "fingerspell calibrate --list")
+    try:
+        with safe_open(str(p), framework="numpy") as fh:
+            card = json.loads((fh.metadata() or {})["card"])
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except Exception as exc:  # safetensors raises its own error types for a damaged header
+        raise FingerspellError(f"{p} is not a readable calibration profile ({type(exc).__name__}): make it "
+                               "again with fingerspell calibrate") from None
+    if card.get("format") != PROFILE_FORMAT or "inputs" not in tensors or "labels" not in tensors:
+        raise FingerspellError(f"{p} is not a fingerspell calibration profile: make one with fingerspell calibrate")
+    if int(card.get("format_version", 0)) > PROFILE_VERSION:
+        raise FingerspellError(f"{p} was written by a newer fingerspell (profile format "
+                               f"{card.get('format_version')}): upgrade fingerspell or calibrate again")
+    inputs, labels = tensors.pop("inputs"), tensors.pop("labels").astype(np.int64)
+    return Profile(inputs, labels, card, tensors)
+
+
+def check_profile(profile: Profile, base: dict, where: PathLike = "the profile") -> None:
+    """Refuse a profile made for other weights than ``base`` (see :func:`model_identity`)."""
+    made = profile.card["base_model"]
+    if made.get("sha256") != base["sha256"]:
+        raise FingerspellError(
+            f"{where} was made for model {made.get('name')} (sha256 {str(made.get('sha256'))[:12]}), not for "
+            f"{base['name']} (sha256 {base['sha256'][:12]}): use --model {made.get('name')} or calibrate again "
+            "with this model")
+
+
+def load_profiled_classifier(profile: PathLike, model: Optional[PathLike] = None, backend: str = "torch",
+                             threads: Optional[int] = None):
+    """(ProfiledClassifier, card) for ``--profile`` (a path or a stored profile name) and ``--model``."""
+    from fingerspell.reading.profiles import resolve_profile
+    from fingerspell.runtime.classifier import load_classifier
+
+    path = resolve_profile(profile)
+    prof = load_profile(path)
+    base = model_identity(model)
+    check_profile(prof, base, path)
+    clf, card = load_classifier(base["path"], backend=backend, threads=threads)
+    return ProfiledClassifier(clf, prof, embedder_for(clf, base["path"])), card
