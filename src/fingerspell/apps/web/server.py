@@ -1,0 +1,229 @@
+"""The web app's server: the page, and one WebSocket session per browser tab.
+
+:func:`create_app` builds the FastAPI app (tests drive it with ``TestClient``); :func:`serve` runs
+it with uvicorn. Every binary message gets exactly one JSON reply (see :mod:`.protocol`), the
+heavy work (JPEG decoding, MediaPipe, the model) runs on the connection's worker thread
+(:mod:`.sessions`), and a connection's state ends with it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Tuple
+
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+
+from fingerspell import __version__
+from fingerspell.apps.web.protocol import FrameError, parse_command, split_frame
+from fingerspell.apps.web.security import RateCap, origin_problem
+from fingerspell.apps.web.sessions import Connection, SharedModel
+
+STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+log = logging.getLogger("fingerspell.web")
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; "
+                               "media-src 'self' blob: mediastream:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where to listen and what each connection may send."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allow_origins: Tuple[str, ...] = field(default_factory=tuple)
+    max_frame_bytes: int = 1_000_000
+    max_pixels: int = 1920 * 1080
+    max_fps: float = 40.0
+    max_clients: int = 8
+    max_errors: int = 50  # bad frames in a row before the connection is closed
+
+    @property
+    def ws_max_size(self) -> int:
+        """uvicorn's hard limit: well above the cap, so an oversized frame gets a clear reply."""
+        return max(4 * self.max_frame_bytes, self.max_frame_bytes + (1 << 20))
+
+
+def create_app(config: Optional[ServerConfig] = None, model: Optional[SharedModel] = None) -> FastAPI:
+    """The app. ``model`` builds each connection's recognizer (default: the shipped model)."""
+    from fingerspell.apps.web.sessions import RecognizerSettings
+    from fingerspell.labels import CLASSES
+
+    config = config or ServerConfig()
+    model = model or SharedModel(RecognizerSettings())
+    app = FastAPI(title="fingerspell", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.config, app.state.model = config, model
+    app.state.connections = {}
+    app.state.totals = {"connections": 0, "frames": 0, "errors": 0, "refused": 0}
+
+    @app.middleware("http")
+    async def _headers(request, call_next):
+        response = await call_next(request)
+        response.headers.update(_HEADERS)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/api/info")
+    async def info():
+        return {"version": __version__, "classes": list(CLASSES), "max_fps": config.max_fps,
+                "max_frame_bytes": config.max_frame_bytes, "max_clients": config.max_clients}
+
+    @app.get("/api/status")
+    async def status():
+        return {"open": len(app.state.connections), **app.state.totals}
+
+    @app.websocket("/ws")
+    async def ws_endpoint(ws: WebSocket):
+        await _connection(app, ws)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+async def _deny(ws: WebSocket, text: str) -> None:
+    """Refuse before accepting: an HTTP 403 with the reason where the server can send one."""
+    try:
+        await ws.send_denial_response(PlainTextResponse(text, status_code=403))
+    except RuntimeError:
+        await ws.close(code=1008, reason=text[:120])
+
+
+async def _connection(app: FastAPI, ws: WebSocket) -> None:
+    config: ServerConfig = app.state.config
+    problem = origin_problem(ws.headers.get("origin"), ws.headers.get("host"), config.allow_origins)
+    if problem:
+        app.state.totals["refused"] += 1
+        log.warning("refused a WebSocket: %s", problem)
+        await _deny(ws, problem)
+        return
+    await ws.accept()
+    if len(app.state.connections) >= config.max_clients:
+        app.state.totals["refused"] += 1
+        await ws.send_text(_dump({"type": "error", "code": "full", "message":
+                                  f"the server already has {config.max_clients} connections: try again later"}))
+        await ws.close(code=1013)
+        return
+    conn = Connection(app.state.model.make_recognizer, config.max_pixels)
+    app.state.connections[conn.id] = conn
+    app.state.totals["connections"] += 1
+    log.info("connection %d opened", conn.id)
+    try:
+        await conn.start()
+        await ws.send_text(_dump({"type": "hello", "connection": conn.id, "max_fps": config.max_fps,
+                                  "max_frame_bytes": config.max_frame_bytes}))
+        await _serve(app, ws, conn)
+    except WebSocketDisconnect:
+        pass
+    except Exception as exc:  # a broken session must not take the server down; say what broke
+        log.exception("connection %d failed", conn.id)
+        await _try_close(ws, 1011, {"type": "error", "code": "server", "message": f"{type(exc).__name__}: {exc}"})
+    finally:
+        del app.state.connections[conn.id]
+        app.state.totals["frames"] += conn.frames
+        await conn.close()
+        log.info("connection %d closed after %d frames", conn.id, conn.frames)
+
+
+async def _serve(app: FastAPI, ws: WebSocket, conn: Connection) -> None:
+    config: ServerConfig = app.state.config
+    rate = RateCap(config.max_fps)
+    bad_in_a_row = 0
+    while True:
+        msg = await ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            return
+        if msg.get("bytes") is not None:
+            reply = await _frame(conn, rate, msg["bytes"], config)
+        else:
+            reply = await _command(conn, msg.get("text") or "")
+        if reply["type"] == "error":
+            app.state.totals["errors"] += 1
+            bad_in_a_row += 1
+        elif reply["type"] != "dropped":
+            bad_in_a_row = 0
+        await ws.send_text(_dump(reply))
+        if bad_in_a_row >= config.max_errors:
+            await _try_close(ws, 1008, {"type": "error", "code": "closed", "message":
+                                        f"{bad_in_a_row} bad messages in a row: closing this connection"})
+            return
+
+
+async def _frame(conn: Connection, rate: RateCap, data: bytes, config: ServerConfig) -> dict:
+    if not rate.allow():
+        note = f"over {config.max_fps:g} frames a second: this frame was dropped" if rate.should_explain() else ""
+        return {"type": "dropped", "code": "rate", "message": note}
+    try:
+        t, jpeg = split_frame(data, config.max_frame_bytes)
+        return await conn.read(jpeg, t)
+    except FrameError as exc:
+        return exc.to_message(conn.frames)
+
+
+async def _command(conn: Connection, text: str) -> dict:
+    try:
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            raise FrameError("bad_command", "text messages must be JSON commands such as {\"type\": \"space\"}") \
+                from None
+        kind, index = parse_command(msg)
+        return await conn.command(kind, index)
+    except FrameError as exc:
+        return exc.to_message(conn.frames)
+
+
+async def _try_close(ws: WebSocket, code: int, message: dict) -> None:
+    try:
+        await ws.send_text(_dump(message))
+        await ws.close(code=code)
+    except Exception:  # the client may already be gone
+        pass
+
+
+def _dump(obj: dict) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def network_note(host: str, port: int, tls: bool) -> str:
+    """What the terminal says on start: the address, and a clear note when it is open to the network."""
+    scheme = "https" if tls else "http"
+    if host in LOOPBACK:
+        return f"fingerspell serve: open {scheme}://{'localhost' if host != '::1' else '[::1]'}:{port}/ " \
+               "(this computer only; --host 0.0.0.0 opens it to your network)"
+    lines = [f"fingerspell serve: listening on {scheme}://{host}:{port}/",
+             "  NOTE: this server is OPEN TO THE NETWORK: anyone who can reach this machine on port "
+             f"{port} can use it (no images are kept).",
+             "  Phones and tablets give the camera only to https pages (or localhost): add --ssl-certfile/"
+             "--ssl-keyfile, see docs/web.md."]
+    if not tls:
+        lines.append("  Without TLS other devices will not get a camera.")
+    return "\n".join(lines)
+
+
+def serve(config: ServerConfig, model: SharedModel, ssl_certfile: Optional[str] = None,
+          ssl_keyfile: Optional[str] = None) -> int:
+    """Load the model (so a bad --model fails now), then run uvicorn until Ctrl-C."""
+    import uvicorn
+
+    model.classifier()
+    app = create_app(config, model)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(network_note(config.host, config.port, bool(ssl_certfile)), file=sys.stderr, flush=True)
+    uvicorn.run(app, host=config.host, port=config.port, ws="websockets", ws_max_size=config.ws_max_size,
+                log_level="warning", ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    model.close()
+    return 0
