@@ -155,6 +155,8 @@ class BuildReport:
     cache_hits: int = 0
     cache_misses: int = 0
     seconds: float = 0.0
+    # {"source/label": photos left out}: labels that break the ASL convention (data/exceptions.py)
+    label_exceptions: Dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def skipped_files(self) -> int:
@@ -192,6 +194,9 @@ class BuildReport:
             lines += [f"  {s['path']}: {s['files']} files ({s['reason']})" for s in self.skipped[:max_list]]
             if len(self.skipped) > max_list:
                 lines.append(f"  ... {len(self.skipped) - max_list} more in the report JSON")
+        if self.label_exceptions:
+            lines += ["", "left out, the label is not the ASL letter in that source (data/exceptions.py): "
+                      + ", ".join(f"{k} {v} files" for k, v in self.label_exceptions.items())]
         for title, items in (("no hand found, left out", self.no_hand_files),
                              ("unreadable, left out", [u["path"] for u in self.unreadable_files])):
             if items:
@@ -508,6 +513,7 @@ def build_arrays(sources: Sequence[Union[str, Path]], options: BuildOptions = Bu
         skipped=[asdict(sk) for s in scans for sk in s.skipped],
         no_hand_files=no_hand_files, nothing_without_hand_files=nothing_files, unreadable_files=unreadable,
         cache_hits=hits, cache_misses=len(jobs), seconds=time.perf_counter() - t0,
+        label_exceptions={k: v for s in scans for k, v in s.label_exceptions.items()},
     )
     return arrays, report
 

@@ -11,7 +11,9 @@ Layouts recognised (see ``/work/shared/data/README.md``):
   (backslash paths); the group is ``<root>/user_N``. A single ``user_N`` folder works too.
 
 Class names map case-insensitively onto the vocabulary with :func:`labels.canonical_class`;
-digits and unknown names are skipped and counted, never guessed.
+digits and unknown names are skipped and counted, never guessed. Labels that break the ASL
+convention in one source (:mod:`fingerspell.data.exceptions`, e.g. mon95's T) are left out and
+counted in ``SourceScan.label_exceptions``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from fingerspell.data.exceptions import split_items
 from fingerspell.errors import FingerspellError
 from fingerspell.labels import canonical_class
 
@@ -61,13 +64,17 @@ class Skipped:
 
 @dataclass
 class SourceScan:
-    """What one SRC holds: its layout, its name, the items and what was skipped."""
+    """What one SRC holds: its layout, its name, the items and what was skipped.
+
+    label_exceptions: {"source/label": photos left out} for labels that break the ASL convention.
+    """
 
     root: str
     layout: str
     source: str
     items: List[ImageItem] = field(default_factory=list)
     skipped: List[Skipped] = field(default_factory=list)
+    label_exceptions: Dict[str, int] = field(default_factory=dict)
 
     @property
     def skipped_files(self) -> int:
@@ -206,6 +213,7 @@ def scan_source(root: Union[str, Path], limit_per_class: Optional[int] = None,
     wanted = canonical_classes(classes)
     if wanted is not None:
         scan.items = [it for it in scan.items if it.label in wanted]
+    scan.items, scan.label_exceptions = split_items(scan.items, layout=scan.layout)
     if limit_per_class is not None:
         if limit_per_class < 1:
             raise FingerspellError("--limit-per-class must be at least 1")

@@ -1,0 +1,102 @@
+"""Labels that break the ASL convention in one source: flagged, left out of training and scoring.
+
+A source can name a hand shape with a letter that is not the ASL letter (mon95's T). Such photos
+would teach a model the wrong shape and mark a right answer wrong, so ``build-dataset`` leaves
+them out (and counts them in its report), training drops any that an older dataset file still
+holds, and the benchmarks never score them. ``docs/labels.md`` records how each was found.
+
+A source is matched by the name the scanner gives it (:class:`fingerspell.data.sources.ImageItem`
+``source``, the dataset's ``sources`` field): ``mon95`` for the mon95 folder or one of its
+``user_N`` folders.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LabelException:
+    """One (source, label) whose photos do not show the ASL letter."""
+
+    source: str
+    label: str
+    reason: str
+    layout: Optional[str] = None  # also match any source of this layout (a renamed mon95 folder)
+
+
+LABEL_EXCEPTIONS: Tuple[LabelException, ...] = (
+    LabelException(
+        "mon95", "T",
+        "shows the index finger pointing sideways with the thumb up, not the ASL T (a fist with the thumb "
+        "between the index and middle fingers); its mean skeleton sits closest to the other sources' G "
+        "(docs/labels.md)",
+        layout="mon95",
+    ),
+)
+
+
+def _source_name(source: str) -> str:
+    """The source's own name: ``mon95`` for ``mon95``, ``/data/mon95`` or ``mon95/user_3``."""
+    parts = [p for p in str(source).replace("\\", "/").split("/") if p]
+    if parts and parts[-1].lower().startswith("user_") and len(parts) > 1:
+        parts = parts[:-1]
+    return parts[-1].lower() if parts else ""
+
+
+def exception_for(source: str, label: str, exceptions: Sequence[LabelException] = LABEL_EXCEPTIONS,
+                  layout: Optional[str] = None) -> Optional[LabelException]:
+    """The exception that covers this source's label (or this layout's), or None."""
+    name = _source_name(source)
+    for ex in exceptions:
+        if ex.label == label and (_source_name(ex.source) == name or (layout and ex.layout == layout)):
+            return ex
+    return None
+
+
+def split_items(items: Iterable, exceptions: Sequence[LabelException] = LABEL_EXCEPTIONS,
+                layout: Optional[str] = None) -> Tuple[List, Dict[str, int]]:
+    """(items kept, {"source/label": photos left out}) for scanned items with ``source`` and ``label``."""
+    kept, dropped = [], Counter()
+    for it in items:
+        ex = exception_for(it.source, it.label, exceptions, layout)
+        if ex is None:
+            kept.append(it)
+        else:
+            dropped[f"{ex.source}/{ex.label}"] += 1
+    return kept, dict(sorted(dropped.items()))
+
+
+def exception_mask(sources: np.ndarray, labels: np.ndarray, classes: Sequence[str],
+                   exceptions: Sequence[LabelException] = LABEL_EXCEPTIONS) -> np.ndarray:
+    """Boolean (N,): True for the rows of a dataset whose label is an exception in their source."""
+    sources = np.asarray(sources)
+    labels = np.asarray(labels)
+    flagged = np.zeros(labels.shape[0], dtype=bool)
+    for ex in exceptions:
+        if ex.label not in classes:
+            continue
+        idx = list(classes).index(ex.label)
+        names = np.array([_source_name(s) for s in sources.tolist()], dtype=object) if len(sources) else sources
+        flagged |= (labels == idx) & (names == _source_name(ex.source))
+    return flagged
+
+
+def drop_exceptions(data, exceptions: Sequence[LabelException] = LABEL_EXCEPTIONS):
+    """(dataset without the exception rows, {"source/label": rows dropped}) for a DatasetArrays."""
+    flagged = exception_mask(data.sources, data.labels, data.classes, exceptions)
+    if not flagged.any():
+        return data, {}
+    counts = Counter()
+    for s, lab in zip(data.sources[flagged].tolist(), data.labels[flagged].tolist()):
+        ex = exception_for(s, data.classes[lab], exceptions)
+        counts[f"{ex.source}/{ex.label}"] += 1
+    return data.subset(~flagged), dict(sorted(counts.items()))
+
+
+__all__ = ["LABEL_EXCEPTIONS", "LabelException", "drop_exceptions", "exception_for", "exception_mask",
+           "split_items"]
