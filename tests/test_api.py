@@ -1,0 +1,71 @@
+"""The Python API: the README's 3-line example runs as written, photos always get an answer,
+streams yield frame results, and importing fingerspell stays light."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fingerspell
+from conftest import REPO
+
+
+def readme_example() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Python API", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    with fingerspell.load() as r:
+        yield r
+
+
+def test_readme_example_runs_as_written(data, tmp_path, monkeypatch, capsys):
+    code = readme_example()
+    assert len(code.strip().splitlines()) == 3
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes((data / "mon95" / "user_7" / "L0.jpg").read_bytes())
+    monkeypatch.chdir(tmp_path)  # the example reads "photo.jpg"
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == "L"
+
+
+def test_predict_result_fields_and_plot(reader, data):
+    path = data / "massey" / "y" / "hand5_y_dif_seg_5_cropped.jpeg"  # a hand filling the photo: bordered retry
+    result = reader.predict(path)
+    assert result.hand and result.letter == "Y"
+    assert 0.0 < result.confidence <= 1.0 and len(result.top) == 3 and result.top[0][0] == "Y"
+    img = result.plot()
+    assert img.shape == result.image.shape and not np.array_equal(img, result.image)
+    assert result.to_dict()["path"] == str(path)
+
+
+def test_a_photo_without_a_hand_still_gets_an_answer(reader):
+    result = reader.predict(np.full((240, 320, 3), 90, np.uint8))
+    assert (result.letter, result.hand, result.top) == (None, False, [])
+    assert result.plot().shape == (240, 320, 3)
+
+
+def test_stream_yields_frame_results_with_the_sentence(reader, data, tmp_path):
+    import shutil
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(12):  # one letter held 1.2 s at 10 fps
+        shutil.copy(data / "mon95" / "user_7" / f"B{i % 5}.jpg", folder / f"{i:03d}.jpg")
+    results = list(reader.stream(folder, fps=10))
+    assert len(results) == 12
+    assert results[-1].stable == "B" and results[-1].sentence == "B"
+
+
+def test_import_is_light():
+    code = "import sys, fingerspell; print(sorted(m for m in ('torch', 'cv2', 'mediapipe') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert callable(fingerspell.load)
