@@ -31,10 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time ASL fingerspelling recognition: MediaPipe hands, landmark models, CNNs.",
     )
     parser.add_argument("--version", action="version", version=f"fingerspell {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/absl log lines")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in _command_modules():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.add_arguments(p)
+        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="show MediaPipe/TFLite/absl log lines (hidden by default)")
         p.set_defaults(_run=mod.run)
     return parser
 
@@ -45,6 +48,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    if not getattr(args, "verbose", False):
+        from fingerspell import quietlog
+
+        quietlog.install()
     try:
         return int(args._run(args) or 0)
     except FingerspellError as exc:
