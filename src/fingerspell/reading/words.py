@@ -47,6 +47,7 @@ class DecoderOptions:
     extra_prob: float = 0.02  # a hold was read that is no letter of the word (one edit)
     max_edits: int = 1  # edits allowed per word
     beam_width: int = 24  # hypotheses kept per hold
+    edit_width: int = 8  # the best this many may also take a missed hold or an out-of-list letter
     accept_ratio: float = 50.0  # a correction must be this many times likelier than the spelled string
     accept_probability: float = 0.5  # and have at least this posterior
     confident: float = 0.9  # when every hold's top letter is at least this sure, the spelling stands
@@ -62,12 +63,8 @@ class Decoded:
     seconds: float = 0.0  # time the decode took
 
 
-@dataclass
-class _Hyp:
-    node: Node
-    prefix: str
-    score: float  # log probability of the holds so far under this prefix (no prior)
-    edits: int
+# A hypothesis: (log probability of the holds so far under this prefix, no prior; edits; node; prefix)
+Hyp = Tuple[float, int, Node, str]
 
 
 def _hold_logs(holds: Sequence[TopLetters], floor: float) -> List[Tuple[Dict[str, float], float]]:
@@ -116,58 +113,69 @@ class WordDecoder:
         self._log_free = math.log(o.free_prior) - math.log(26.0)
 
     # -- search ------------------------------------------------------------------------------
-    def _push(self, beam: Dict[int, _Hyp], node: Node, prefix: str, score: float, edits: int) -> None:
-        old = beam.get(id(node))
-        if old is None or score > old.score:
-            beam[id(node)] = _Hyp(node, prefix, score, edits)
-
-    def _missed(self, beam: Dict[int, _Hyp]) -> None:
-        """Letters signed without a hold: add one letter to each hypothesis without using a hold."""
-        for hyp in list(beam.values()):
-            if hyp.edits >= self.options.max_edits:
-                continue
-            last = hyp.prefix[-1:] or None
-            for letter, child in self.lexicon.children(hyp.node).items():
-                cost = self._log_double if letter == last else self._log_miss
-                self._push(beam, child, hyp.prefix + letter, hyp.score + cost, hyp.edits + 1)
-
-    def _prune(self, beam: Dict[int, _Hyp]) -> Dict[int, _Hyp]:
-        if len(beam) <= self.options.beam_width:
-            return beam
+    def _rank(self, beam: Dict[int, Hyp]) -> List[Hyp]:
+        """The ``beam_width`` best hypotheses by score plus the best prior below their node."""
         w = self.options.prior_weight
-        best = heapq.nlargest(self.options.beam_width, beam.items(),
-                              key=lambda kv: kv[1].score + w * kv[1].node.max_logf)
-        return dict(best)
+        return heapq.nlargest(self.options.beam_width, beam.values(), key=lambda h: h[0] + w * h[2].max_logf)
 
-    def _step(self, beam: Dict[int, _Hyp], hold: Dict[str, float], log_other: float) -> Dict[int, _Hyp]:
-        nxt: Dict[int, _Hyp] = {}
-        max_edits = self.options.max_edits
-        for hyp in beam.values():
-            kids = self.lexicon.children(hyp.node)
-            if hyp.edits < max_edits:
-                self._push(nxt, hyp.node, hyp.prefix, hyp.score + self._log_extra, hyp.edits + 1)
-                for letter, child in kids.items():
-                    lp = hold.get(letter)
-                    if lp is None:
-                        self._push(nxt, child, hyp.prefix + letter, hyp.score + log_other, hyp.edits + 1)
-                    else:
-                        self._push(nxt, child, hyp.prefix + letter, hyp.score + lp, hyp.edits)
-            else:
-                for letter, lp in hold.items():
-                    child = kids.get(letter)
-                    if child is not None:
-                        self._push(nxt, child, hyp.prefix + letter, hyp.score + lp, hyp.edits)
+    def _missed(self, hyps: List[Hyp]) -> Dict[int, Hyp]:
+        """Letters signed without a hold: the best hypotheses may add one letter without using a hold."""
+        beam = {id(h[2]): h for h in hyps}
+        children, max_edits, w = self.lexicon.children, self.options.max_edits, self.options.prior_weight
+        full = len(hyps) >= self.options.beam_width  # hyps come ranked: a new one must beat the last
+        bar = hyps[-1][0] + w * hyps[-1][2].max_logf if full else -math.inf
+        for score, edits, node, prefix in hyps[: self.options.edit_width]:
+            if edits >= max_edits:
+                continue
+            last = prefix[-1:]
+            for letter, child in children(node).items():
+                s = score + (self._log_double if letter == last else self._log_miss)
+                if s + w * child.max_logf < bar:
+                    continue
+                old = beam.get(id(child))
+                if old is None or s > old[0]:
+                    beam[id(child)] = (s, edits + 1, child, prefix + letter)
+        return beam
+
+    def _step(self, hyps: List[Hyp], hold: Dict[str, float], log_other: float) -> Dict[int, Hyp]:
+        """Use one hold: its top letters, any letter at ``log_other`` (best hypotheses only), or skip it."""
+        nxt: Dict[int, Hyp] = {}
+        children, max_edits, edit_width = self.lexicon.children, self.options.max_edits, self.options.edit_width
+
+        def push(node: Node, prefix: str, s: float, edits: int) -> None:
+            old = nxt.get(id(node))
+            if old is None or s > old[0]:
+                nxt[id(node)] = (s, edits, node, prefix)
+
+        for score, edits, node, prefix in hyps:
+            kids = children(node)
+            for letter, lp in hold.items():
+                child = kids.get(letter)
+                if child is not None:
+                    push(child, prefix + letter, score + lp, edits)
+            if edits < max_edits:
+                push(node, prefix, score + self._log_extra, edits + 1)  # an extra hold
+        # Out-of-list letters, for the best hypotheses, only where they can still make the beam.
+        w = self.options.prior_weight
+        ranks = sorted((h[0] + w * h[2].max_logf for h in nxt.values()), reverse=True)
+        bar = ranks[self.options.beam_width - 1] if len(ranks) >= self.options.beam_width else -math.inf
+        for score, edits, node, prefix in hyps[:edit_width]:
+            if edits >= max_edits or score + log_other + w * node.max_logf < bar:
+                continue
+            for letter, child in children(node).items():
+                s = score + log_other
+                if letter not in hold and s + w * child.max_logf >= bar:
+                    push(child, prefix + letter, s, edits + 1)
         return nxt
 
-    def _search(self, logs: List[Tuple[Dict[str, float], float]], missed_at_end: bool) -> Dict[int, _Hyp]:
-        root = self.lexicon.root
-        beam = {id(root): _Hyp(root, "", 0.0, 0)}
+    def _search(self, logs: List[Tuple[Dict[str, float], float]], missed_at_end: bool) -> List[Hyp]:
+        hyps: List[Hyp] = [(0.0, 0, self.lexicon.root, "")]
         for hold, log_other in logs:
-            self._missed(beam)
-            beam = self._step(self._prune(beam), hold, log_other)
+            hyps = self._rank(self._missed(hyps))
+            hyps = self._rank(self._step(hyps, hold, log_other))
         if missed_at_end:
-            self._missed(beam)
-        return self._prune(beam)
+            hyps = self._rank(self._missed(hyps))
+        return hyps
 
     # -- public ------------------------------------------------------------------------------
     def decode(self, holds: Sequence[TopLetters]) -> Decoded:
@@ -179,11 +187,11 @@ class WordDecoder:
             return Decoded(spelled, spelled, 1.0, False, ((spelled, 1.0),), time.perf_counter() - start)
         w = self.options.prior_weight
         scores: Dict[str, float] = {spelled: self._log_free * len(logs) + spelled_score}
-        for hyp in self._search(logs, missed_at_end=True).values():
-            if hyp.node.word_logf is not None:
-                s = hyp.score + w * hyp.node.word_logf + self._log_word
-                old = scores.get(hyp.prefix)
-                scores[hyp.prefix] = s if old is None else float(math.log(math.exp(old) + math.exp(s)))
+        for score, _, node, prefix in self._search(logs, missed_at_end=True):
+            if node.word_logf is not None:
+                s = score + w * node.word_logf + self._log_word
+                old = scores.get(prefix)
+                scores[prefix] = s if old is None else float(math.log(math.exp(old) + math.exp(s)))
         top = max(scores.values())
         total = sum(math.exp(s - top) for s in scores.values())
         ranked = sorted(((word, math.exp(s - top) / total) for word, s in scores.items()),
@@ -208,10 +216,10 @@ class WordDecoder:
         w = self.options.prior_weight
         heap: List[Tuple[float, int, bool, Node, str, float]] = []
         count = 0
-        hyps = list(self._search(logs, missed_at_end=False).values())
-        exact = [h for h in hyps if h.edits == 0]  # prefixes that use every hold's top list as it is
-        for hyp in exact or hyps:
-            heap.append((-(hyp.score + w * hyp.node.max_logf), count, False, hyp.node, hyp.prefix, hyp.score))
+        hyps = self._search(logs, missed_at_end=False)
+        exact = [h for h in hyps if h[1] == 0]  # prefixes that use every hold's top list as it is
+        for score, _, node, prefix in exact or hyps:
+            heap.append((-(score + w * node.max_logf), count, False, node, prefix, score))
             count += 1
         heapq.heapify(heap)
         found: Dict[str, float] = {}
