@@ -16,6 +16,8 @@ from typing import List, Optional
 from fingerspell import __version__
 from fingerspell.errors import FingerspellError
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a job stopped by Ctrl-C
+
 
 def _command_modules() -> list:
     import fingerspell.commands as pkg
@@ -58,8 +60,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"fingerspell {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"fingerspell {args.command}: interrupted", file=sys.stderr)
-        return 130
+        print(f"fingerspell {args.command}: interrupted (Ctrl-C); no partial files were left", file=sys.stderr)
+        return INTERRUPTED_EXIT
+    except OSError as exc:
+        from fingerspell.fileio import DiskFullError, is_no_space
+
+        if not is_no_space(exc):
+            raise
+        print(f"fingerspell {args.command}: error: {DiskFullError(_output_of(args, exc))}", file=sys.stderr)
+        return 2
+
+
+def _output_of(args: argparse.Namespace, exc: OSError) -> str:
+    """The file a write failed on: the error's own, else the command's output argument."""
+    for name in (exc.filename, getattr(args, "out", None), getattr(args, "annotate", None)):
+        if name:
+            return str(name)
+    return "."
 
 
 if __name__ == "__main__":
