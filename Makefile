@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 FINGERSPELL_DATA ?= $(abspath ../shared/data)
 export FINGERSPELL_DATA
 
-.PHONY: run test setup lint xvfb clean-venv
+.PHONY: run test setup lint xvfb chromium clean-venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: need Python 3.9-3.12 (mediapipe 0.10.21 has no wheel for others)"; exit 1; }
@@ -28,7 +28,14 @@ xvfb:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq xvfb >/dev/null; }
 
-test: $(STAMP) xvfb
+# The web app's browser test drives Debian's Chromium with Playwright (Playwright cannot download
+# its own browser here): install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) xvfb chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -132,9 +132,11 @@ async def _connection(app: FastAPI, ws: WebSocket) -> None:
         log.exception("connection %d failed", conn.id)
         await _try_close(ws, 1011, {"type": "error", "code": "server", "message": f"{type(exc).__name__}: {exc}"})
     finally:
-        del app.state.connections[conn.id]
-        app.state.totals["frames"] += conn.frames
-        await conn.close()
+        try:
+            await conn.close()
+        finally:
+            del app.state.connections[conn.id]
+            app.state.totals["frames"] += conn.frames
         log.info("connection %d closed after %d frames", conn.id, conn.frames)
 
 
@@ -223,7 +225,7 @@ def serve(config: ServerConfig, model: SharedModel, ssl_certfile: Optional[str] 
     app = create_app(config, model)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(network_note(config.host, config.port, bool(ssl_certfile)), file=sys.stderr, flush=True)
-    uvicorn.run(app, host=config.host, port=config.port, ws="websockets", ws_max_size=config.ws_max_size,
+    uvicorn.run(app, host=config.host, port=config.port, ws="websockets-sansio", ws_max_size=config.ws_max_size,
                 log_level="warning", ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
     model.close()
     return 0

@@ -1,0 +1,240 @@
+"""The web app's WebSocket protocol with the real recognizer (shipped model, real MediaPipe) on
+real photos: frames in, readings out; bad frames; foreign origins; disconnects; several clients
+at once over a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
+
+from fingerspell.apps.web.protocol import jpeg_size
+from fingerspell.apps.web.security import RateCap, origin_problem
+from fingerspell.apps.web.server import ServerConfig, create_app, network_note
+from fingerspell.apps.web.sessions import RecognizerSettings, SharedModel
+
+BASE = "http://127.0.0.1:8000"
+WS = "ws://127.0.0.1:8000/ws"
+ORIGIN = {"origin": BASE}
+FPS = 15
+
+
+def letterbox(img: np.ndarray, size=(640, 480)) -> np.ndarray:
+    w, h = size
+    s = min(w / img.shape[1], h / img.shape[0])
+    nw, nh = int(img.shape[1] * s), int(img.shape[0] * s)
+    out = np.zeros((h, w, 3), np.uint8)
+    out[(h - nh) // 2:(h - nh) // 2 + nh, (w - nw) // 2:(w - nw) // 2 + nw] = cv2.resize(img, (nw, nh))
+    return out
+
+
+def photo_jpegs(data, letter: str, n: int = 4) -> list:
+    """JPEG bytes of 640x480 camera-like frames of asl-alphabets test photos of ``letter``."""
+    folder = data / "asl-alphabets" / "test" / letter
+    files = sorted(folder.glob("*.jpg"))[:n]
+    return [cv2.imencode(".jpg", letterbox(cv2.imread(str(f))), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+            for f in files]
+
+
+def frame(jpeg: bytes, t: float) -> bytes:
+    return struct.pack("<4sd", b"FST1", t) + jpeg
+
+
+@pytest.fixture(scope="module")
+def model():
+    import torch
+
+    torch.set_num_threads(1)
+    m = SharedModel(RecognizerSettings())
+    m.classifier()
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def client(model):
+    app = create_app(ServerConfig(max_frame_bytes=300_000, max_clients=3), model)
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+
+
+def spell(ws, data, letters: str, t0: float = 0.0, hold_s: float = 2.5) -> list:
+    """Send each letter's photos for ``hold_s`` seconds of frame time; the readings."""
+    readings, t = [], t0
+    for letter in letters:
+        jpegs = photo_jpegs(data, letter)
+        for i in range(int(hold_s * FPS)):
+            ws.send_bytes(frame(jpegs[i % len(jpegs)], t))
+            readings.append(ws.receive_json())
+            t += 1.0 / FPS
+    return readings
+
+
+def test_frames_in_readings_out(client, data):
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        hello = ws.receive_json()
+        assert hello["type"] == "hello" and hello["max_frame_bytes"] == 300_000
+        readings = spell(ws, data, "CA")
+    assert all(r["type"] == "reading" for r in readings)
+    assert [r["frame"] for r in readings] == list(range(len(readings)))
+    with_hand = [r for r in readings if r["hands"]]
+    assert len(with_hand) >= 0.9 * len(readings)
+    hand = with_hand[0]["hands"][0]
+    assert len(hand["landmarks"]) == 21 and all(0 <= v <= 1 for p in hand["landmarks"] for v in p)
+    assert 0 <= hand["box"][0] < hand["box"][2] <= 1 and with_hand[0]["size"] == [640, 480]
+    written = [r["written"]["letter"] for r in readings if r["written"]]
+    assert written == ["C", "A"]
+    assert readings[-1]["sentence"].replace(" ", "") == "CA"
+    assert readings[-1]["server_ms"] > 0 and "detection" in readings[-1]["timings_ms"]
+
+
+def test_commands_edit_the_sentence(client, data):
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.receive_json()
+        spell(ws, data, "C")
+        ws.send_text(json.dumps({"type": "space"}))
+        reply = ws.receive_json()
+        assert reply["type"] == "sentence" and reply["sentence"].startswith("C")
+        ws.send_text(json.dumps({"type": "reset"}))
+        assert ws.receive_json()["sentence"] == ""
+        ws.send_text(json.dumps({"type": "fly"}))
+        bad = ws.receive_json()
+        assert bad["type"] == "error" and bad["code"] == "bad_command" and "space" in bad["message"]
+
+
+def test_bad_frames_get_clear_errors_and_the_connection_goes_on(client, data):
+    good = photo_jpegs(data, "C", 1)[0]
+    huge = cv2.imencode(".jpg", np.zeros((2200, 2200, 3), np.uint8))[1].tobytes()
+    cases = {
+        b"not a picture": ("bad_frame", "not a JPEG"),
+        b"\xff\xd8\xff\xe0garbage": ("bad_frame", "JPEG"),
+        good[: len(good) // 8]: ("bad_frame", "decoded"),
+        good + b"\0" * 300_000: ("too_large", "cap of 300,000"),
+        huge: ("too_large", "2200x2200"),
+        b"FST1\x00": ("bad_frame", "header"),
+        struct.pack("<4sd", b"FST1", float("nan")) + good: ("bad_frame", "finite"),
+    }
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.receive_json()
+        for payload, (code, text) in cases.items():
+            ws.send_bytes(payload)
+            reply = ws.receive_json()
+            assert reply["type"] == "error" and reply["code"] == code, reply
+            assert text in reply["message"], reply
+        ws.send_bytes(frame(good, 0.0))
+        assert ws.receive_json()["type"] == "reading"
+    assert client.get("/api/status").json()["errors"] >= len(cases)
+
+
+def test_foreign_origins_are_refused(client):
+    for origin, host in (("http://evil.example", None), ("http://127.0.0.1:9999", None),
+                         ("null", None), ("http://rebind.example:8000", "rebind.example:8000")):
+        headers = {"origin": origin}
+        url = WS if host is None else f"ws://{host}/ws"
+        with pytest.raises(WebSocketDenialResponse) as denied:
+            with client.websocket_connect(url, headers=headers):
+                pass
+        assert denied.value.status_code == 403 and b"origin" in denied.value.content
+    assert client.get("/api/status").json()["refused"] == 4
+    with client.websocket_connect(WS) as ws:  # no Origin: a script, not a web page
+        assert ws.receive_json()["type"] == "hello"
+
+
+def test_allow_origin_and_origin_rules():
+    assert origin_problem("http://localhost:8000", "localhost:8000") is None
+    assert origin_problem("http://192.168.1.5:8000", "192.168.1.5:8000") is None
+    assert origin_problem("https://[::1]", "[::1]:443") is None
+    assert "not this server" in origin_problem("http://localhost:8001", "localhost:8000")
+    assert "--allow-origin" in origin_problem("http://a.example:8000", "a.example:8000", names=set())
+    assert origin_problem("https://a.example", "localhost:8000", allowed=["https://a.example/"]) is None
+
+
+def test_disconnect_ends_the_session_and_its_thread(client, data):
+    app = client.app
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.receive_json()
+        ws.send_bytes(frame(photo_jpegs(data, "C", 1)[0], 0.0))
+        assert ws.receive_json()["type"] == "reading"
+        (conn,) = app.state.connections.values()
+        name = f"fingerspell-web-{conn.id}"
+        assert any(t.name.startswith(name) for t in threading.enumerate())
+    deadline = time.monotonic() + 10
+    while app.state.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not app.state.connections and conn.session is None
+    assert not any(t.name.startswith(name + "_") for t in threading.enumerate())
+    assert client.get("/api/status").json()["open"] == 0
+
+
+def test_connections_over_the_cap_are_told_to_come_back(client):
+    with client.websocket_connect(WS, headers=ORIGIN) as a, client.websocket_connect(WS, headers=ORIGIN) as b, \
+            client.websocket_connect(WS, headers=ORIGIN) as c:
+        for ws in (a, b, c):
+            assert ws.receive_json()["type"] == "hello"
+        with client.websocket_connect(WS, headers=ORIGIN) as d:
+            reply = d.receive_json()
+            assert reply["code"] == "full" and "try again" in reply["message"]
+
+
+def test_rate_cap_drops_frames_beyond_the_limit():
+    now = [0.0]
+    cap = RateCap(10, clock=lambda: now[0])
+    assert sum(cap.allow() for _ in range(30)) == 10  # a one-second burst, then nothing
+    now[0] += 0.5
+    assert sum(cap.allow() for _ in range(30)) == 5
+    assert cap.should_explain() and not cap.should_explain()
+
+
+def test_jpeg_size_reads_the_header_only(data):
+    jpeg = photo_jpegs(data, "A", 1)[0]
+    assert jpeg_size(jpeg) == (640, 480)
+    assert jpeg_size(b"\xff\xd8\xff\xda") is None
+
+
+def test_network_note_says_when_the_server_is_open():
+    assert "this computer only" in network_note("127.0.0.1", 8000, False)
+    note = network_note("0.0.0.0", 8000, False)
+    assert "OPEN TO THE NETWORK" in note and "https" in note
+
+
+def test_real_server_on_loopback_keeps_clients_apart(model, data):
+    """uvicorn on 127.0.0.1 with two clients at once: each gets its own session and sentence."""
+    import uvicorn
+    from websockets.sync.client import connect
+
+    app = create_app(ServerConfig(), model)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, ws="websockets-sansio", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    sentences = {}
+
+    def client(letter: str) -> None:
+        with connect(f"ws://127.0.0.1:{port}/ws", origin=f"http://127.0.0.1:{port}") as ws:
+            assert json.loads(ws.recv(timeout=20))["type"] == "hello"
+            jpegs = photo_jpegs(data, letter)
+            for i in range(int(2.5 * FPS)):
+                ws.send(frame(jpegs[i % len(jpegs)], i / FPS))
+                reply = json.loads(ws.recv(timeout=20))
+            sentences[letter] = reply["sentence"]
+
+    try:
+        workers = [threading.Thread(target=client, args=(x,)) for x in "CL"]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+        assert {k: v.strip() for k, v in sentences.items()} == {"C": "C", "L": "L"}
+    finally:
+        server.should_exit = True
+        thread.join(20)
