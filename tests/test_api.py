@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 import fingerspell
-from conftest import REPO
 
 
 def readme_example() -> str:
