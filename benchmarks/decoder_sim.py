@@ -182,7 +182,8 @@ def main(argv=None) -> int:
     overrides = {}
     for item in args.set:
         name, value = item.split("=", 1)
-        overrides[name] = type(getattr(DecoderOptions(), name))(value)
+        kind = type(getattr(DecoderOptions(), name))
+        overrides[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
     rows = evaluate(DecoderOptions(**overrides), args)
     print(f"lexicon load {rows[0]['load_s']:.2f} s; options {overrides or 'defaults'}; miss {args.miss}, "
           f"double-miss {args.double_miss}, extra {args.extra}; {args.words} words, {args.nonwords} non-words")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import pytest
 
 from fingerspell.errors import FingerspellError
-from fingerspell.reading.words import DecoderOptions, WordDecoder
+from fingerspell.reading.words import DecoderOptions, WordDecoder, add_decoder_arguments, decoder_from_args
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,16 @@ def test_decode_time_is_bounded(decoder):
         decoder.decode(holds(w, 0.7))
     per_word = (time.perf_counter() - start) / len(words)
     assert per_word < 0.05  # loose: the 5 ms target is measured by benchmarks/decoder_sim.py
+
+
+def test_command_line_options(tmp_path):
+    parser = argparse.ArgumentParser()
+    add_decoder_arguments(parser)
+    off = decoder_from_args(parser.parse_args(["--no-decode"]))
+    assert off.lexicon is None and off.decode(holds("GRUGH", 0.6)).word == "GRUGH"
+    words = tmp_path / "mine.txt"
+    words.write_text("XQWERTZ\n")
+    mine = decoder_from_args(parser.parse_args(["--lexicon", str(words)]))
+    assert "XQWERTZ" in mine.lexicon
+    with pytest.raises(FingerspellError, match="--no-decode"):
+        decoder_from_args(parser.parse_args(["--lexicon", str(words), "--no-decode"]))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from fingerspell.errors import FingerspellError
 from fingerspell.reading.lexicon import Lexicon, Node
 
 PathLike = Union[str, Path]
@@ -239,3 +240,20 @@ class WordDecoder:
         top = max(found.values())
         total = sum(math.exp(s - top) for s in found.values())
         return [(word, math.exp(s - top) / total) for word, s in found.items()]
+
+
+def add_decoder_arguments(parser) -> None:
+    """``--lexicon FILE`` and ``--no-decode`` for the commands that read words (live, run, serve)."""
+    parser.add_argument("--lexicon", metavar="FILE", default=None,
+                        help="your own words, one a line with an optional count (names, places, jargon); "
+                             "they are preferred when a spelled word is uncertain")
+    parser.add_argument("--no-decode", dest="decode", action="store_false",
+                        help="keep every word exactly as spelled (no word corrections, no suggestions)")
+
+
+def decoder_from_args(args) -> WordDecoder:
+    """The decoder ``add_decoder_arguments`` asked for (decoding off still keeps the words as spelled)."""
+    if getattr(args, "lexicon", None) and not getattr(args, "decode", True):
+        raise FingerspellError("--lexicon has no effect with --no-decode: drop one of them")
+    return WordDecoder(lexicon=getattr(args, "lexicon", None),
+                       options=DecoderOptions(enabled=getattr(args, "decode", True)))
