@@ -143,7 +143,8 @@ def run_set(decoder: WordDecoder, words: List[str], rng: random.Random, args, er
 
 def evaluate(options: DecoderOptions, args) -> List[Dict[str, float]]:
     decoder = WordDecoder(options=options)
-    english, non = word_sets(args.seed, args.words, args.nonwords, decoder.lexicon)
+    reference = decoder.lexicon if options == DecoderOptions() else WordDecoder().lexicon  # same words for all options
+    english, non = word_sets(args.seed, args.words, args.nonwords, reference)
     rows = []
     for error in args.rates:
         rng = random.Random(args.seed + int(error * 1000))
