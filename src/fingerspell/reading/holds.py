@@ -92,7 +92,9 @@ class HoldOptions:
     min_frames: frames a hold needs before it can be read (4 = 133 ms at 30 fps).
     min_confidence: the averaged probability the top letter needs to be written.
     change_frames: consecutive frames with another confident reading that split a still hold.
-    dropout_frames: frames without a hand (or with NOTHING) that a hold survives.
+    dropout_frames: frames without a hand (or with NOTHING) that a hold survives (3 = 100 ms at
+        30 fps: a detector's one- or two-frame gaps with a frame to spare; a release that makes a
+        double letter takes the hand away far longer).
     nothing_threshold: a frame whose NOTHING probability reaches this counts as no hand.
     min_gap_s: minimum time between written letters (the CLI's --cooldown); 0 = none.
     motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
@@ -104,7 +106,7 @@ class HoldOptions:
     min_frames: int = 4
     min_confidence: float = 0.5
     change_frames: int = 3
-    dropout_frames: int = 2
+    dropout_frames: int = 3
     nothing_threshold: float = 0.5
     min_gap_s: float = 0.0
     motion_letters: bool = True
@@ -149,25 +151,24 @@ class MotionTracker:
     def reset(self) -> None:
         self._raw: Deque[np.ndarray] = deque(maxlen=3)
         self._palms: Deque[float] = deque(maxlen=3)
-        self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=16)
+        self._dts: Deque[float] = deque(maxlen=8)
+        self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=8)
 
     def push(self, t: float, points: np.ndarray) -> float:
         """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
         if self._filtered and t <= self._filtered[-1][0]:
             self.reset()
+        gap = bool(self._filtered) and len(self._dts) >= 2 and t - self._filtered[-1][0] > 1.5 * np.median(self._dts)
+        if self._filtered:
+            self._dts.append(t - self._filtered[-1][0])
         self._raw.append(points[list(MOTION_POINTS)])
         self._palms.append(palm_size_2d(points))
         cur = np.median(np.stack(self._raw), axis=0)
         palm = float(np.median(self._palms))
-        ref = None
-        for t_ref, f_ref in self._filtered:
-            if t - t_ref <= self.window_s + 1e-6:
-                ref = (t_ref, f_ref)
-                break
-        if ref is None and self._filtered:
-            ref = self._filtered[-1]
+        # the earlier detection closest to window_s ago (after a dropout the span stays about the same)
+        ref = min(self._filtered, key=lambda e: abs(t - e[0] - self.window_s), default=None)
         self._filtered.append((t, cur))
-        if ref is None or palm < 1e-6:
+        if ref is None or palm < 1e-6 or gap:  # right after a dropout the filtered position lags
             return float("nan")
         dist = np.linalg.norm(cur - ref[1], axis=1).mean()
         return float(dist / palm / (t - ref[0]))

@@ -98,11 +98,12 @@ class MotionOptions:
     min_path: float = 0.8
     min_shape: float = 0.35
     min_frames: int = 5
+    min_duration_s: float = 0.2
 
     def __post_init__(self) -> None:
         if self.points < 4 or self.min_frames < 3:
             raise FingerspellError("motion option points must be at least 4 and min_frames at least 3")
-        for name in ("max_distance", "max_rotation_deg", "min_path", "min_shape"):
+        for name in ("max_distance", "max_rotation_deg", "min_path", "min_shape", "min_duration_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise FingerspellError(f"motion option {name}={value!r} must be a number >= 0")
@@ -131,20 +132,25 @@ class MotionMatcher:
 
     def match(self, points: np.ndarray, probs: np.ndarray, times: Optional[Sequence[float]] = None
               ) -> Optional[MotionResult]:
-        """points: (T, 21, 2) pixels; probs: (T, C) static probabilities of the same frames."""
+        """points: (T, 21, 2) pixels; probs: (T, C) static probabilities of the same frames;
+        times: (T,) seconds (None: 30 fps)."""
         pts = np.asarray(points, dtype=np.float64)
         pr = np.asarray(probs, dtype=np.float64)
         if pts.ndim != 3 or pts.shape[1:] != (21, 2) or pr.shape != (pts.shape[0], len(self.classes)):
             raise FingerspellError(f"motion frames: points {pts.shape} and probs {pr.shape} do not fit "
                                    f"(T, 21, 2) and (T, {len(self.classes)})")
+        ts = np.asarray(times, dtype=np.float64) if times is not None else np.arange(len(pts)) / 30.0
+        if ts.shape != (pts.shape[0],):
+            raise FingerspellError(f"motion frames: {ts.shape[0]} times for {pts.shape[0]} frames")
         best: Optional[MotionResult] = None
         for letter in self._gates:
-            res = self._match_one(letter, pts, pr)
+            res = self._match_one(letter, pts, pr, ts)
             if res is not None and (best is None or res.score > best.score):
                 best = res
         return best
 
-    def _match_one(self, letter: str, pts: np.ndarray, probs: np.ndarray) -> Optional[MotionResult]:
+    def _match_one(self, letter: str, pts: np.ndarray, probs: np.ndarray, ts: np.ndarray
+                   ) -> Optional[MotionResult]:
         o = self.options
         gate = probs[:, self._gates[letter]].sum(axis=1)
         ok = np.flatnonzero(gate >= o.min_shape)
@@ -161,6 +167,8 @@ class MotionMatcher:
         best = None
         for i, j in self._windows(len(tip)):
             part = tip[i:j]
+            if ts[lo + j - 1] - ts[lo + i] < o.min_duration_s:
+                continue
             if np.linalg.norm(np.diff(part, axis=0), axis=1).sum() < o.min_path:
                 continue
             d = path_distance(normalise(resample(part, o.points)), self._templates[letter], o.max_rotation_deg)

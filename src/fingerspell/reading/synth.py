@@ -280,15 +280,17 @@ def _to_frames(poses: List[Tuple[float, Optional[np.ndarray]]], o: SynthOptions,
     scale = o.palm_px * rng.uniform(0.85, 1.15)
     anchor = np.array([w * 0.5, h * 0.62])
     out: List[Frame] = []
-    gap = 0
+    gap = seen = 0  # frames left in the current dropout; detections since the last one
     for t, pose in poses:
         if pose is None:
             out.append((t, None))
             continue
-        if gap > 0 or rng.random() < o.dropout:
+        if gap > 0 or (seen >= 3 and rng.random() < o.dropout):  # runs of 1-2 frames, apart
             gap = gap - 1 if gap > 0 else int(rng.integers(1, 3)) - 1
+            seen = 0
             out.append((t, None))
             continue
+        seen += 1
         px = pose * scale
         if o.mirror:
             px[:, 0] = -px[:, 0]
