@@ -79,11 +79,12 @@ class AtomicVideoWriter:
         """Close the video, check that every frame reached the file, then rename it into place.
 
         OpenCV reports no write errors, so a full disk would leave a truncated file with no index
-        ("moov atom not found"); the temp file is read back and, if it is short, removed.
+        ("moov atom not found"); the encoder's own failure is checked and the temp file is read
+        back; if either falls short, the temp file is removed and nothing is published.
         """
-        self._writer.release()
-        self._writer = None
-        if self._readable_frames() < self.frames:
+        writer, self._writer = self._writer, None
+        writer.release()
+        if getattr(writer, "failed", None) or self._readable_frames() < self.frames:
             self.abort()
             raise write_failed(self.path, "video")
         try:
