@@ -45,6 +45,7 @@ LETTER_IDS = [CLASSES.index(c) for c in LETTERS]
 def ensure_datasets(data_dir: Path, mask_size: int) -> dict:
     """Load (building where missing) the four datasets, with each photo's group for the misses."""
     from fingerspell.data.build import BuildOptions, build_dataset
+    from fingerspell.data.exceptions import drop_exceptions
 
     out = {}
     for name, rel in DATASETS.items():
@@ -52,7 +53,9 @@ def ensure_datasets(data_dir: Path, mask_size: int) -> dict:
         if not path.exists():
             build_dataset([data_root() / rel], path, BuildOptions(mask_size=mask_size))
         root = data_root() if not Path(str(path) + ".missed.json").exists() else Path("/nonexistent")
-        out[name] = (load_dataset(path), missed_by_group(path, root / rel))
+        # Labels that are not the ASL letter in their source (mon95's T) are never trained or scored.
+        data, _ = drop_exceptions(load_dataset(path))
+        out[name] = (data, missed_by_group(path, root / rel))
     return out
 
 
@@ -79,21 +82,18 @@ def letters(d: DatasetArrays) -> DatasetArrays:
 
 
 def train_options(model: str, args, out: str):
-    from fingerspell.training.options import TrainOptions
+    """The shipped models' recipe (fingerspell.training.recipes), as scripts/make_weights.py trains them."""
+    from fingerspell.models.registry import input_kind
+    from fingerspell.training.recipes import recipe_options
 
-    vector = model == "landmark_mlp"
-    return TrainOptions(
-        data=("benchmark",), model=model, out=out, val_fraction=0.0, patience=None,
-        epochs=args.vector_epochs if vector else args.mask_epochs,
-        batch_size=128 if vector else 100, lr=3e-3 if vector else 1e-3, weight_decay=1e-4,
-        lr_schedule="cosine", input_size=None if vector else args.input_size, device=args.device,
-        threads=args.threads, progress=False, plot=False, overwrite=True, seed=args.seed,
-        num_workers=args.workers,
-    )
+    vector = input_kind(model) == "vector"
+    return recipe_options(model, ("benchmark",), out, epochs=args.vector_epochs if vector else args.mask_epochs,
+                          input_size=args.input_size, device=args.device, threads=args.threads, progress=False,
+                          seed=args.seed, num_workers=args.workers)
 
 
 def fit_and_score(model: str, args, train: DatasetArrays, test: DatasetArrays, missed: int, work: Path):
-    from fingerspell.models.registry import load_checkpoint
+    from fingerspell.models.checkpoint import load_checkpoint
     from fingerspell.training.evaluate import evaluate_model
     from fingerspell.training.train import train as run_training
 

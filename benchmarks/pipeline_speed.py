@@ -38,8 +38,8 @@ STAGES = ("detection", "features", "model", "smoothing", "drawing")
 def checkpoint_for(name: str, size: int, work: Path) -> str:
     """The shipped checkpoint of ``name``, or one with untrained weights."""
     from fingerspell.labels import CLASSES
-    from fingerspell.models.registry import build_model, save_checkpoint
-    from fingerspell.runtime.classifier import WEIGHTS_DIR
+    from fingerspell.models.checkpoint import WEIGHTS_DIR, save_checkpoint
+    from fingerspell.models.registry import build_model
 
     shipped = WEIGHTS_DIR / f"{name}.safetensors"
     if shipped.exists():

@@ -65,7 +65,7 @@ def pick_default(models) -> str:
 def update_cards(out: Path, models) -> None:
     """Write the latest benchmark figures into the shipped cards (the weights and their checksum stay)."""
     from fingerspell.fileio import atomic_write_json
-    from fingerspell.models.registry import read_card
+    from fingerspell.models.checkpoint import read_card
 
     for m in models:
         card = read_card(out / m)
@@ -76,13 +76,15 @@ def update_cards(out: Path, models) -> None:
 
 
 def main() -> None:
+    from fingerspell.training.recipes import RECIPES
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(REPO / "src" / "fingerspell" / "weights"))
     ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
     ap.add_argument("--models", nargs="+", default=list(SHIPPED))
-    ap.add_argument("--input-size", type=int, default=96)
-    ap.add_argument("--vector-epochs", type=int, default=60)
-    ap.add_argument("--mask-epochs", type=int, default=15)
+    ap.add_argument("--input-size", type=int, default=RECIPES["mask"]["input_size"])
+    ap.add_argument("--vector-epochs", type=int, default=RECIPES["vector"]["epochs"])
+    ap.add_argument("--mask-epochs", type=int, default=RECIPES["mask"]["epochs"])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--workers", type=int, default=0)
@@ -93,8 +95,9 @@ def main() -> None:
                     help="no training: refresh the metrics in the cards in --out from the benchmark, and default.txt")
     args = ap.parse_args()
 
-    from fingerspell.models.registry import checkpoint_paths, load_checkpoint, save_checkpoint
-    from fingerspell.training.options import TrainOptions
+    from fingerspell.models.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
+    from fingerspell.models.registry import input_kind
+    from fingerspell.training.recipes import recipe_options
     from fingerspell.training.train import train
 
     out = Path(args.out)
@@ -111,15 +114,12 @@ def main() -> None:
     paths = build_all(data_dir, args.input_size, limit)
     timings = {"build_s": round(time.perf_counter() - t0, 1)}
     for m in args.models:
-        vector = m == "landmark_mlp"
+        epochs = args.vector_epochs if input_kind(m) == "vector" else args.mask_epochs
         t1 = time.perf_counter()
         with tempfile.TemporaryDirectory() as run_dir:
-            opts = TrainOptions(
-                data=tuple(paths), model=m, out=run_dir, val_fraction=0.0, patience=None,
-                epochs=1 if args.tiny else (args.vector_epochs if vector else args.mask_epochs),
-                batch_size=128 if vector else 100, lr=3e-3 if vector else 1e-3, weight_decay=1e-4,
-                lr_schedule="cosine", input_size=None if vector else args.input_size, device=args.device,
-                threads=args.threads, num_workers=args.workers, plot=False, overwrite=True, seed=0,
+            opts = recipe_options(
+                m, tuple(paths), run_dir, epochs=1 if args.tiny else epochs,
+                input_size=args.input_size, device=args.device, threads=args.threads, num_workers=args.workers,
                 progress=not args.quiet,
             )
             result = train(opts)

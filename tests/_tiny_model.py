@@ -100,7 +100,8 @@ def _train_and_save(x: np.ndarray, y: np.ndarray) -> Path:
     import torch
 
     from fingerspell.labels import CLASSES, NUM_CLASSES
-    from fingerspell.models.registry import build_model, save_checkpoint
+    from fingerspell.models.checkpoint import save_checkpoint
+    from fingerspell.models.registry import build_model
 
     torch.manual_seed(0)
     model = build_model("landmark_mlp", NUM_CLASSES, hidden=(128,), dropout=0.2)
@@ -130,7 +131,8 @@ def tiny_cnn() -> Path:
     import torch
 
     from fingerspell.labels import CLASSES, NUM_CLASSES
-    from fingerspell.models.registry import build_model, save_checkpoint
+    from fingerspell.models.checkpoint import save_checkpoint
+    from fingerspell.models.registry import build_model
 
     torch.manual_seed(1)
     model = build_model("cnn", NUM_CLASSES, input_size=64).eval()

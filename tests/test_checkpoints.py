@@ -11,7 +11,7 @@ from fingerspell.errors import FingerspellError
 from fingerspell.hands.landmarks import FEATURE_DIM
 from fingerspell.labels import CLASSES
 from fingerspell.models import build_model, load_checkpoint, read_card, save_checkpoint
-from fingerspell.models.registry import checkpoint_paths, make_card
+from fingerspell.models.checkpoint import checkpoint_paths, make_card
 
 
 def _trained_like(name: str, size):

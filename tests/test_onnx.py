@@ -15,13 +15,8 @@ from fingerspell import features
 from fingerspell.cli import main
 from fingerspell.errors import FingerspellError
 from fingerspell.hands.detector import HandDetector
-from fingerspell.runtime.classifier import (
-    OnnxClassifier,
-    TorchClassifier,
-    default_model_path,
-    load_classifier,
-    resolve_model_path,
-)
+from fingerspell.models.checkpoint import default_model_path, resolve_model, resolve_model_path
+from fingerspell.runtime.classifier import OnnxClassifier, TorchClassifier, load_classifier
 from fingerspell.runtime.onnx import export_onnx
 
 
@@ -33,12 +28,7 @@ def real_hands(data):
 
 
 def _batches(card: dict, hands) -> list:
-    if card["input_kind"] == "mask":
-        size = card["input_size"]
-        masks = [features.hand_mask(h, size=size, mirror=m) for h in hands for m in (False, True)]
-        real = features.masks_to_model_array(np.stack(masks))
-    else:
-        real = features.vectors_to_model_array(np.stack([features.hand_vector(h) for h in hands]))
+    real = features.input_for(card).batch_for_hands(hands)  # mask models: each mask and its mirror
     return [real, real[:1]]  # batch 12 (or 6) and batch 1: the batch axis is dynamic
 
 
@@ -112,3 +102,6 @@ def test_model_lookup_by_path_name_and_default(tmp_path, data):
         default_model_path(weights)
     with pytest.raises(FingerspellError, match="model no_such_model not found"):
         resolve_model_path("no_such_model", weights_dir=weights)
+    ref = resolve_model("a_model", weights_dir=weights)  # one resolver for every command
+    assert ref.backend == "torch" and ref.card()["architecture"] == "landmark_mlp"
+    assert resolve_model("landmark_mlp").path.name == "landmark_mlp"  # a shipped name

@@ -13,8 +13,8 @@ import pytest
 
 from fingerspell.hands.detector import HandDetector, load_image
 from fingerspell.labels import CLASSES
-from fingerspell.models.registry import read_card
-from fingerspell.runtime.classifier import WEIGHTS_DIR, default_model_path, load_classifier
+from fingerspell.models.checkpoint import WEIGHTS_DIR, default_model_path, read_card
+from fingerspell.runtime.classifier import load_classifier
 from fingerspell.runtime.recognizer import Recognizer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -31,7 +30,7 @@ def _opts(tiny, out, **kw) -> TrainOptions:
     base = dict(data=(str(tiny[0]),), model="landmark_mlp", out=str(out), val_data=(str(tiny[1]),),
                 epochs=2, batch_size=32, progress=False, plot=False, threads=1)
     base.update(kw)
-    return TrainOptions(**base)
+    return TrainOptions.flat(**base)
 
 
 def test_tiny_data_is_real(tiny):
@@ -139,8 +138,8 @@ def test_mask_model_rerenders_to_input_size_and_weighting(tiny, tmp_path):
 def test_freeze_backbone_then_finetune_top_stage(tiny, tmp_path):
     opts = _opts(tiny, tmp_path / "ft", model="cnn", epochs=1, freeze_backbone=True, finetune_epochs=1,
                  unfreeze_stages=1, batch_size=64, patience=None, balanced_sampling=True)
-    train(replace(opts, epochs=1, finetune_epochs=0, out=str(tmp_path / "frozen_only")), log=lambda s: None)
-    torch.manual_seed(opts.seed)  # the same initial weights as the runs build
+    train(opts.replace(epochs=1, finetune_epochs=0, out=str(tmp_path / "frozen_only")), log=lambda s: None)
+    torch.manual_seed(opts.hyper.seed)  # the same initial weights as the runs build
     from fingerspell.models import build_model
 
     init = build_model("cnn", len(CLASSES), 32).state_dict()
@@ -203,7 +202,7 @@ def test_cli_train_evaluate_report(tiny, tmp_path, capsys):
 
 def test_logo_folds(tiny, tmp_path):
     both = [str(tiny[0]), str(tiny[1])]
-    opts = LogoOptions(train=TrainOptions(data=tuple(both), model="landmark_mlp", out=str(tmp_path / "logo"),
+    opts = LogoOptions(train=TrainOptions.flat(data=tuple(both), model="landmark_mlp", out=str(tmp_path / "logo"),
                                           epochs=12, batch_size=32, lr=3e-3, progress=False, plot=False,
                                           threads=1),
                        groups=("massey/hand1", "massey/hand4", "massey/hand5"))

@@ -41,12 +41,3 @@ def canonical_class(name: str) -> Optional[str]:
     if key.upper() in _INDEX:
         return key.upper()
     return None
-
-
-def display_text(name: str) -> str:
-    """What a class writes into a sentence: a letter, a space, or nothing."""
-    if name == SPACE:
-        return " "
-    if name in (DEL, NOTHING):
-        return ""
-    return name

@@ -39,9 +39,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, type=nonempty,
                    help="checkpoint (<name>.safetensors / <name>.json, suffix optional), a .onnx file, or a "
                         "shipped model name (default: the shipped default model)")
-    p.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+    p.add_argument("--backend", choices=("torch", "onnx"), default=None,
                    help="run the model with PyTorch or onnxruntime (a checkpoint is exported to ONNX on "
-                        "first use and cached)")
+                        "first use and cached; default: onnx for a .onnx file, else torch)")
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for the model (default 1: per-frame batches are tiny, and more threads "
                         "fight MediaPipe for the CPU)")

@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from fingerspell.apps import recognizer_from_args
     from fingerspell.apps.headless import bench, format_bench_table
-    from fingerspell.runtime.classifier import card_summary
+    from fingerspell.models.checkpoint import card_summary
     from fingerspell.runtime.sources import open_source
 
     with open_source(args.source, fps=args.fps) as source:  # a bad source fails before the model loads
@@ -32,13 +32,13 @@ def run(args: argparse.Namespace) -> int:
         with recognizer:
             report = bench(recognizer, source, frames=args.frames, warmup=args.warmup, progress=not args.json)
     report["model"] = card_summary(recognizer.card)
-    report["backend"] = args.backend
+    report["backend"] = recognizer.classifier.backend
     report["threads"] = args.threads
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         size = "x".join(map(str, report["frame_size"] or []))
-        print(f"{report['source']} ({size}), model {report['model']}, backend {args.backend}, "
+        print(f"{report['source']} ({size}), model {report['model']}, backend {report['backend']}, "
               f"{args.threads} thread(s)")
         print(format_bench_table(report))
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from fingerspell.cache import cache_dir
+
 NAME = "build-dataset"
 HELP = "detect hands in labelled photo folders and write a dataset .npz (masks, landmarks, labels)"
 DESCRIPTION = (
@@ -17,7 +19,7 @@ ORDER = 20
 # (a test checks they agree).
 DEFAULT_MASK_SIZE = 96
 DEFAULT_CONFIDENCE = 0.5
-DEFAULT_CACHE_DIR = "~/.cache/fingerspell/build"
+DEFAULT_CACHE_DIR = str(cache_dir("build"))  # $XDG_CACHE_HOME/fingerspell/build
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

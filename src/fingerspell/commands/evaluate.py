@@ -9,7 +9,8 @@ NAME = "evaluate"
 HELP = "evaluate a checkpoint on dataset files: accuracy, macro P/R/F1, per class, per signer"
 ORDER = 31
 DESCRIPTION = (
-    "Run a checkpoint (runs/x/best, or a shipped model name) over dataset files and report accuracy, macro precision, recall and F1, "
+    "Run a checkpoint (runs/x/best, or a shipped model name) over dataset files and report accuracy, "
+    "macro precision, recall and F1, "
     "a per-class table, a per-group (signer) breakdown and end-to-end accuracy (photos where no hand was "
     "found count as wrong; their number comes from <data>.report.json or --missed). With --out, writes "
     "report.json, report.txt and confusion.png there."

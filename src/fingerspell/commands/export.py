@@ -22,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fingerspell.runtime.onnx import export_onnx, parity_check
+    from fingerspell.runtime.classifier import parity_check
+    from fingerspell.runtime.onnx import export_onnx
 
     out = export_onnx(args.checkpoint, args.out, opset=args.opset, overwrite=args.overwrite)
     print(f"wrote {out} and {out.with_suffix('.json').name}")

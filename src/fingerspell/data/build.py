@@ -23,37 +23,29 @@ How a build behaves, and why:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import multiprocessing
-import os
-import signal
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from fingerspell import features
+from fingerspell.cache import cache_dir
+from fingerspell.data.detection import _HANDEDNESS, BUILD_VERSION, _inside, _read_cache, _run_detection, cache_key
 from fingerspell.data.schema import DatasetArrays, save_dataset
 from fingerspell.data.sources import ImageItem, SourceScan, canonical_classes, scan_sources
 from fingerspell.errors import FingerspellError
-from fingerspell.fileio import atomic_write_bytes, atomic_write_json
+from fingerspell.features import normalize_landmarks, render_mask, rerender_masks
+from fingerspell.fileio import atomic_write_json
 from fingerspell.hands.landmarks import FEATURE_DIM, NUM_LANDMARKS
 from fingerspell.labels import CLASSES, NOTHING, index_of
 
-# Bump when a change here alters what a cached detection holds (invalidates every cache entry).
-BUILD_VERSION = 1
-DEFAULT_CACHE_DIR = Path("~/.cache/fingerspell/build")
+DEFAULT_CACHE_DIR = cache_dir("build")  # $XDG_CACHE_HOME/fingerspell/build
 DEFAULT_MASK_SIZE = 96  # we train on CPU
 # Measured on asl-alphabets, massey and mon95 slices (docs/dataset.md): 0.5 finds more hands than
 # the seed's 0.7 and the extra hands sit inside mon95's hand boxes as often as the others do.
 DEFAULT_CONFIDENCE = 0.5
-_HANDEDNESS = {"Left": 0, "Right": 1}
 
 
 @dataclass(frozen=True)
@@ -207,154 +199,14 @@ class BuildReport:
         return "\n".join(lines)
 
 
-# --- the cache -----------------------------------------------------------------------------------
-
-def cache_key(data: bytes, settings: dict, box: Optional[Tuple[int, int, int, int]]) -> str:
-    """sha1 of the photo bytes plus everything that changes its detection."""
-    h = hashlib.sha1(data)
-    h.update(json.dumps({"settings": settings, "box": list(box) if box else None}, sort_keys=True).encode())
-    return h.hexdigest()
-
-
-def _cache_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / key[:2] / f"{key}.json"
-
-
-def _read_cache(cache_dir: Optional[Path], key: str) -> Optional[dict]:
-    if cache_dir is None:
-        return None
-    p = _cache_path(cache_dir, key)
-    try:
-        rec = json.loads(p.read_text())
-        if rec.get("found"):
-            lm = np.asarray(rec["landmarks"], dtype=np.float32)
-            if lm.shape != (NUM_LANDMARKS, 3):
-                return None
-        return rec
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing or damaged entry: detect again
-
-
-def _write_cache(cache_dir: Optional[Path], key: str, rec: dict) -> None:
-    if cache_dir is None:
-        return
-    p = _cache_path(cache_dir, key)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(p, json.dumps(rec).encode("utf-8"))
-    except OSError:
-        pass  # a read-only or full cache only costs speed
-
-
-# --- detection (runs in workers) --------------------------------------------------------------------
-
-_WORKER: dict = {}
-
-
-def _worker_init(options: BuildOptions, quiet: bool) -> None:
-    """Pool initializer: one HandDetector per process; Ctrl-C is the parent's job."""
-    if quiet:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        # MediaPipe's C++ logging writes straight to fd 2 and would break the progress bar;
-        # worker errors still reach the parent as exceptions.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    from fingerspell.hands.detector import HandDetector
-
-    _WORKER["detector"] = HandDetector(options.detector_options())
-    _WORKER["options"] = options
-    _WORKER["settings"] = options.cache_settings()
-    _WORKER["cache_dir"] = Path(options.cache_dir).expanduser() if options.cache_dir else None
-    _WORKER["done"] = 0
-
-
-def _detect_record(img: np.ndarray, box: Optional[tuple]) -> dict:
-    """Detect one hand; for a source box, retry on an enlarged crop around it."""
-    det = _WORKER["detector"]
-    opts: BuildOptions = _WORKER["options"]
-    h, w = img.shape[:2]
-    hands = det.detect(img)
-    via = "frame"
-    if hands:
-        lm, label = hands[0].landmarks, hands[0].handedness
-    elif box is not None and opts.box_retry:
-        lm, label = _detect_in_box(det, img, box, opts.box_scale)
-        via = "box"
-    else:
-        lm = label = None
-    if lm is None:
-        return {"found": False, "image_size": [w, h]}
-    return {"found": True, "via": via, "landmarks": np.asarray(lm, np.float32).tolist(),
-            "handedness": label, "image_size": [w, h]}
-
-
-def _detect_in_box(det, img: np.ndarray, box: tuple, scale: float):
-    h, w = img.shape[:2]
-    x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    half = max(x1 - x0, y1 - y0) * scale / 2.0
-    a0, b0 = max(0, int(cx - half)), max(0, int(cy - half))
-    a1, b1 = min(w, int(np.ceil(cx + half))), min(h, int(np.ceil(cy + half)))
-    if a1 - a0 < 8 or b1 - b0 < 8:
-        return None, None
-    crop = np.ascontiguousarray(img[b0:b1, a0:a1])
-    hands = det.detect(crop)
-    if not hands:
-        return None, None
-    cw, ch = a1 - a0, b1 - b0
-    lm = hands[0].landmarks.astype(np.float64).copy()
-    lm[:, 0] = (lm[:, 0] * cw + a0) / w
-    lm[:, 1] = (lm[:, 1] * ch + b0) / h
-    lm[:, 2] = lm[:, 2] * cw / w
-    return lm.astype(np.float32), hands[0].handedness
-
-
-def _process(job: Tuple[int, str, str, Optional[tuple]]) -> Tuple[int, dict]:
-    """Worker task: detect one photo (a cache miss), store the result in the cache."""
-    import cv2
-
-    idx, path, key, box = job
-    opts: BuildOptions = _WORKER["options"]
-    if opts.test_fail_after is not None and _WORKER["done"] >= opts.test_fail_after:
-        raise RuntimeError(f"test hook: simulated crash after {opts.test_fail_after} photos")
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    except OSError as exc:
-        return idx, {"error": f"cannot read: {exc}"}
-    if img is None:
-        return idx, {"error": "not a readable image"}
-    rec = _detect_record(img, box)
-    _write_cache(_WORKER["cache_dir"], key, rec)
-    _WORKER["done"] += 1
-    return idx, rec
-
-
 # --- assembling the arrays ---------------------------------------------------------------------------
 
 def render_sample(landmarks: np.ndarray, image_size: Tuple[int, int], handedness: int,
                   size: int) -> Tuple[np.ndarray, np.ndarray]:
     """(mask, vector) of one stored detection, through :mod:`fingerspell.features`."""
     label = "Left" if handedness == 0 else "Right"
-    return (features.render_mask(landmarks, tuple(image_size), size=size),
-            features.normalize_landmarks(landmarks, tuple(image_size), label))
-
-
-def rerender_masks(data: DatasetArrays, size: int) -> DatasetArrays:
-    """The same dataset with masks re-drawn at ``size`` from the stored landmarks (no detection).
-
-    no_hand rows stay black. Seed-style datasets have no landmarks and cannot be re-drawn.
-    """
-    if not 8 <= int(size) <= 1024:
-        raise FingerspellError(f"mask size {size} is out of range: use 8..1024")
-    has_hand = ~data.no_hand & np.any(data.landmarks != 0, axis=(1, 2))
-    if len(data) and not has_hand.any() and not data.no_hand.all():
-        raise FingerspellError("this dataset holds no landmarks (seed format?): rebuild it with build-dataset")
-    masks = np.zeros((len(data), size, size, 3), np.uint8)
-    for i in np.flatnonzero(has_hand):
-        masks[i] = features.render_mask(data.landmarks[i], tuple(data.image_sizes[i]), size=int(size))
-    return dataclasses.replace(data, masks=masks)  # the other arrays are shared, not copied
+    return (render_mask(landmarks, tuple(image_size), size=size),
+            normalize_landmarks(landmarks, tuple(image_size), label))
 
 
 def _arrays_from_records(items: List[ImageItem], recs: List[dict], size: int) -> DatasetArrays:
@@ -382,74 +234,44 @@ def _arrays_from_records(items: List[ImageItem], recs: List[dict], size: int) ->
     )
 
 
-def _inside(landmarks: list, image_size: list, box: tuple, scale: float = 1.5) -> bool:
-    """Does the hand's centre fall inside the source box enlarged by ``scale``?"""
-    lm = np.asarray(landmarks, np.float64)
-    cx, cy = lm[:, 0].mean() * image_size[0], lm[:, 1].mean() * image_size[1]
-    x0, y0, x1, y1 = box
-    bx, by = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    hw, hh = (x1 - x0) * scale / 2.0, (y1 - y0) * scale / 2.0
-    return bool(abs(cx - bx) <= hw and abs(cy - by) <= hh)
-
-
-def _process_chunk(jobs: list) -> List[Tuple[int, dict]]:
-    return [_process(job) for job in jobs]
-
-
-def _run_detection(jobs: list, options: BuildOptions, total: int, done: int) -> Dict[int, dict]:
-    """Detect the cache misses, in a process pool when there are enough of them."""
-    from tqdm import tqdm
-
-    results: Dict[int, dict] = {}
-    workers = options.workers or os.cpu_count() or 1
-    workers = max(1, min(workers, len(jobs) // 4 or 1))
-    bar = tqdm(total=total, initial=done, desc="build-dataset", unit="img", disable=not options.progress,
-               dynamic_ncols=True, mininterval=0.5)
-    try:
-        if not jobs:
-            return results
-        if workers == 1:
-            _worker_init(options, quiet=False)
-            try:
-                for job in jobs:
-                    idx, rec = _process(job)
-                    results[idx] = rec
-                    bar.update(1)
-            finally:
-                _WORKER.pop("detector").close()
-            return results
-        # Spawned workers (no fork of a process that may hold threads); an executor, unlike
-        # multiprocessing.Pool, raises when a worker dies instead of waiting forever.
-        ctx = multiprocessing.get_context("spawn")
-        step = 8
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(options, True)) as pool:
-            futures = [pool.submit(_process_chunk, jobs[i:i + step]) for i in range(0, len(jobs), step)]
-            try:
-                for fut in as_completed(futures):
-                    for idx, rec in fut.result():
-                        results[idx] = rec
-                    bar.update(len(fut.result()))
-            except BrokenProcessPool:
-                raise FingerspellError(
-                    "a detector process died before finishing; if you call build_dataset from a script, "
-                    "put the call under 'if __name__ == \"__main__\":' (worker processes import the script)"
-                ) from None
-            except BaseException:
-                # Ctrl-C or a crash: drop what has not started; finished photos are in the cache.
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-        return results
-    finally:
-        bar.close()
-
-
 def build_arrays(sources: Sequence[Union[str, Path]], options: BuildOptions = BuildOptions(),
                  out: str = "") -> Tuple[DatasetArrays, BuildReport]:
     """Build a dataset in memory (no file written) and its report."""
     t0 = time.perf_counter()
     scans: List[SourceScan] = scan_sources(sources, options.limit_per_class, options.classes)
     items = [it for s in scans for it in s.items]
+    recs, jobs = _cached_records(items, options)
+    hits = sum(r is not None and "error" not in r for r in recs)
+    for idx, rec in _run_detection(jobs, options, len(items), len(recs) - len(jobs)).items():
+        recs[idx] = rec
+    stats = {s.root: SourceStats(root=s.root, layout=s.layout, source=s.source, skipped_files=s.skipped_files)
+             for s in scans}
+    root_of = [s.root for s in scans for _ in s.items]
+    keep, kept_recs, lists = _sort_records(items, recs, [stats[r] for r in root_of])
+    if not keep:
+        raise FingerspellError(
+            f"no hand was found in any of the {len(items)} photos of {', '.join(map(str, sources))}: "
+            "check the photos, or lower --confidence"
+        )
+    arrays = _arrays_from_records(keep, kept_recs, options.mask_size)
+    class_counts = Counter(it.label for it in keep)
+    report = BuildReport(
+        out=str(out), samples=len(arrays), mask_size=options.mask_size,
+        options={k: v for k, v in asdict(options).items() if k not in ("progress", "test_fail_after")},
+        sources=list(stats.values()),
+        classes={c: class_counts[c] for c in CLASSES if class_counts[c]},
+        groups=dict(sorted(Counter(it.group for it in keep).items())),
+        skipped=[asdict(sk) for s in scans for sk in s.skipped],
+        no_hand_files=lists["no_hand"], nothing_without_hand_files=lists["nothing"],
+        unreadable_files=lists["unreadable"],
+        cache_hits=hits, cache_misses=len(jobs), seconds=time.perf_counter() - t0,
+        label_exceptions={k: v for s in scans for k, v in s.label_exceptions.items()},
+    )
+    return arrays, report
+
+
+def _cached_records(items: List[ImageItem], options: BuildOptions) -> Tuple[List[Optional[dict]], list]:
+    """Per item its cached detection (or read error), and the detection jobs for the misses."""
     cache_dir = Path(options.cache_dir).expanduser() if options.cache_dir else None
     settings = options.cache_settings()
     recs: List[Optional[dict]] = [None] * len(items)
@@ -466,21 +288,18 @@ def build_arrays(sources: Sequence[Union[str, Path]], options: BuildOptions = Bu
             recs[i] = cached
         else:
             jobs.append((i, it.path, key, it.box))
-    hits = sum(r is not None and "error" not in r for r in recs)
-    for idx, rec in _run_detection(jobs, options, len(items), len(recs) - len(jobs)).items():
-        recs[idx] = rec
+    return recs, jobs
 
-    stats = {s.root: SourceStats(root=s.root, layout=s.layout, source=s.source, skipped_files=s.skipped_files)
-             for s in scans}
-    root_of = [s.root for s in scans for _ in s.items]
+
+def _sort_records(items: List[ImageItem], recs: List[dict], stats: List[SourceStats]) -> tuple:
+    """(kept items, their records, {"no_hand", "nothing", "unreadable"} file lists); counts into ``stats``."""
     keep, kept_recs = [], []
-    no_hand_files, nothing_files, unreadable = [], [], []
-    for it, rec, root in zip(items, recs, root_of):
-        st = stats[root]
+    lists: Dict[str, list] = {"no_hand": [], "nothing": [], "unreadable": []}
+    for it, rec, st in zip(items, recs, stats):
         st.files += 1
         if "error" in rec:
             st.unreadable += 1
-            unreadable.append({"path": it.path, "error": rec["error"]})
+            lists["unreadable"].append({"path": it.path, "error": rec["error"]})
             continue
         if rec["found"]:
             st.found += 1
@@ -490,32 +309,14 @@ def build_arrays(sources: Sequence[Union[str, Path]], options: BuildOptions = Bu
                 st.inside_box += int(_inside(rec["landmarks"], rec["image_size"], it.box))
         elif it.label == NOTHING:
             st.nothing_without_hand += 1
-            nothing_files.append(it.path)
+            lists["nothing"].append(it.path)
         else:
             st.left_out += 1
-            no_hand_files.append(it.path)
+            lists["no_hand"].append(it.path)
             continue
         keep.append(it)
         kept_recs.append(rec)
-    if not keep:
-        raise FingerspellError(
-            f"no hand was found in any of the {len(items)} photos of {', '.join(map(str, sources))}: "
-            "check the photos, or lower --confidence"
-        )
-    arrays = _arrays_from_records(keep, kept_recs, options.mask_size)
-    class_counts = Counter(it.label for it in keep)
-    report = BuildReport(
-        out=str(out), samples=len(arrays), mask_size=options.mask_size,
-        options={k: v for k, v in asdict(options).items() if k not in ("progress", "test_fail_after")},
-        sources=list(stats.values()),
-        classes={c: class_counts[c] for c in CLASSES if class_counts[c]},
-        groups=dict(sorted(Counter(it.group for it in keep).items())),
-        skipped=[asdict(sk) for s in scans for sk in s.skipped],
-        no_hand_files=no_hand_files, nothing_without_hand_files=nothing_files, unreadable_files=unreadable,
-        cache_hits=hits, cache_misses=len(jobs), seconds=time.perf_counter() - t0,
-        label_exceptions={k: v for s in scans for k, v in s.label_exceptions.items()},
-    )
-    return arrays, report
+    return keep, kept_recs, lists
 
 
 def report_path(out: Union[str, Path]) -> Path:

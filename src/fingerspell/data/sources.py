@@ -30,7 +30,6 @@ from fingerspell.errors import FingerspellError
 from fingerspell.labels import canonical_class
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
-LAYOUTS = ("class-folders", "massey", "mon95")
 _USER_DIR = re.compile(r"^user_\d+$", re.IGNORECASE)
 _SIGNER_FILE = re.compile(r"^(hand\d+)_", re.IGNORECASE)
 _LETTER_FILE = re.compile(r"^([A-Za-z]+?)(\d+)$")

@@ -54,16 +54,17 @@ def group_split(groups: np.ndarray, test_groups: Iterable[str]) -> Tuple[np.ndar
 
 
 def leave_one_group_out(groups: np.ndarray) -> Iterator[Tuple[str, np.ndarray, np.ndarray]]:
-    """One fold per group, in sorted order: (group, train_idx, test_idx)."""
+    """One fold per group, in sorted order: (group, train_idx, test_idx) (scikit-learn's LeaveOneGroupOut)."""
+    from sklearn.model_selection import LeaveOneGroupOut
+
     g = np.asarray(groups).astype(str).reshape(-1)
     names = sorted(set(g.tolist()))
     if len(names) < 2:
         raise FingerspellError(
             f"leave-one-group-out needs at least two groups, the data has {names}: add a source with signers"
         )
-    for name in names:
-        test = g == name
-        yield name, np.flatnonzero(~test).astype(np.int64), np.flatnonzero(test).astype(np.int64)
+    for train_idx, test_idx in LeaveOneGroupOut().split(g, groups=g):
+        yield str(g[test_idx[0]]), train_idx.astype(np.int64), test_idx.astype(np.int64)
 
 
 __all__ = ["group_split", "leave_one_group_out", "stratified_split"]

@@ -28,6 +28,7 @@ from typing import List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
+from fingerspell.cache import cache_dir
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_output
 from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box
@@ -127,7 +128,7 @@ def build_task_bundle(out_path: Union[str, Path], model_complexity: int = 1) -> 
 def _default_task_bundle(model_complexity: int) -> Path:
     palm, landmark = bundled_model_paths(model_complexity)
     digest = hashlib.sha1(palm.read_bytes()[:4096] + landmark.read_bytes()[:4096]).hexdigest()[:10]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fingerspell"
+    cache = cache_dir()
     path = cache / f"hand_landmarker_{model_complexity}_{digest}.task"
     if not path.exists():
         build_task_bundle(path, model_complexity)

@@ -3,22 +3,34 @@
 ``Classifier.predict_proba(batch) -> (N, C)`` softmax probabilities, where ``batch`` is exactly
 what :mod:`fingerspell.features` produces for the model's ``input_kind``. :class:`TorchClassifier`
 runs a checkpoint in PyTorch; :class:`OnnxClassifier` runs an exported ``.onnx`` file with
-onnxruntime on the CPU. :func:`load_classifier` picks one from a path or a shipped model name.
+onnxruntime on the CPU. :func:`load_classifier` picks one from a path or a shipped model name
+(through :func:`fingerspell.models.checkpoint.resolve_model`); :func:`parity_check` compares the two.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.features import input_for
 
 PathLike = Union[str, Path]
 BACKENDS = ("torch", "onnx")
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-_CHECKPOINT_SUFFIXES = (".safetensors", ".json")
+# Model look-up lives in fingerspell.models.checkpoint; these names are still served from here, loaded
+# on first use so that importing the runtime (and running an ONNX model) does not import torch.
+_CHECKPOINT_NAMES = ("WEIGHTS_DIR", "card_summary", "default_model_path", "read_model_card", "resolve_model",
+                     "resolve_model_path", "shipped_models")
+
+
+def __getattr__(name: str):
+    if name in _CHECKPOINT_NAMES:
+        from fingerspell.models import checkpoint
+
+        return getattr(checkpoint, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -37,7 +49,8 @@ class Classifier:
     def __init__(self, card: dict) -> None:
         self.card = dict(card)
         self.classes: Tuple[str, ...] = tuple(card["classes"])
-        self.input_kind: str = card["input_kind"]
+        self.input = input_for(card)
+        self.input_kind: str = self.input.kind
         self.input_size: int = int(card["input_size"])
 
     @property
@@ -46,19 +59,10 @@ class Classifier:
 
     def expected_shape(self) -> Tuple[int, ...]:
         """The shape of one input row (without the batch axis)."""
-        if self.input_kind == "mask":
-            return (3, self.input_size, self.input_size)
-        return (self.input_size,)
+        return self.input.shape
 
     def _check(self, batch: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(batch, dtype=np.float32)
-        if x.ndim != 1 + len(self.expected_shape()) or tuple(x.shape[1:]) != self.expected_shape():
-            raise FingerspellError(
-                f"this {self.card.get('architecture', 'model')} reads {self.input_kind} batches of shape "
-                f"(N, {', '.join(map(str, self.expected_shape()))}), got {tuple(x.shape)}: build input with "
-                "fingerspell.features"
-            )
-        return x
+        return self.input.check_shape(batch, what=self.card.get("architecture", "model"))
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """(N, C) float32 probabilities; an empty batch gives (0, C) without running the model."""
@@ -85,9 +89,10 @@ class TorchClassifier(Classifier):
 
     @classmethod
     def from_checkpoint(cls, path: PathLike) -> "TorchClassifier":
-        from fingerspell.models.registry import load_checkpoint
+        """A checkpoint path (with or without suffix) or a shipped model name."""
+        from fingerspell.models.checkpoint import resolve_model
 
-        model, card = load_checkpoint(path)
+        model, card = resolve_model(path).load()
         return cls(model, card)
 
     def _logits(self, x: np.ndarray) -> np.ndarray:
@@ -125,125 +130,57 @@ class OnnxClassifier(Classifier):
         return np.asarray(self.session.run(None, {self.input_name: x})[0])
 
 
-# --- finding models ----------------------------------------------------------------------------
-
-def shipped_models(weights_dir: Optional[PathLike] = None) -> List[str]:
-    """Stems of the checkpoints shipped in ``fingerspell/weights`` (both files present), sorted."""
-    root = Path(weights_dir) if weights_dir else WEIGHTS_DIR
-    if not root.is_dir():
-        return []
-    return sorted(p.stem for p in root.glob("*.safetensors") if p.with_suffix(".json").is_file())
-
-
-def default_model_path(weights_dir: Optional[PathLike] = None) -> Path:
-    """The shipped default checkpoint (no suffix): ``weights/default.txt`` names it, else the first."""
-    root = Path(weights_dir) if weights_dir else WEIGHTS_DIR
-    names = shipped_models(root)
-    marker = root / "default.txt"
-    if marker.is_file():
-        stem = marker.read_text(encoding="utf-8").strip()
-        stem = stem[: -len(".safetensors")] if stem.endswith(".safetensors") else stem
-        if stem not in names:
-            raise FingerspellError(
-                f"{marker} names model {stem!r}, but {root} holds no {stem}.safetensors + {stem}.json: "
-                f"fix default.txt (shipped: {', '.join(names) or 'none'}) or pass --model PATH")
-        return root / stem
-    if not names:
-        raise FingerspellError(
-            f"no model given and none shipped in {root}: pass --model PATH to a checkpoint written by "
-            "fingerspell train (its .safetensors or .json file)")
-    return root / names[0]
-
-
-def _strip_checkpoint_suffix(p: Path) -> Path:
-    return p.with_suffix("") if p.suffix in _CHECKPOINT_SUFFIXES else p
-
-
-def resolve_model_path(spec: Optional[PathLike] = None, weights_dir: Optional[PathLike] = None) -> Path:
-    """A model argument -> a checkpoint path without suffix, or a ``.onnx`` path.
-
-    Accepts a checkpoint path with or without ``.safetensors`` / ``.json``, a ``.onnx`` file, or the
-    name of a shipped model; None means the shipped default.
-    """
-    if spec is None or str(spec) == "":
-        return default_model_path(weights_dir)
-    p = Path(spec).expanduser()
-    if p.suffix == ".onnx":
-        if not p.is_file():
-            raise FingerspellError(f"ONNX model {p} does not exist: export one with fingerspell export")
-        return p
-    base = _strip_checkpoint_suffix(p)
-    if base.with_name(base.name + ".safetensors").is_file() or base.with_name(base.name + ".json").is_file():
-        return base
-    root = Path(weights_dir) if weights_dir else WEIGHTS_DIR
-    names = shipped_models(root)
-    if str(spec) in names:
-        return root / str(spec)
-    raise FingerspellError(
-        f"model {spec} not found: give a checkpoint path (<name>.safetensors with its <name>.json), a .onnx "
-        f"file, or a shipped model name ({', '.join(names) or 'none shipped'})")
-
-
-def read_model_card(path: PathLike) -> dict:
-    """The card of a checkpoint (``<name>.json``) or of an exported ``<name>.onnx`` (its ``<name>.json``)."""
-    from fingerspell.models.registry import read_card
-
-    p = Path(path)
-    if p.suffix == ".onnx":
-        card_path = p.with_suffix(".json")
-        if not card_path.is_file():
-            raise FingerspellError(f"{p} has no model card {card_path.name} beside it: export it with "
-                                   "fingerspell export, which writes both")
-        return read_card(card_path)
-    return read_card(p)
-
+# --- loading ------------------------------------------------------------------------------------------
 
 def load_classifier(
     path: Optional[PathLike] = None,
-    backend: str = "torch",
+    backend: Optional[str] = None,
     cache_dir: Optional[PathLike] = None,
     threads: Optional[int] = None,
 ) -> Tuple[Classifier, dict]:
-    """(classifier, card) for a model path or shipped name, run by ``backend`` ("torch" | "onnx").
+    """(classifier, card) for a model path or shipped name, run by ``backend`` ("torch" | "onnx"; None:
+    onnx for an ``.onnx`` file, else torch).
 
-    With ``onnx`` a checkpoint is exported once into the cache (``cache_dir``, default
-    ``~/.cache/fingerspell/onnx``) and reused while its weights are unchanged. ``threads`` sets
+    ``path`` is anything :func:`~fingerspell.models.checkpoint.resolve_model` takes. With ``onnx`` a
+    checkpoint is exported once into the cache (``cache_dir``, default
+    ``$XDG_CACHE_HOME/fingerspell/onnx``) and reused while its weights are unchanged. ``threads`` sets
     the engine's intra-op threads (for torch process-wide); None keeps the engine's default.
     """
-    if backend not in BACKENDS:
+    if backend is not None and backend not in BACKENDS:
         raise FingerspellError(f"unknown backend {backend!r}: use 'torch' or 'onnx'")
     if threads is not None and threads < 1:
         raise FingerspellError(f"--threads {threads} must be at least 1")
-    resolved = resolve_model_path(path)
-    if resolved.suffix == ".onnx":
+    from fingerspell.models.checkpoint import resolve_model
+
+    ref = resolve_model(path)
+    backend = backend or ref.backend
+    if ref.is_onnx:
         if backend == "torch":
-            raise FingerspellError(f"{resolved} is an ONNX file: run it with --backend onnx, or give the "
+            raise FingerspellError(f"{ref.path} is an ONNX file: run it with --backend onnx, or give the "
                                    ".safetensors checkpoint for --backend torch")
-        card = read_model_card(resolved)
-        clf: Classifier = OnnxClassifier(resolved, card, threads=threads)
+        clf: Classifier = OnnxClassifier(ref.path, ref.card(), threads=threads)
         return clf, clf.card
     if backend == "torch":
         if threads is not None:
             import torch
 
             torch.set_num_threads(int(threads))
-        clf = TorchClassifier.from_checkpoint(resolved)
+        clf = TorchClassifier.from_checkpoint(ref.path)
         return clf, clf.card
+    from fingerspell.models.checkpoint import read_model_card
     from fingerspell.runtime.onnx import cached_onnx
 
-    onnx_path = cached_onnx(resolved, cache_dir=cache_dir)
+    onnx_path = cached_onnx(ref.path, cache_dir=cache_dir)
     clf = OnnxClassifier(onnx_path, read_model_card(onnx_path), threads=threads)
     return clf, clf.card
 
 
-def card_summary(card: dict) -> str:
-    """One line naming a model for logs and transcripts."""
-    metrics = card.get("metrics") or {}
-    extra = ""
-    for key in ("val_accuracy", "accuracy", "test_accuracy"):
-        if isinstance(metrics.get(key), (int, float)):
-            extra = f", {key} {metrics[key]:.3f}"
-            break
-    return (f"{card.get('architecture')} ({card.get('input_kind')} {card.get('input_size')}, "
-            f"{len(card.get('classes', []))} classes{extra})")
+def parity_check(checkpoint: PathLike, onnx_path: PathLike, batch: int = 8, seed: int = 0) -> float:
+    """Max abs difference of probabilities between PyTorch and onnxruntime on a random batch."""
+    from fingerspell.models.checkpoint import read_model_card
+    from fingerspell.runtime.onnx import example_input
 
+    torch_clf = TorchClassifier.from_checkpoint(checkpoint)
+    onnx_clf = OnnxClassifier(onnx_path, read_model_card(onnx_path))
+    x = example_input(torch_clf.card, batch=batch, seed=seed)
+    return float(np.max(np.abs(torch_clf.predict_proba(x) - onnx_clf.predict_proba(x))))

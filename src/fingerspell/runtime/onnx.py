@@ -1,7 +1,7 @@
 """Export a checkpoint to ONNX (dynamic batch axis) for onnxruntime.
 
-The exported graph maps exactly the checkpoint's input (``features.masks_to_model_array`` or
-``features.vectors_to_model_array`` output) to logits; the softmax is applied by the
+The exported graph maps exactly the checkpoint's input (what its
+:func:`fingerspell.features.input_for` object's ``to_model`` makes) to logits; the softmax is applied by the
 :class:`~fingerspell.runtime.classifier.OnnxClassifier`, as for PyTorch. The model card is copied
 beside the ``.onnx`` file as ``<name>.json`` so the file alone is enough to run it.
 
@@ -20,8 +20,11 @@ from typing import Optional, Union
 
 import numpy as np
 
+from fingerspell.cache import cache_dir as _cache_dir
 from fingerspell.errors import FingerspellError
+from fingerspell.features import input_for
 from fingerspell.fileio import write_together
+from fingerspell.models.checkpoint import checkpoint_paths, resolve_model
 
 PathLike = Union[str, Path]
 DEFAULT_OPSET = 17
@@ -31,15 +34,11 @@ OUTPUT_NAME = "logits"
 
 def example_input(card: dict, batch: int = 2, seed: int = 0) -> np.ndarray:
     """A random model-input batch of the card's kind and size (float32)."""
-    rng = np.random.default_rng(seed)
-    size = int(card["input_size"])
-    if card["input_kind"] == "mask":
-        return rng.random((batch, 3, size, size), dtype=np.float32)
-    return rng.standard_normal((batch, size)).astype(np.float32)
+    return input_for(card).example(batch, seed)
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fingerspell" / "onnx"
+    return _cache_dir("onnx")
 
 
 def _onnx_bytes(model, card: dict, opset: int) -> bytes:
@@ -77,14 +76,12 @@ def export_onnx(
     ``out`` may be a ``.onnx`` path or a folder (then ``<folder>/<name>.onnx``); by default the
     file goes next to the checkpoint. Refuses to replace existing files unless ``overwrite``.
     """
-    from fingerspell.models.registry import load_checkpoint
-    from fingerspell.runtime.classifier import resolve_model_path
-
     if opset < 13:
         raise FingerspellError(f"opset {opset} is too old: use 13 or newer")
-    base = resolve_model_path(checkpoint)
-    if base.suffix == ".onnx":
-        raise FingerspellError(f"{base} is already an ONNX file: give the .safetensors checkpoint")
+    ref = resolve_model(checkpoint)
+    if ref.is_onnx:
+        raise FingerspellError(f"{ref.path} is already an ONNX file: give the .safetensors checkpoint")
+    base = ref.path
     if out is None:
         target = base.with_name(base.name + ".onnx")
     else:
@@ -94,7 +91,7 @@ def export_onnx(
         elif target.suffix != ".onnx":
             raise FingerspellError(f"--out {target} must end in .onnx (or be a folder)")
     card_target = target.with_suffix(".json")
-    model, card = load_checkpoint(base)
+    model, card = ref.load()
     card_text = json.dumps(card, indent=2) + "\n"
     if not overwrite:
         if target.exists():
@@ -120,8 +117,6 @@ def cached_onnx(checkpoint: PathLike, cache_dir: Optional[PathLike] = None, opse
 
     The cache key hashes the weights and the card, so a retrained checkpoint is exported again.
     """
-    from fingerspell.models.registry import checkpoint_paths
-
     weights, card_path = checkpoint_paths(checkpoint)
     if not weights.is_file() or not card_path.is_file():
         raise FingerspellError(f"checkpoint {weights} (with {card_path.name}) not found: give a checkpoint "
@@ -135,18 +130,3 @@ def cached_onnx(checkpoint: PathLike, cache_dir: Optional[PathLike] = None, opse
     if target.is_file() and target.with_suffix(".json").is_file():
         return target
     return export_onnx(weights.with_suffix(""), target, opset=opset, overwrite=True)
-
-
-def parity_check(checkpoint: PathLike, onnx_path: PathLike, batch: int = 8, seed: int = 0) -> float:
-    """Max abs difference of probabilities between PyTorch and onnxruntime on a random batch."""
-    from fingerspell.runtime.classifier import (
-        OnnxClassifier,
-        TorchClassifier,
-        read_model_card,
-        resolve_model_path,
-    )
-
-    torch_clf = TorchClassifier.from_checkpoint(resolve_model_path(checkpoint))
-    onnx_clf = OnnxClassifier(onnx_path, read_model_card(onnx_path))
-    x = example_input(torch_clf.card, batch=batch, seed=seed)
-    return float(np.max(np.abs(torch_clf.predict_proba(x) - onnx_clf.predict_proba(x))))

@@ -22,8 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fingerspell import features
-from fingerspell.errors import FingerspellError
+from fingerspell.features import input_for
 from fingerspell.hands.landmarks import Hand
 from fingerspell.runtime.classifier import Classifier
 from fingerspell.runtime.smoothing import (
@@ -112,10 +111,10 @@ class Recognizer:
         self.card = dict(card if card is not None else classifier.card)
         self.options = options or RecognizerOptions()
         self.classes: Tuple[str, ...] = tuple(self.card["classes"])
-        self.input_kind = self.card["input_kind"]
+        # What the model reads (mask, vector...): it makes the batch and reads the output back.
+        self.input = input_for(self.card, mirror=self.options.mirror_masks)
+        self.input_kind = self.input.kind
         self.input_size = int(self.card["input_size"])
-        if self.input_kind not in features.INPUT_KINDS:
-            raise FingerspellError(f"model input kind {self.input_kind!r} is unknown: use a mask or vector model")
         self.tracks = TrackSet(self.options.smoothing)
         self.sentence = SentenceBuilder(self.options.smoothing)
         self._writer: Optional[int] = None
@@ -125,7 +124,7 @@ class Recognizer:
 
     # --- construction helpers ----------------------------------------------------------------
     @classmethod
-    def from_model(cls, model: Optional[str] = None, backend: str = "torch",
+    def from_model(cls, model: Optional[str] = None, backend: Optional[str] = None,
                    options: Optional[RecognizerOptions] = None, max_hands: int = 1,
                    detector_backend: str = "solutions", model_complexity: int = 1,
                    mode: str = "video", threads: Optional[int] = None) -> "Recognizer":
@@ -153,16 +152,7 @@ class Recognizer:
     # --- per frame ----------------------------------------------------------------------------
     def model_input(self, hands: Sequence[Hand]) -> np.ndarray:
         """The model batch for these hands (mask models: each hand's mask, then its mirror)."""
-        if self.input_kind == "mask":
-            masks = []
-            for hand in hands:
-                mask = features.hand_mask(hand, size=self.input_size)
-                masks.append(mask)
-                if self.options.mirror_masks:
-                    # The mirrored mask is the drawn one flipped (render_mask's mirror does the same).
-                    masks.append(mask[:, ::-1])
-            return features.masks_to_model_array(np.stack(masks))
-        return features.vectors_to_model_array(np.stack([features.hand_vector(h) for h in hands]))
+        return self.input.batch_for_hands(hands)
 
     def classify(self, hands: Sequence[Hand]) -> List[Tuple[np.ndarray, bool]]:
         """Per hand: (probabilities, mirrored?) from one model call for all hands."""
@@ -171,14 +161,7 @@ class Recognizer:
         return self._pick(probs, len(hands))
 
     def _pick(self, probs: np.ndarray, n: int) -> List[Tuple[np.ndarray, bool]]:
-        if self.input_kind == "mask" and self.options.mirror_masks:
-            pairs = probs.reshape(n, 2, -1)
-            out = []
-            for pair in pairs:
-                k = int(np.argmax(pair.max(axis=1)))
-                out.append((pair[k], k == 1))
-            return out
-        return [(p, False) for p in probs]
+        return self.input.pick(probs, n)
 
     def process(self, frame: np.ndarray, timestamp: Optional[float] = None) -> FrameResult:
         """Read one BGR frame taken at ``timestamp`` seconds (default: time since start)."""

@@ -16,7 +16,7 @@ from torch import nn
 
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_write_bytes
-from fingerspell.models.registry import (
+from fingerspell.models.checkpoint import (
     atomic_write_json,
     checkpoint_paths,
     save_checkpoint,

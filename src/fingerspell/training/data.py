@@ -1,9 +1,9 @@
 """Datasets on disk -> torch batches, with augmentation at training time only.
 
-The dataset files hold raw uint8 masks and float32 landmark vectors. A batch is assembled from
-raw rows, augmented (training loaders only) with :mod:`fingerspell.data.augment`, and only then
-turned into model input by :func:`fingerspell.features.masks_to_model_array` /
-:func:`vectors_to_model_array`: the same functions the live recognizer calls.
+The dataset files hold raw rows of every input kind (uint8 masks, float32 landmark vectors). A
+batch is assembled from the raw rows of the model's kind, augmented (training loaders only) and only
+then turned into model input, all by the model's input object (:func:`fingerspell.features.input_for`):
+the same object the live recognizer and the evaluation use.
 """
 
 from __future__ import annotations
@@ -11,85 +11,49 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from fingerspell import features
 from fingerspell.data import splits
-from fingerspell.data.schema import DatasetArrays, check_input_kind, load_dataset
+from fingerspell.data.schema import DatasetArrays, load_dataset
 from fingerspell.errors import FingerspellError
-from fingerspell.hands.landmarks import FEATURE_DIM
+from fingerspell.features import ModelInput, input_for
 
 PathLike = Union[str, Path]
+InputLike = Union[str, ModelInput]
 
 
 class RandomSplitWarning(UserWarning):
     """A random split puts near-identical frames of one signer on both sides."""
 
 
-def _drop_masks(data: DatasetArrays) -> DatasetArrays:
-    """Vector models never read masks: replace them by a 1-pixel stub to save memory."""
-    out = data.subset(np.arange(len(data)))
-    out.masks = np.zeros((len(data), 1, 1, 3), np.uint8)
-    return out
-
-
 def load_training_data(
-    paths: Sequence[PathLike], kind: str, input_size: Optional[int] = None
+    paths: Sequence[PathLike], kind: InputLike, input_size: Optional[int] = None
 ) -> DatasetArrays:
     """Load and join dataset files for a model reading ``kind`` input at ``input_size``.
 
-    Mask models: masks are re-drawn from the stored landmarks when their size differs from
-    ``input_size`` (or, with no size given, from the first file's). All files must share one
-    class vocabulary.
+    ``kind`` is an input object or kind name (:func:`fingerspell.features.input_for`). Mask models:
+    masks are re-drawn from the stored landmarks when their size differs from ``input_size`` (or,
+    with no size given, from the first file's). All files must share one class vocabulary.
     """
     parts = [load_dataset(p) for p in paths]
     return prepare_arrays(parts, kind, input_size, names=[str(p) for p in paths])
 
 
 def prepare_arrays(
-    parts: Sequence[DatasetArrays], kind: str, input_size: Optional[int] = None,
+    parts: Sequence[DatasetArrays], kind: InputLike, input_size: Optional[int] = None,
     names: Optional[Sequence[str]] = None,
 ) -> DatasetArrays:
     """Join already loaded datasets for ``kind`` input (see :func:`load_training_data`)."""
-    if not parts:
-        raise FingerspellError("no datasets given: pass at least one --data FILE")
-    names = list(names or [f"dataset {i}" for i in range(len(parts))])
-    for name, part in zip(names, parts):
-        check_input_kind(part, kind, name)  # e.g. a landmark model on a seed file's zeros
-    for name, part in zip(names[1:], parts[1:]):
-        if tuple(part.classes) != tuple(parts[0].classes):
-            raise FingerspellError(
-                f"{name} has classes {list(part.classes)[:5]}... unlike {names[0]}: rebuild both with this fingerspell"
-            )
-    if kind == "vector":
-        if input_size not in (None, FEATURE_DIM):
-            raise FingerspellError(f"vector models read {FEATURE_DIM} features: drop --input-size {input_size}")
-        return DatasetArrays.concatenate([_drop_masks(p) for p in parts])
-    size = int(input_size or parts[0].mask_size)
-    return DatasetArrays.concatenate([rerender_if_needed(p, size) for p in parts])
+    return input_for(kind, input_size).prepare(parts, names)
 
 
-def rerender_if_needed(data: DatasetArrays, size: int) -> DatasetArrays:
-    """Masks at ``size`` pixels: drawn again from the landmarks, never resized as pictures."""
-    if data.mask_size == size:
-        return data
-    try:
-        from fingerspell.data.build import rerender_masks
-    except ImportError as exc:  # pragma: no cover - the data package ships it
-        raise FingerspellError(f"masks are {data.mask_size}px, the model reads {size}px, and re-rendering is "
-                               f"unavailable ({exc}): rebuild the dataset with --mask-size {size}") from None
-    return rerender_masks(data, size)
-
-
-def model_inputs(data: DatasetArrays, kind: str) -> np.ndarray:
+def model_inputs(data: DatasetArrays, kind: InputLike) -> np.ndarray:
     """The whole dataset as model input (no augmentation): for evaluation and prediction."""
-    if kind == "mask":
-        return features.masks_to_model_array(data.masks)
-    return features.vectors_to_model_array(data.vectors)
+    return input_for(kind).model_inputs(data)
 
 
 # --- splits (fingerspell.data.splits) ---------------------------------------------------------------
@@ -138,13 +102,11 @@ def summarize(data: Optional[DatasetArrays]) -> dict:
 # --- torch side ---------------------------------------------------------------------------------
 
 class ArrayDataset(Dataset):
-    """Rows of a dataset as (raw input, label): uint8 masks or float32 vectors, unaugmented."""
+    """Rows of a dataset as (raw input, label): e.g. uint8 masks or float32 vectors, unaugmented."""
 
-    def __init__(self, data: DatasetArrays, kind: str) -> None:
-        if kind not in features.INPUT_KINDS:
-            raise FingerspellError(f"unknown input kind {kind!r}: use 'mask' or 'vector'")
-        self.kind = kind
-        self.inputs = data.masks if kind == "mask" else data.vectors
+    def __init__(self, data: DatasetArrays, kind: InputLike) -> None:
+        self.input = input_for(kind)
+        self.inputs = self.input.from_dataset(data)
         self.labels = np.asarray(data.labels, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -155,14 +117,14 @@ class ArrayDataset(Dataset):
 
 
 class BatchCollator:
-    """Stack raw rows, augment them (if asked), and convert through :mod:`fingerspell.features`.
+    """Stack raw rows, augment them (if asked), and make the model batch, all through the input object.
 
     The augmentation generator is seeded per batch from torch's RNG, which the trainer seeds per
     epoch (and DataLoader seeds per worker), so runs are reproducible and workers differ.
     """
 
-    def __init__(self, kind: str, augment: bool = False, augment_options=None) -> None:
-        self.kind = kind
+    def __init__(self, kind: InputLike, augment: bool = False, augment_options=None) -> None:
+        self.input = input_for(kind)
         self.augment = augment
         self.augment_options = augment_options
 
@@ -170,16 +132,9 @@ class BatchCollator:
         raw = np.stack([b[0] for b in batch])
         labels = torch.from_numpy(np.array([b[1] for b in batch], dtype=np.int64))
         if self.augment:
-            from fingerspell.data import augment as aug
-
-            opts = self.augment_options or aug.AugmentOptions()
             rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,)).item()))
-            raw = aug.augment_masks(raw, rng, opts) if self.kind == "mask" else aug.augment_vectors(raw, rng, opts)
-        if self.kind == "mask":
-            x = features.masks_to_model_array(raw)
-        else:
-            x = features.vectors_to_model_array(raw)
-        return torch.from_numpy(x), labels
+            raw = self.input.augment(raw, rng, self.augment_options)
+        return torch.from_numpy(self.input.to_model(raw)), labels
 
 
 def class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
@@ -238,7 +193,3 @@ def make_loader(
         num_workers=num_workers, generator=gen if shuffle else None, drop_last=drop_last,
         persistent_workers=False,
     )
-
-
-def counts_by_name(data: DatasetArrays) -> Dict[str, int]:
-    return summarize(data).get("classes", {})

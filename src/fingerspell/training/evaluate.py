@@ -22,6 +22,7 @@ import numpy as np
 
 from fingerspell.data.schema import DatasetArrays
 from fingerspell.errors import FingerspellError
+from fingerspell.features import input_for
 from fingerspell.fileio import atomic_write_bytes, write_together
 from fingerspell.labels import NOTHING
 
@@ -291,17 +292,14 @@ def evaluate_checkpoint(
     checkpoint: PathLike, data_paths: Sequence[PathLike], n_missed: Optional[int] = None,
     batch_size: int = 256, device: str = "cpu",
 ) -> EvalReport:
-    """Load a checkpoint and dataset files and evaluate. ``n_missed`` None: read from build reports."""
+    """Load a model (checkpoint path or shipped name) and dataset files and evaluate.
+    ``n_missed`` None: read from the build reports."""
     from fingerspell.data.schema import load_dataset
-    from fingerspell.models.registry import load_checkpoint
+    from fingerspell.models.checkpoint import resolve_model
 
-    model, card = load_checkpoint(checkpoint, device=device)
+    model, card = resolve_model(checkpoint).load(device=device)
     parts = [load_dataset(p) for p in data_paths]
-    kind = card["input_kind"]
-    from fingerspell.training.data import prepare_arrays
-
-    data = prepare_arrays(parts, kind, card["input_size"] if kind == "mask" else None,
-                          names=[str(p) for p in data_paths])
+    data = input_for(card).prepare(parts, names=[str(p) for p in data_paths])
     if n_missed is None:
         found = [missed_from_report(p) for p in data_paths]
         n_missed = sum(m for m in found if m is not None)

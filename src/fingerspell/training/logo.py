@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
@@ -19,7 +19,9 @@ import numpy as np
 from fingerspell.data import splits
 from fingerspell.data.schema import DatasetArrays
 from fingerspell.errors import FingerspellError
-from fingerspell.models.registry import atomic_write_json, input_kind, load_checkpoint
+from fingerspell.features import input_for
+from fingerspell.models.checkpoint import atomic_write_json, load_checkpoint
+from fingerspell.models.registry import input_kind
 from fingerspell.training import data as tdata
 from fingerspell.training.evaluate import EvalReport, align_labels, evaluate_arrays, predict
 from fingerspell.training.options import LogoOptions
@@ -77,11 +79,40 @@ def run_logo(
     t0 = time.perf_counter()
     say = log or print
     topt = options.train
-    kind = input_kind(topt.model)
+    inp = input_for(input_kind(topt.model.name), topt.data.input_size)
     if data is None:
-        data = tdata.load_training_data(topt.data, kind, topt.input_size)
+        data = tdata.load_training_data(topt.data.data, inp)
     else:
-        data = tdata.prepare_arrays([data], kind, topt.input_size)
+        data = tdata.prepare_arrays([data], inp)
+    summary_path = Path(topt.run.out) / "logo.json"
+    folds_to_run = _folds(options, data, summary_path)
+    folds: Dict[str, EvalReport] = {}
+    pooled_rows = []
+    for i, (g, train_idx, test_idx) in enumerate(folds_to_run):
+        if len(test_idx) < options.min_group_size:
+            say(f"skipping {g}: {len(test_idx)} rows")
+            continue
+        say(f"fold {i + 1}/{len(folds_to_run)}: held-out {g} ({len(test_idx)} rows), training on {len(train_idx)}")
+        report, probs, labels, test = _run_fold(topt, g, data.subset(train_idx), data.subset(test_idx), log)
+        folds[g] = report
+        say(f"fold {g}: accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f}")
+        pooled_rows.append((probs, labels, test.groups, report.classes))
+    if not folds:
+        raise FingerspellError("no fold was run: every group was smaller than min_group_size")
+    pooled = evaluate_arrays(*(np.concatenate([r[k] for r in pooled_rows]) for k in range(3)), pooled_rows[-1][3])
+    accs = [r.accuracy for r in folds.values()]
+    f1s = [r.macro_f1 for r in folds.values()]
+    result = LogoResult(folds=folds, mean_accuracy=float(np.mean(accs)), std_accuracy=_std(accs),
+                        mean_macro_f1=float(np.mean(f1s)), std_macro_f1=_std(f1s), pooled=pooled,
+                        seconds=time.perf_counter() - t0)
+    atomic_write_json(summary_path, {"model": topt.model.name, "data": list(topt.data.data),
+                                     "options": topt.to_dict(), **result.summary()})
+    return result
+
+
+def _folds(options: LogoOptions, data: DatasetArrays, summary_path: Path) -> List[tuple]:
+    """(group, train rows, test rows) per held-out group asked for, after checking the request."""
+    topt = options.train
     all_groups = sorted(np.unique(data.groups).tolist())
     groups = list(options.groups) or all_groups
     unknown = [g for g in groups if g not in all_groups]
@@ -89,48 +120,27 @@ def run_logo(
         raise FingerspellError(f"groups {unknown} are not in the data; it has: {', '.join(all_groups)}")
     if len(all_groups) < 2:
         raise FingerspellError(f"leave-one-group-out needs at least 2 groups; the data has {all_groups}")
-    out = Path(topt.out)
-    summary_path = out / "logo.json"
-    if summary_path.exists() and not topt.overwrite:
+    if summary_path.exists() and not topt.run.overwrite:
         raise FingerspellError(f"{summary_path} already exists: choose another --out or pass --overwrite")
-    if topt.val_data:
+    if topt.data.val_data:
         raise FingerspellError("leave-one-group-out validates inside the training groups: drop --val-data")
-    val_fraction = 0.0 if (topt.val_fraction is None and not topt.val_groups) else topt.val_fraction
-    folds: Dict[str, EvalReport] = {}
-    all_probs, all_labels, all_groups_rows = [], [], []
-    folds_to_run = [f for f in splits.leave_one_group_out(data.groups) if f[0] in groups]
-    for i, (g, train_idx, test_idx) in enumerate(folds_to_run):
-        if len(test_idx) < options.min_group_size:
-            say(f"skipping {g}: {len(test_idx)} rows")
-            continue
-        fold_val_groups = tuple(v for v in topt.val_groups if v != g)
-        fold_opts = replace(topt, out=str(out / f"fold_{_safe(g)}"), val_groups=fold_val_groups,
-                            val_fraction=None if fold_val_groups else val_fraction, resume=False)
-        say(f"fold {i + 1}/{len(folds_to_run)}: held-out {g} ({len(test_idx)} rows), training on {len(train_idx)}")
-        result = train(fold_opts, train_data=data.subset(train_idx), log=log)
-        model, card = load_checkpoint(result.best_path)
-        test = tdata.prepare_arrays([data.subset(test_idx)], kind,
-                                    card["input_size"] if kind == "mask" else None)
-        classes = list(card["classes"])
-        labels = align_labels(test, classes)
-        probs = predict(model, tdata.model_inputs(test, kind))
-        report = evaluate_arrays(probs, labels, test.groups, classes, no_hand=test.no_hand)
-        report.extra.update({"held_out": g, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
-        report.save(Path(fold_opts.out) / "eval", overwrite=True)
-        folds[g] = report
-        say(f"fold {g}: accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f}")
-        all_probs.append(probs)
-        all_labels.append(labels)
-        all_groups_rows.append(test.groups)
-    if not folds:
-        raise FingerspellError("no fold was run: every group was smaller than min_group_size")
-    pooled = evaluate_arrays(np.concatenate(all_probs), np.concatenate(all_labels),
-                             np.concatenate(all_groups_rows), classes)
-    accs = [r.accuracy for r in folds.values()]
-    f1s = [r.macro_f1 for r in folds.values()]
-    result = LogoResult(folds=folds, mean_accuracy=float(np.mean(accs)), std_accuracy=_std(accs),
-                        mean_macro_f1=float(np.mean(f1s)), std_macro_f1=_std(f1s), pooled=pooled,
-                        seconds=time.perf_counter() - t0)
-    atomic_write_json(summary_path, {"model": topt.model, "data": list(topt.data),
-                                     "options": topt.to_dict(), **result.summary()})
-    return result
+    return [f for f in splits.leave_one_group_out(data.groups) if f[0] in groups]
+
+
+def _run_fold(topt, g: str, train_part: DatasetArrays, test_part: DatasetArrays, log) -> tuple:
+    """Train on the other groups, evaluate on ``g``: (report, probabilities, labels, test data)."""
+    val_fraction = 0.0 if (topt.data.val_fraction is None and not topt.data.val_groups) else topt.data.val_fraction
+    fold_val_groups = tuple(v for v in topt.data.val_groups if v != g)
+    fold_opts = topt.replace(out=str(Path(topt.run.out) / f"fold_{_safe(g)}"), val_groups=fold_val_groups,
+                             val_fraction=None if fold_val_groups else val_fraction, resume=False)
+    result = train(fold_opts, train_data=train_part, log=log)
+    model, card = load_checkpoint(result.best_path)
+    inp = input_for(card)
+    test = inp.prepare([test_part])
+    classes = list(card["classes"])
+    labels = align_labels(test, classes)
+    probs = predict(model, inp.model_inputs(test))
+    report = evaluate_arrays(probs, labels, test.groups, classes, no_hand=test.no_hand)
+    report.extra.update({"held_out": g, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
+    report.save(Path(fold_opts.run.out) / "eval", overwrite=True)
+    return report, probs, labels, test

@@ -104,7 +104,7 @@ def say_threshold_note(checkpoint, loader, say) -> ThresholdCheck:
     try:
         from fingerspell.models.checkpoint import load_checkpoint
     except ImportError:  # before the models/checkpoint split
-        from fingerspell.models.registry import load_checkpoint
+        from fingerspell.models.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(checkpoint)
     check = check_model_on_loader(model, loader)
