@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="the dataset file to write (.npz)")
     p.add_argument("--mask-size", type=int, default=DEFAULT_MASK_SIZE, help="mask side in pixels (default %(default)s)")
     p.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE,
-                   help="hand detection confidence (default %(default)s; the seed used 0.7)")
+                   help="hand detection confidence (default %(default)s: finds more hands than 0.7 in all three "
+                        "photo sets, and the extra ones are real hands; see docs/dataset.md)")
     p.add_argument("--complexity", type=int, choices=[0, 1], default=1, help="MediaPipe model: 0 lite, 1 full")
     p.add_argument("--no-box-retry", action="store_true",
                    help="do not retry on the source's hand box (mon95) when the frame shows no hand")

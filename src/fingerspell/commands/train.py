@@ -60,7 +60,8 @@ def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> No
     m.add_argument("--pretrained-path", default=None, metavar="FILE",
                    help="ImageNet/torchvision backbone state dict (.safetensors or weights-only .pth)")
     m.add_argument("--init-from", default=None, metavar="PATH",
-                   help="start from a fingerspell checkpoint or a seed .pth (tensors matching by name and shape)")
+                   help="start from a checkpoint path, a shipped model name (landmark_mlp) or a plain state dict "
+                        "such as a seed .pth (tensors matching by name and shape are copied)")
     m.add_argument("--freeze-backbone", action="store_true", help="train only the new layers (feature extraction)")
     m.add_argument("--finetune-epochs", type=int, default=0,
                    help="after the frozen epochs, this many with the top backbone stages trainable")
