@@ -51,8 +51,8 @@ def test_space_hold_finishes_and_corrects_the_word(decoder):
     assert s.display_text() == "TRUTH\u00b7GO|" and s.text == "TRUTH GO"
 
 
-def test_undo_restores_the_spelled_form(decoder):
-    s = Sentence(decoder)
+def test_undo_restores_the_spelled_form():
+    s = Sentence(WordDecoder())  # its own decoder: an undone word is learned
     spell(s, GRUGH)
     s.add_space(3.0)
     spell(s, letters("QXJ", 0.95), 4.0)
@@ -62,6 +62,18 @@ def test_undo_restores_the_spelled_form(decoder):
     assert s.text == "GRUGH QXJ"
     assert s.words[0].source == "undone" and not s.words[0].accepted
     assert s.undo_correction() is False
+
+
+def test_an_undone_word_is_learned_for_the_session():
+    s = Sentence(WordDecoder())  # its own decoder: learning changes the lexicon
+    spell(s, GRUGH)
+    assert s.finish_word(3.0).word == "TRUTH"
+    assert s.undo_correction() is True
+    assert s.events[-1] == {"t": 3.0, "event": "undo", "word": "TRUTH", "restored": "GRUGH", "learned": True}
+    spell(s, GRUGH, 4.0)
+    d = s.finish_word(7.0)
+    assert (d.word, d.accepted) == ("GRUGH", False)
+    assert s.text == "GRUGH GRUGH"
 
 
 def test_delete_removes_letters_and_reopens_the_last_word(decoder):
@@ -136,6 +148,7 @@ def test_transcript_is_json(decoder):
     data = json.loads(json.dumps(s.to_dict()))
     assert data["text"] == "GRUGH HO" and data["current"] == "HO"
     assert [h["letter"] for h in data["holds"]] == list("GRUGH") + ["SPACE", "H", "O"]
+    assert data["holds"] == s.holds and data["events"] == s.events
     assert data["holds"][0]["top"] == [["G", 0.6], ["T", 0.35]]
     assert data["words"][0]["decoded"] == "TRUTH" and data["words"][0]["source"] == "undone"
     assert [e["event"] for e in data["events"]].count("word") == 1

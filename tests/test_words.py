@@ -150,3 +150,13 @@ def test_command_line_options(tmp_path):
     assert "XQWERTZ" in mine.lexicon
     with pytest.raises(FingerspellError, match="--no-decode"):
         decoder_from_args(parser.parse_args(["--lexicon", str(words), "--no-decode"]))
+
+
+def test_learned_word_is_kept_afterwards():
+    d = WordDecoder(options=DecoderOptions(min_frequency=1e-5))
+    h = [(("G", 0.6), ("T", 0.35)), (("R", 0.9),), (("U", 0.92),), (("G", 0.55), ("T", 0.4)), (("H", 0.9),)]
+    assert d.decode(h).word == "TRUTH"
+    assert d.learn("grugh") is True and "GRUGH" in d.lexicon
+    assert d.learn("GRUGH") is False and d.learn("NO-WORD") is False
+    assert d.decode(h).word == "GRUGH"
+    assert d.decode(holds("HOUS") + [(("D", 0.5), ("E", 0.3))]).word == "HOUSE"  # the rest still works

@@ -112,6 +112,13 @@ class Lexicon:
                                    "about 90,000 English words)")
         return cls(entries)
 
+    def with_words(self, extra: Dict[str, float]) -> Lexicon:
+        """A new lexicon with ``extra`` words added (a word already there keeps the larger frequency)."""
+        entries = dict(zip(self.words, np.exp(self.logf).tolist()))
+        for word, f in extra.items():
+            entries[word] = max(entries.get(word, 0.0), f)
+        return Lexicon(entries)
+
     def __len__(self) -> int:
         return len(self.words)
 

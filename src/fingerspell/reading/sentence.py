@@ -103,6 +103,17 @@ class Sentence:
             return list(self._words)
 
     @property
+    def holds(self) -> List[Dict[str, Any]]:
+        """Every hold read so far (letter, confidence, top, start, end), SPACE and DEL included."""
+        with self._lock:
+            return [dict(h) for h in self._holds]
+
+    @property
+    def events(self) -> List[Dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._events]
+
+    @property
     def suggestions(self) -> List[Tuple[str, float]]:
         with self._lock:
             return list(self._suggestions)
@@ -189,13 +200,17 @@ class Sentence:
         return word
 
     def undo_correction(self, t: Optional[float] = None) -> bool:
-        """Restore the spelled form of the last auto-corrected word; False when there is none."""
+        """Restore the spelled form of the last auto-corrected word; False when there is none.
+
+        The restored word is learned for the rest of the session, so it is not corrected again.
+        """
         with self._lock:
             for i in range(len(self._words) - 1, -1, -1):
                 w = self._words[i]
                 if w.accepted:
                     self._words[i] = replace(w, word=w.spelled, accepted=False, source="undone")
-                    self._event("undo", self._time(t), word=w.word, restored=w.spelled)
+                    learned = self.decoder.learn(w.spelled) if self.decoder is not None else False
+                    self._event("undo", self._time(t), word=w.word, restored=w.spelled, learned=learned)
                     return True
             return False
 

@@ -119,10 +119,10 @@ class WordDecoder:
         w = self.options.prior_weight
         return heapq.nlargest(self.options.beam_width, beam.values(), key=lambda h: h[0] + w * h[2].max_logf)
 
-    def _missed(self, hyps: List[Hyp]) -> Dict[int, Hyp]:
+    def _missed(self, lex: Lexicon, hyps: List[Hyp]) -> Dict[int, Hyp]:
         """Letters signed without a hold: the best hypotheses may add one letter without using a hold."""
         beam = {id(h[2]): h for h in hyps}
-        children, max_edits, w = self.lexicon.children, self.options.max_edits, self.options.prior_weight
+        children, max_edits, w = lex.children, self.options.max_edits, self.options.prior_weight
         full = len(hyps) >= self.options.beam_width  # hyps come ranked: a new one must beat the last
         bar = hyps[-1][0] + w * hyps[-1][2].max_logf if full else -math.inf
         for score, edits, node, prefix in hyps[: self.options.edit_width]:
@@ -138,10 +138,10 @@ class WordDecoder:
                     beam[id(child)] = (s, edits + 1, child, prefix + letter)
         return beam
 
-    def _step(self, hyps: List[Hyp], hold: Dict[str, float], log_other: float) -> Dict[int, Hyp]:
+    def _step(self, lex: Lexicon, hyps: List[Hyp], hold: Dict[str, float], log_other: float) -> Dict[int, Hyp]:
         """Use one hold: its top letters, any letter at ``log_other`` (best hypotheses only), or skip it."""
         nxt: Dict[int, Hyp] = {}
-        children, max_edits, edit_width = self.lexicon.children, self.options.max_edits, self.options.edit_width
+        children, max_edits, edit_width = lex.children, self.options.max_edits, self.options.edit_width
 
         def push(node: Node, prefix: str, s: float, edits: int) -> None:
             old = nxt.get(id(node))
@@ -169,13 +169,13 @@ class WordDecoder:
                     push(child, prefix + letter, s, edits + 1)
         return nxt
 
-    def _search(self, logs: List[Tuple[Dict[str, float], float]], missed_at_end: bool) -> List[Hyp]:
-        hyps: List[Hyp] = [(0.0, 0, self.lexicon.root, "")]
+    def _search(self, lex: Lexicon, logs: List[Tuple[Dict[str, float], float]], missed_at_end: bool) -> List[Hyp]:
+        hyps: List[Hyp] = [(0.0, 0, lex.root, "")]
         for hold, log_other in logs:
-            hyps = self._rank(self._missed(hyps))
-            hyps = self._rank(self._step(hyps, hold, log_other))
+            hyps = self._rank(self._missed(lex, hyps))
+            hyps = self._rank(self._step(lex, hyps, hold, log_other))
         if missed_at_end:
-            hyps = self._rank(self._missed(hyps))
+            hyps = self._rank(self._missed(lex, hyps))
         return hyps
 
     # -- public ------------------------------------------------------------------------------
@@ -184,11 +184,12 @@ class WordDecoder:
         start = time.perf_counter()
         logs = _hold_logs(holds, self.options.floor_prob)
         spelled, spelled_score = _spelled(logs)
-        if not logs or self.lexicon is None:
+        lex = self.lexicon  # one lexicon for the whole search, even if learn() swaps it meanwhile
+        if not logs or lex is None:
             return Decoded(spelled, spelled, 1.0, False, ((spelled, 1.0),), time.perf_counter() - start)
         w = self.options.prior_weight
         scores: Dict[str, float] = {spelled: self._log_free * len(logs) + spelled_score}
-        for score, _, node, prefix in self._search(logs, missed_at_end=True):
+        for score, _, node, prefix in self._search(lex, logs, missed_at_end=True):
             if node.word_logf is not None:
                 s = score + w * node.word_logf + self._log_word
                 old = scores.get(prefix)
@@ -212,12 +213,13 @@ class WordDecoder:
         Probabilities are normalised over the ``k`` words returned.
         """
         logs = _hold_logs(holds, self.options.floor_prob)
-        if not logs or self.lexicon is None or k <= 0:
+        lex = self.lexicon
+        if not logs or lex is None or k <= 0:
             return []
         w = self.options.prior_weight
         heap: List[Tuple[float, int, bool, Node, str, float]] = []
         count = 0
-        hyps = self._search(logs, missed_at_end=False)
+        hyps = self._search(lex, logs, missed_at_end=False)
         exact = [h for h in hyps if h[1] == 0]  # prefixes that use every hold's top list as it is
         for score, _, node, prefix in exact or hyps:
             heap.append((-(score + w * node.max_logf), count, False, node, prefix, score))
@@ -232,7 +234,7 @@ class WordDecoder:
             if node.word_logf is not None:
                 heapq.heappush(heap, (-(score + w * node.word_logf), count, True, node, prefix, score))
                 count += 1
-            for letter, child in self.lexicon.children(node).items():
+            for letter, child in lex.children(node).items():
                 heapq.heappush(heap, (-(score + w * child.max_logf), count, False, child, prefix + letter, score))
                 count += 1
         if not found:
@@ -240,6 +242,19 @@ class WordDecoder:
         top = max(found.values())
         total = sum(math.exp(s - top) for s in found.values())
         return [(word, math.exp(s - top) / total) for word, s in found.items()]
+
+    def learn(self, word: str) -> bool:
+        """Add ``word`` (letters A-Z) at the user prior for the rest of the session, e.g. after an undo.
+
+        The lexicon is rebuilt (~0.1 s) and swapped in whole; a decode running meanwhile finishes on
+        the old one. False when decoding is off or the word is already that likely.
+        """
+        word = word.upper()
+        lex = self.lexicon
+        if lex is None or not word or not set(word) <= LETTERS or lex.frequency(word) >= self.options.user_prior:
+            return False
+        self.lexicon = lex.with_words({word: self.options.user_prior})
+        return True
 
 
 def add_decoder_arguments(parser) -> None:
