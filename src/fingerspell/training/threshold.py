@@ -101,10 +101,7 @@ def check_model_on_loader(model, loader, device="cpu", threshold: Optional[float
 
 def say_threshold_note(checkpoint, loader, say) -> ThresholdCheck:
     """After training: check the best checkpoint on the validation loader and ``say`` the note if needed."""
-    try:
-        from fingerspell.models.checkpoint import load_checkpoint
-    except ImportError:  # before the models/checkpoint split
-        from fingerspell.models.checkpoint import load_checkpoint
+    from fingerspell.models.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(checkpoint)
     check = check_model_on_loader(model, loader)
