@@ -209,10 +209,15 @@ class Sentence:
                 w = self._words[i]
                 if w.accepted:
                     self._words[i] = replace(w, word=w.spelled, accepted=False, source="undone")
-                    learned = self.decoder.learn(w.spelled) if self.decoder is not None else False
-                    self._event("undo", self._time(t), word=w.word, restored=w.spelled, learned=learned)
-                    return True
-            return False
+                    event = self._event("undo", self._time(t), word=w.word, restored=w.spelled, learned=False)
+                    break
+            else:
+                return False
+        if self.decoder is not None:  # ~0.1 s: outside the lock, so the camera thread is not held up
+            learned = self.decoder.learn(w.spelled)
+            with self._lock:
+                event["learned"] = learned
+        return True
 
     # -- transcript -------------------------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
@@ -230,8 +235,10 @@ class Sentence:
             self._last_t = float(t)
         return self._last_t if self._last_t is not None else 0.0
 
-    def _event(self, kind: str, t: float, **fields: Any) -> None:
-        self._events.append({"t": t, "event": kind, **fields})
+    def _event(self, kind: str, t: float, **fields: Any) -> Dict[str, Any]:
+        event = {"t": t, "event": kind, **fields}
+        self._events.append(event)
+        return event
 
     def _update_suggestions(self) -> None:
         if self.decoder is None or not self._letters:
