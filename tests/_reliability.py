@@ -4,6 +4,7 @@ limit that stands in for a full disk, no root needed), a small real checkpoint a
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import signal
@@ -15,23 +16,37 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+def obey_permissions() -> None:
+    """In a child (preexec_fn): drop the capabilities that let root read any file, so that a
+    ``chmod 000`` file is unreadable even when the tests run as root."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # takes effect at exec
 
 
 def cli(args: Sequence[str], fsize: Optional[int] = None, timeout: float = 300,
-        cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+        cwd: Optional[Path] = None, as_user: bool = False) -> subprocess.CompletedProcess:
     """``python -m fingerspell ARGS`` in a child; ``fsize`` caps every file it writes (bytes).
 
     With SIGXFSZ ignored, a write past the cap fails with EFBIG, as a write to a full disk fails
-    with ENOSPC: the program must notice either.
+    with ENOSPC: the program must notice either. ``as_user``: file permissions bind even for root.
     """
     def limit() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if as_user:
+            obey_permissions()
+        if fsize:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.run([sys.executable, "-m", "fingerspell", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=cwd, preexec_fn=limit if fsize else None)
+                          timeout=timeout, env=env, cwd=cwd, preexec_fn=limit if (fsize or as_user) else None)
 
 
 def error_lines(proc: subprocess.CompletedProcess) -> List[str]:
@@ -73,8 +88,8 @@ def tiny_dataset(n: int = 40, seed: int = 0, letters: str = "ABCDE"):
         landmarks=rng.random((n, NUM_LANDMARKS, 3), dtype=np.float32),
         vectors=rng.standard_normal((n, FEATURE_DIM), dtype=np.float32),
         handedness=np.ones(n, np.int8), image_sizes=np.tile(np.array([640, 480], np.int32), (n, 1)),
-        labels=labels, groups=np.array([f"s{i % 3}" for i in range(n)]), sources=np.full(n, "test"),
-        paths=np.array([f"p{i}.jpg" for i in range(n)]), no_hand=np.zeros(n, bool), classes=CLASSES,
+        labels=labels, groups=np.array([f"s{i % 3}" for i in range(n)], dtype=str), sources=np.full(n, "test", dtype="<U4"),
+        paths=np.array([f"p{i}.jpg" for i in range(n)], dtype=str), no_hand=np.zeros(n, bool), classes=CLASSES,
     )
 
 
