@@ -88,7 +88,8 @@ def tiny_dataset(n: int = 40, seed: int = 0, letters: str = "ABCDE"):
         landmarks=rng.random((n, NUM_LANDMARKS, 3), dtype=np.float32),
         vectors=rng.standard_normal((n, FEATURE_DIM), dtype=np.float32),
         handedness=np.ones(n, np.int8), image_sizes=np.tile(np.array([640, 480], np.int32), (n, 1)),
-        labels=labels, groups=np.array([f"s{i % 3}" for i in range(n)], dtype=str), sources=np.full(n, "test", dtype="<U4"),
+        labels=labels, groups=np.array([f"s{i % 3}" for i in range(n)], dtype=str),
+        sources=np.full(n, "test", dtype="<U4"),
         paths=np.array([f"p{i}.jpg" for i in range(n)], dtype=str), no_hand=np.zeros(n, bool), classes=CLASSES,
     )
 
