@@ -187,6 +187,7 @@ class _OpenHold:
     frames: List[_Frame] = field(default_factory=list)
     written: Optional[Hold] = None
     absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
+    absorbed: bool = False  # read as one of those: counts as read, but nothing was written
 
 
 class HoldSegmenter:
@@ -269,7 +270,7 @@ class HoldSegmenter:
     def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
         unread = None
         if self._hold is not None:
-            self._left_from = self._hold.written
+            self._left_from = None if self._hold.absorbed else self._hold.written
             unread = self._close_hold(frame.t)
         if not self._movement:
             self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
@@ -316,7 +317,7 @@ class HoldSegmenter:
         if avg[best] < o.min_confidence or t - self._last_written < o.min_gap_s:
             return None
         if self.classes[best] in h.absorb:  # the still end pose of a J or Z just written
-            h.written = self._summary(h.frames, t)
+            h.written, h.absorbed = self._summary(h.frames, t), True
             return None
         h.written = self._summary(h.frames, t)
         self._last_written = t
