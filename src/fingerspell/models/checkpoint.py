@@ -29,6 +29,7 @@ from torch import nn
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_write_bytes
 from fingerspell.fileio import atomic_write_json as _write_json
+from fingerspell.models.limits import check_card_limits, check_parameter_budget, foreign_model_file
 from fingerspell.models.registry import (
     MODEL_NAMES,
     build_model,
@@ -133,6 +134,9 @@ def read_card(path: PathLike) -> dict:
     """Read and check a model card without loading weights (the runtime uses it to pick preprocessing)."""
     _, card_path = checkpoint_paths(path)
     if not card_path.is_file():
+        foreign = foreign_model_file(path)  # a .pth that exists is no "missing card"
+        if foreign is not None:
+            raise foreign
         raise FingerspellError(
             f"model card {card_path} does not exist: a checkpoint is <name>.safetensors plus <name>.json"
         )
@@ -164,6 +168,7 @@ def read_card(path: PathLike) -> dict:
         )
     if len(card["classes"]) < 2 or not all(isinstance(c, str) for c in card["classes"]):
         raise FingerspellError(f"model card {card_path} has an invalid 'classes' list: re-save the checkpoint")
+    check_card_limits(card, card_path)  # sane sizes, before anything is allocated
     return card
 
 
@@ -187,7 +192,11 @@ def load_checkpoint(path: PathLike, device: Union[str, torch.device] = "cpu") ->
     kwargs = card.get("build_kwargs") or {}
     if not isinstance(kwargs, dict):
         raise FingerspellError(f"model card {card_path} has invalid 'build_kwargs': re-save the checkpoint")
-    model = build_model(card["architecture"], len(card["classes"]), card["input_size"], **kwargs)
+    def build() -> nn.Module:
+        return build_model(card["architecture"], len(card["classes"]), card["input_size"], **kwargs)
+
+    check_parameter_budget(build, card_path)  # counted on the meta device: no memory
+    model = build()
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -290,6 +299,9 @@ def resolve_model(spec: Optional[PathLike] = None, weights_dir: Optional[PathLik
     weights, card = checkpoint_paths(p)
     if weights.is_file() or card.is_file():
         return ModelRef(weights.with_suffix(""), "torch")
+    foreign = foreign_model_file(p)  # a .pth or a folder that exists is no "not found"
+    if foreign is not None:
+        raise foreign
     root = Path(weights_dir) if weights_dir else WEIGHTS_DIR
     names = shipped_models(root)
     if str(spec) in names:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from fingerspell.errors import FingerspellError
 
@@ -72,3 +72,20 @@ def check_parameter_budget(build, name: Union[str, Path] = "card") -> int:
     if n > MAX_PARAMETERS:
         raise _fail(name, f"it describes a model of {n:,} parameters, more than the limit {MAX_PARAMETERS:,}")
     return n
+
+
+CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".onnx")
+
+
+def foreign_model_file(path: Union[str, Path]) -> Optional[FingerspellError]:
+    """What is wrong with a model path that exists but is no checkpoint (a ``.pth``, a folder), or None."""
+    p = Path(path)
+    if p.is_dir():
+        return FingerspellError(f"{p} is a folder, not a checkpoint: give runs/<name>/best (the .safetensors "
+                                "+ .json pair written by fingerspell train), a .onnx file or a shipped model name")
+    if p.is_file() and p.suffix not in CHECKPOINT_SUFFIXES:
+        return FingerspellError(
+            f"{p} exists but is a {p.suffix or 'suffix-less'} file, not a fingerspell checkpoint (<name>.safetensors "
+            "with its <name>.json card): fingerspell never unpickles models; to start from a PyTorch state dict "
+            f"use 'fingerspell train --init-from {p}', then use the checkpoint it writes")
+    return None
