@@ -47,6 +47,7 @@ class DecoderOptions:
     double_miss_prob: float = 0.2  # the second of a double letter was not read (one edit)
     extra_prob: float = 0.02  # a hold was read that is no letter of the word (one edit)
     max_edits: int = 1  # edits allowed per word
+    free_doubles: bool = True  # a double letter read as one hold costs double_miss_prob but no edit
     beam_width: int = 24  # hypotheses kept per hold
     edit_width: int = 8  # the best this many may also take a missed hold or an out-of-list letter
     accept_ratio: float = 50.0  # a correction must be this many times likelier than the spelled string
@@ -120,22 +121,35 @@ class WordDecoder:
         return heapq.nlargest(self.options.beam_width, beam.values(), key=lambda h: h[0] + w * h[2].max_logf)
 
     def _missed(self, lex: Lexicon, hyps: List[Hyp]) -> Dict[int, Hyp]:
-        """Letters signed without a hold: the best hypotheses may add one letter without using a hold."""
+        """Letters signed without a hold: the best hypotheses may add one letter without using a hold.
+
+        With ``free_doubles`` every hypothesis may repeat its last letter (a double letter read as
+        one hold) without spending an edit.
+        """
         beam = {id(h[2]): h for h in hyps}
         children, max_edits, w = lex.children, self.options.max_edits, self.options.prior_weight
+        free_doubles = self.options.free_doubles
         full = len(hyps) >= self.options.beam_width  # hyps come ranked: a new one must beat the last
         bar = hyps[-1][0] + w * hyps[-1][2].max_logf if full else -math.inf
-        for score, edits, node, prefix in hyps[: self.options.edit_width]:
-            if edits >= max_edits:
-                continue
-            last = prefix[-1:]
-            for letter, child in children(node).items():
-                s = score + (self._log_double if letter == last else self._log_miss)
-                if s + w * child.max_logf < bar:
-                    continue
+
+        def add(child: Node, prefix: str, s: float, edits: int) -> None:
+            if s + w * child.max_logf >= bar:
                 old = beam.get(id(child))
                 if old is None or s > old[0]:
-                    beam[id(child)] = (s, edits + 1, child, prefix + letter)
+                    beam[id(child)] = (s, edits, child, prefix)
+
+        for rank, (score, edits, node, prefix) in enumerate(hyps):
+            last = prefix[-1:]
+            if free_doubles and last:
+                child = children(node).get(last)
+                if child is not None:
+                    add(child, prefix + last, score + self._log_double, edits)
+            if rank >= self.options.edit_width or edits >= max_edits:
+                continue
+            for letter, child in children(node).items():
+                if letter == last and free_doubles:
+                    continue
+                add(child, prefix + letter, score + (self._log_double if letter == last else self._log_miss), edits + 1)
         return beam
 
     def _step(self, lex: Lexicon, hyps: List[Hyp], hold: Dict[str, float], log_other: float) -> Dict[int, Hyp]:
