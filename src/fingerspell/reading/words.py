@@ -12,8 +12,12 @@ compete for it:
   that the person spelled a name, a code or any word not in the list.
 
 The scores are normalised into posteriors. The decoded word replaces the spelled one only when
-its posterior reaches ``accept_probability`` and not every hold was confident: a confidently
-spelled letter string is never forced into a dictionary word.
+it is ``accept_ratio`` times likelier than the spelled string, its posterior reaches
+``accept_probability``, and not every hold was confident: a confidently spelled letter string is
+never forced into a dictionary word.
+
+``decode`` and ``suggest`` may run in several threads: the trie's lazily built nodes are the only
+shared state, and building one twice gives the same node.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class DecoderOptions:
     prior_weight: float = 0.8  # exponent on word frequencies (below 1 flattens the prior)
     floor_prob: float = 1e-4  # least probability of a letter outside a hold's top list (one edit)
     miss_prob: float = 0.02  # a letter was signed but no hold was read (one edit)
-    double_miss_prob: float = 0.2  # the second of a double letter was not read (one edit)
+    double_miss_prob: float = 0.2  # the second of a double letter was not read (see free_doubles)
     extra_prob: float = 0.02  # a hold was read that is no letter of the word (one edit)
     max_edits: int = 1  # edits allowed per word
     free_doubles: bool = True  # a double letter read as one hold costs double_miss_prob but no edit
