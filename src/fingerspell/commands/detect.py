@@ -3,8 +3,9 @@
 A file that cannot be read (corrupt, not an image, no read permission, a folder named like an
 image) is reported on stderr and skipped; the others are still processed. The exit code is 0
 when every file was read, 1 when some were skipped (they are listed at the end), and 2 when
-there was nothing to read at all. Annotated copies never replace a file: two photos with the
-same name from different folders get ``x_hands.png`` and ``x_hands_2.png``.
+there was nothing to read at all (no images found, or none readable). Annotated copies never
+replace a file: two photos with the same name from different folders get ``x_hands.png`` and
+``x_hands_2.png``.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
             print(_record(path, hands), flush=True)
             if out_dir:
                 _save_annotated(img, hands, free_name(out_dir, path.stem, taken))
+    if bad and len(bad) == len(images):
+        raise FingerspellError(f"none of the {len(images)} files could be read: {', '.join(bad)}")
     if bad:
         print(f"fingerspell detect: {len(bad)} of {len(images)} files could not be read: {', '.join(bad)}",
               file=sys.stderr)
