@@ -37,7 +37,8 @@ PROFILE_FORMAT = "fingerspell-profile"
 PROFILE_VERSION = 1
 METHODS = ("proto", "head")
 DEFAULT_METHOD = "head"
-DEFAULT_TEMPERATURE = 0.05
+DEFAULT_TEMPERATURE = 0.02
+DEFAULT_BLEND = 0.0
 _SHA_CACHE: Dict[Tuple[str, int, int], str] = {}
 
 
@@ -158,7 +159,8 @@ def _card(classes: Sequence[str], base: dict, labels: np.ndarray, method: str, p
     recorded = sorted(set(labels.tolist()))
     return {
         "format": PROFILE_FORMAT, "format_version": PROFILE_VERSION,
-        "base_model": {"name": base["name"], "sha256": base["sha256"], "architecture": architecture,
+        "base_model": {"name": base["name"], "sha256": base["sha256"], "path": base.get("path", ""),
+                       "architecture": architecture,
                        "classes": list(classes)},
         "letters": [classes[i] for i in recorded],
         "samples_per_letter": {classes[i]: int((labels == i).sum()) for i in recorded},
@@ -208,16 +210,19 @@ def merge_samples(old: Profile, inputs: np.ndarray, labels: np.ndarray) -> Tuple
 
 def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Adapted (N, C) probabilities from the base model's output and the frames' embeddings."""
-    if profile.method == "head":
-        w, b = profile.tensors["head.weight"], profile.tensors["head.bias"]
-        return _softmax(z.astype(np.float64) @ w.T.astype(np.float64) + b).astype(np.float32)
-    temp = float(profile.card["params"].get("temperature", DEFAULT_TEMPERATURE))
     recorded = np.unique(profile.labels)
-    sims = _unit(z) @ profile.tensors["embeddings"].T  # (N, S)
-    best = np.stack([sims[:, profile.labels == c].max(axis=1) for c in recorded], axis=1)
     p = np.asarray(probs, np.float64)
     mass = p[:, recorded].sum(axis=1, keepdims=True)
-    inner = _softmax(np.log(np.maximum(p[:, recorded], 1e-12)) + best / temp)
+    if profile.method == "head":
+        w, b = profile.tensors["head.weight"], profile.tensors["head.bias"]
+        blend = float(profile.card["params"].get("blend", DEFAULT_BLEND))
+        head = (z.astype(np.float64) @ w.T.astype(np.float64) + b)[:, recorded]
+        inner = _softmax(head + blend * np.log(np.maximum(p[:, recorded], 1e-12)))
+    else:
+        temp = float(profile.card["params"].get("temperature", DEFAULT_TEMPERATURE))
+        sims = _unit(z) @ profile.tensors["embeddings"].T  # (N, S)
+        best = np.stack([sims[:, profile.labels == c].max(axis=1) for c in recorded], axis=1)
+        inner = _softmax(np.log(np.maximum(p[:, recorded], 1e-12)) + best / temp)
     out = p.copy()
     out[:, recorded] = inner * mass
     return out.astype(np.float32)
@@ -303,7 +308,8 @@ def check_profile(profile: Profile, base: dict, where: PathLike = "the profile")
     if made.get("sha256") != base["sha256"]:
         raise FingerspellError(
             f"{where} was made for model {made.get('name')} (sha256 {str(made.get('sha256'))[:12]}), not for "
-            f"{base['name']} (sha256 {base['sha256'][:12]}): use --model {made.get('name')} or calibrate again "
+            f"{base['name']} (sha256 {base['sha256'][:12]}): use --model {made.get('path') or made.get('name')} "
+            "or calibrate again "
             "with this model")
 
 
