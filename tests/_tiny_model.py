@@ -32,7 +32,7 @@ GAP_FRAMES = 4
 SIZE = (640, 480)
 # Photos 0-4 and 5-9 of a mon95 letter stand in two places; a held hand does not jump, so a
 # video holds a letter with photos 0-4 back and forth.
-_PINGPONG = (0, 1, 2, 3, 4, 3, 2, 1)
+_SWAY = (0, 1, 2, 1, 0, -1, -2, -1)  # pixels: a hand that is held, not frozen
 
 
 @functools.cache
@@ -147,15 +147,17 @@ def word_frames(data: Path, word: str = WORD, user: int = VIDEO_USER, fps: int =
     blank = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
     frames: List[Tuple[np.ndarray, str]] = []
     hold = int(round(hold_s * fps))
-    cache: Dict[Tuple[str, int], np.ndarray] = {}
+    cache: Dict[str, np.ndarray] = {}
     for i, letter in enumerate(word):
         if i > 0 and word[i - 1] == letter:
             frames += [(blank, "")] * gap_frames  # let go of the hand before signing it again
+        if letter not in cache:
+            cache[letter] = letterbox(mon95(data, user, letter, 0))
         for f in range(hold):
-            k = _PINGPONG[f % len(_PINGPONG)]  # a hand that is held, not frozen
-            if (letter, k) not in cache:
-                cache[(letter, k)] = letterbox(mon95(data, user, letter, k))
-            frames.append((cache[(letter, k)], letter))
+            # One photo per letter, swaying a pixel or two: the held hand of one person. (Cycling
+            # through the photos of a letter made the hand jump a fifth of a palm each frame, which
+            # the hold reader rightly takes for movement.)
+            frames.append((np.roll(cache[letter], _SWAY[f % len(_SWAY)], axis=1), letter))
     frames += [(blank, "")] * 5
     return frames
 

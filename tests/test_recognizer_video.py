@@ -61,11 +61,13 @@ def test_run_recovers_the_word(model, video, data, tmp_path, artifacts, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == WORD
     doc = json.loads(transcript.read_text())
     assert doc["sentence"] == WORD == "BOOK"
-    assert [e["label"] for e in doc["events"]] == list(WORD)
+    assert [h["letter"] for h in doc["holds"]] == list(WORD)
+    assert all(len(h["top"]) == 3 and h["start"] <= h["end"] for h in doc["holds"])
+    assert [w["word"] for w in doc["words"]] == [WORD]
     n_frames = len(word_frames(data))
     assert doc["frames_processed"] == len(doc["frames"]) == n_frames
     # The second O comes only after the hand-free gap, never from holding the first one longer.
-    first_o, second_o = [e["time"] for e in doc["events"] if e["label"] == "O"]
+    first_o, second_o = [h["start"] for h in doc["holds"] if h["letter"] == "O"]
     blank = [f["time"] for f in doc["frames"] if not f["hands"]]
     assert any(first_o < t < second_o for t in blank)
     with_hand = [f for f in doc["frames"] if f["hands"]]

@@ -49,9 +49,19 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("recognition")
-    g.add_argument("--threshold", type=float, default=0.7, help="minimum probability of a prediction (0.7)")
-    g.add_argument("--window", type=int, default=8, help="frames in each hand's majority vote (8)")
-    g.add_argument("--cooldown", type=float, default=2.0, help="seconds between two written letters (2.0)")
+    g.add_argument("--threshold", type=float, default=0.5,
+                   help="probability a hold's averaged reading needs to be written, and from which a frame's "
+                        "reading is shown as sure (0.5: the shipped model's letters average 0.8-1.0 over a hold, "
+                        "its confusions under 0.5)")
+    g.add_argument("--window", type=int, default=8, help="frames in the vote that steadies the letter shown "
+                                                          "over each hand (8); writing is decided by holds")
+    g.add_argument("--cooldown", type=float, default=0.0,
+                   help="least seconds between two written letters (default 0: a letter is written as soon as "
+                        "its hold is read)")
+    g.add_argument("--pause", type=float, default=1.0,
+                   help="seconds without a hand in view that finish the word being spelled (1.0; 0: off)")
+    g.add_argument("--profile", default=None, type=nonempty,
+                   help="a calibration profile (a file or a stored name; see 'fingerspell calibrate')")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "
                         "palm detector on every frame that shows one hand: about 10 ms more per frame here)")
@@ -59,14 +69,29 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                    help="MediaPipe backend (default: solutions)")
     g.add_argument("--complexity", type=int, choices=(0, 1), default=1,
                    help="MediaPipe hand model: 0 lite (faster), 1 full (default)")
+    from fingerspell.reading.words import add_decoder_arguments
+
+    add_decoder_arguments(g)
+
+
+def recognizer_options(args: argparse.Namespace):
+    """The :class:`~fingerspell.runtime.recognizer.RecognizerOptions` the shared options ask for."""
+    from fingerspell.reading.holds import HoldOptions
+    from fingerspell.reading.reader import ReaderOptions
+    from fingerspell.runtime.recognizer import RecognizerOptions
+    from fingerspell.runtime.smoothing import SmoothingOptions
+
+    holds = HoldOptions(min_confidence=args.threshold, min_gap_s=args.cooldown)
+    return RecognizerOptions(smoothing=SmoothingOptions(threshold=args.threshold, window=args.window),
+                             reader=ReaderOptions(holds=holds, pause_s=args.pause))
 
 
 def recognizer_from_args(args: argparse.Namespace):
     """A :class:`~fingerspell.runtime.recognizer.Recognizer` from the shared options."""
-    from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
-    from fingerspell.runtime.smoothing import SmoothingOptions
+    from fingerspell.reading.words import decoder_from_args
+    from fingerspell.runtime.recognizer import Recognizer
 
-    smoothing = SmoothingOptions(threshold=args.threshold, window=args.window, cooldown_s=args.cooldown)
-    return Recognizer.from_model(args.model, backend=args.backend, options=RecognizerOptions(smoothing=smoothing),
+    return Recognizer.from_model(args.model, backend=args.backend, options=recognizer_options(args),
                                  max_hands=args.max_hands, detector_backend=args.detector,
-                                 model_complexity=args.complexity, threads=args.threads)
+                                 model_complexity=args.complexity, threads=args.threads,
+                                 decoder=decoder_from_args(args), profile=getattr(args, "profile", None))

@@ -178,6 +178,7 @@ def run_headless(
         raise
     finally:
         bar.close()
+    recognizer.reader.finish()  # the input ended: the word being spelled is finished
     report = RunReport(frames=len(frames), sentence=recognizer.sentence.text, ended_early=source.ended_early,
                        interrupted=interrupted, message=source.message)
     if out_video:
@@ -185,25 +186,35 @@ def run_headless(
             raise FingerspellError(f"{source.name} gave no frames: nothing to write to {out_video}")
         report.outputs["video"] = str(writer.commit())
     if transcript:
-        from fingerspell import __version__
-
-        doc = {
-            "fingerspell_version": __version__,
-            "source": source.describe(),
-            "model": {k: recognizer.card.get(k) for k in ("architecture", "input_kind", "input_size", "classes")},
-            "backend": getattr(recognizer.classifier, "backend", "?"),
-            "video_codec": writer.codec if writer is not None else None,
-            "options": asdict(recognizer.options),
-            **(meta or {}),
-            "sentence": report.sentence,
-            "events": [asdict(e) for e in recognizer.sentence.events],
-            "frames_processed": report.frames,
-            "ended_early": report.ended_early,
-            "interrupted": interrupted,
-            "frames": frames,
-        }
+        doc = transcript_doc(recognizer, source, report, frames, writer, meta)
         report.outputs["transcript"] = str(atomic_write_json(transcript, doc))
     return report
+
+
+def transcript_doc(recognizer: Recognizer, source: FrameSource, report: RunReport, frames: List[dict],
+                   writer: Optional[AtomicVideoWriter], meta: Optional[dict]) -> dict:
+    """The JSON transcript of a run: the model, the options, the sentence, its holds and words, and
+    every frame's reading."""
+    from fingerspell import __version__
+
+    sentence = recognizer.sentence.to_dict()
+    return {
+        "fingerspell_version": __version__,
+        "source": source.describe(),
+        "model": {k: recognizer.card.get(k) for k in ("architecture", "input_kind", "input_size", "classes")},
+        "backend": getattr(recognizer.classifier, "backend", "?"),
+        "video_codec": writer.codec if writer is not None else None,
+        "options": asdict(recognizer.options),
+        **(meta or {}),
+        "sentence": report.sentence,
+        "holds": sentence["holds"],
+        "words": sentence["words"],
+        "events": sentence["events"],
+        "frames_processed": report.frames,
+        "ended_early": report.ended_early,
+        "interrupted": report.interrupted,
+        "frames": frames,
+    }
 
 
 # --- collect ----------------------------------------------------------------------------------

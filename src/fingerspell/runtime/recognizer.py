@@ -1,46 +1,46 @@
-"""The real-time recognizer: frame -> hands -> model -> smoothed letters -> sentence.
+"""The real-time recognizer: frame -> hands -> model -> holds -> letters -> words.
 
 One :meth:`Recognizer.process` call per frame:
 
 1. MediaPipe finds the hands (a :class:`HandDetector` in video mode for streams);
-2. each hand becomes model input through :mod:`fingerspell.features` only; for a mask model the
-   mask and its mirror image both go through the model (one batch for all hands) and the more
-   confident reading is kept, so a left hand reads like a right one;
-3. softmax probabilities, a confidence threshold, and a vote window per tracked hand
-   (:mod:`fingerspell.runtime.smoothing`) give each hand's stable letter;
-4. the stable letter of the writing hand feeds the :class:`SentenceBuilder`.
+2. each hand becomes model input through its input kind (:func:`fingerspell.features.input_for`);
+   for a mask model the mask and its mirror image both go through the model (one batch for all
+   hands) and the more confident reading is kept, so a left hand reads like a right one;
+3. each hand is followed from frame to frame (:class:`~fingerspell.runtime.smoothing.TrackSet`);
+   its per-frame reading and a short vote give the letter shown over the hand;
+4. the writing hand's landmarks and probabilities go to the :class:`~fingerspell.reading.reader.Reader`:
+   holds (the hand stops, the reading settles) write letters, J and Z come from the hand's path,
+   and finished words are decoded with a lexicon.
 
-The writing hand is the hand that is writing now: it stays the writer while it is in the frame
-and has a stable letter; when it has none, the oldest other hand with a stable letter takes over.
+The writing hand stays the writer while it is in the frame; when it leaves, the oldest other
+hand takes over.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from fingerspell.features import input_for
 from fingerspell.hands.landmarks import Hand
+from fingerspell.reading.holds import FrameReading, Hold
+from fingerspell.reading.reader import Reader, ReaderOptions, ReaderUpdate
 from fingerspell.runtime.classifier import Classifier
-from fingerspell.runtime.smoothing import (
-    Observation,
-    SentenceBuilder,
-    SentenceEvent,
-    SmoothingOptions,
-    TrackSet,
-)
+from fingerspell.runtime.smoothing import Observation, SmoothingOptions, TrackSet
 
 STAGES = ("detection", "features", "model", "smoothing")
 
 
 @dataclass(frozen=True)
 class RecognizerOptions:
-    """How frames are read. ``smoothing`` holds the threshold, window and cooldown."""
+    """How frames are read: ``smoothing`` (per-frame threshold, vote window, hand tracking) for the
+    letter shown over each hand; ``reader`` (holds, motion letters, word pauses) for what is written."""
 
     smoothing: SmoothingOptions = field(default_factory=SmoothingOptions)
+    reader: ReaderOptions = field(default_factory=ReaderOptions)
     mirror_masks: bool = True
     top_k: int = 3
 
@@ -67,18 +67,36 @@ class HandPrediction:
         }
 
 
+def hold_dict(hold: Optional[Hold]) -> Optional[dict]:
+    if hold is None:
+        return None
+    return {"letter": hold.letter, "confidence": round(float(hold.confidence), 4), "kind": hold.kind,
+            "start": round(float(hold.start), 4), "end": round(float(hold.end), 4),
+            "written_at": round(float(hold.written_at), 4),
+            "top": [[a, round(float(p), 4)] for a, p in hold.top]}
+
+
 @dataclass
 class FrameResult:
-    """Everything one frame produced; ``timings`` are milliseconds per stage."""
+    """Everything one frame produced; ``timings`` are milliseconds per stage.
+
+    ``reading`` is the writing hand's hold state: ``hold_state`` (no_hand, moving, holding, read),
+    ``motion`` (palm sizes per second), ``progress`` of the hold toward being read, and ``hold``,
+    the letter written on this frame. ``sentence`` is the text; ``current_word`` the word being
+    spelled and ``suggestions`` its top words.
+    """
 
     index: int
     timestamp: float
     hands: List[HandPrediction]
     writer: Optional[int]
     stable: Optional[str]
-    event: Optional[SentenceEvent]
+    reading: ReaderUpdate
     sentence: str
     timings: Dict[str, float]
+    current_word: str = ""
+    suggestions: List[Tuple[str, float]] = field(default_factory=list)
+    display: str = ""
 
     @property
     def best(self) -> Optional[HandPrediction]:
@@ -88,24 +106,54 @@ class FrameResult:
                 return h
         return max(self.hands, key=lambda h: h.confidence) if self.hands else None
 
+    @property
+    def hold_state(self) -> str:
+        return self.reading.state
+
+    @property
+    def motion(self) -> float:
+        return self.reading.motion
+
+    @property
+    def progress(self) -> float:
+        return self.reading.progress
+
+    @property
+    def hold(self) -> Optional[Hold]:
+        """The letter written on this frame, if any."""
+        return self.reading.hold
+
+    @property
+    def event(self) -> object:
+        """Something was written on this frame (a letter or a finished word)."""
+        return self.reading.hold or self.reading.word
+
     def to_dict(self) -> dict:
+        r = self.reading
+        word = None if r.word is None else {"spelled": r.word.spelled, "word": r.word.word,
+                                            "probability": round(float(r.word.probability), 4),
+                                            "accepted": r.word.accepted}
         return {
             "index": self.index, "time": round(float(self.timestamp), 4),
             "hands": [h.to_dict() for h in self.hands], "writer": self.writer, "stable": self.stable,
-            "event": None if self.event is None else asdict(self.event), "sentence": self.sentence,
+            "hold_state": r.state, "motion": None if r.motion != r.motion else round(float(r.motion), 3),
+            "progress": round(float(r.progress), 3), "hold": hold_dict(r.hold), "retract": hold_dict(r.retract),
+            "word": word, "sentence": self.sentence, "current_word": self.current_word,
+            "suggestions": [[w, round(float(p), 4)] for w, p in self.suggestions],
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
 class Recognizer:
-    """Reads fingerspelled letters from a stream of frames.
+    """Reads fingerspelling from a stream of frames.
 
     ``detector`` is a :class:`~fingerspell.hands.detector.HandDetector` (video mode for streams),
-    ``classifier`` a :class:`~fingerspell.runtime.classifier.Classifier` and ``card`` its model card.
+    ``classifier`` a :class:`~fingerspell.runtime.classifier.Classifier` and ``card`` its model card;
+    ``decoder`` a :class:`~fingerspell.reading.words.WordDecoder` (None: words stay as spelled).
     """
 
     def __init__(self, detector, classifier: Classifier, card: Optional[dict] = None,
-                 options: Optional[RecognizerOptions] = None) -> None:
+                 options: Optional[RecognizerOptions] = None, decoder=None) -> None:
         self.detector = detector
         self.classifier = classifier
         self.card = dict(card if card is not None else classifier.card)
@@ -116,28 +164,41 @@ class Recognizer:
         self.input_kind = self.input.kind
         self.input_size = int(self.card["input_size"])
         self.tracks = TrackSet(self.options.smoothing)
-        self.sentence = SentenceBuilder(self.options.smoothing)
+        self.reader = Reader(self.classes, self.options.reader, decoder)
         self._writer: Optional[int] = None
         self._index = 0
         self._t0 = time.monotonic()
         self._last_t: Optional[float] = None
+        self._size: Tuple[int, int] = (0, 0)
+
+    @property
+    def sentence(self):
+        """The :class:`~fingerspell.reading.sentence.Sentence` being written."""
+        return self.reader.sentence
 
     # --- construction helpers ----------------------------------------------------------------
     @classmethod
     def from_model(cls, model: Optional[str] = None, backend: Optional[str] = None,
                    options: Optional[RecognizerOptions] = None, max_hands: int = 1,
                    detector_backend: str = "solutions", model_complexity: int = 1,
-                   mode: str = "video", threads: Optional[int] = None) -> "Recognizer":
-        """A recognizer with a fresh video-mode detector and the model at ``model`` (default: shipped)."""
+                   mode: str = "video", threads: Optional[int] = None, decoder=None,
+                   profile: Optional[str] = None) -> "Recognizer":
+        """A recognizer with a fresh video-mode detector and the model at ``model`` (default: shipped),
+        adapted to one person by ``profile`` (a calibration profile's path or stored name)."""
         from fingerspell.hands.detector import HandDetector
         from fingerspell.runtime.classifier import load_classifier
 
         # The model first: with DISPLAY set, a MediaPipe graph loads Mesa's libLLVM, and importing
         # torchvision/triton (another LLVM) after that crashes the process.
-        classifier, card = load_classifier(model, backend=backend, threads=threads)
+        if profile:
+            from fingerspell.reading.calibration import load_profiled_classifier
+
+            classifier, card = load_profiled_classifier(profile, model, backend=backend or "torch", threads=threads)
+        else:
+            classifier, card = load_classifier(model, backend=backend, threads=threads)
         detector = HandDetector(backend=detector_backend, mode=mode, max_hands=max_hands,
                                 model_complexity=model_complexity)
-        return cls(detector, classifier, card, options)
+        return cls(detector, classifier, card, options, decoder=decoder)
 
     def close(self) -> None:
         self.detector.close()
@@ -163,14 +224,18 @@ class Recognizer:
     def _pick(self, probs: np.ndarray, n: int) -> List[Tuple[np.ndarray, bool]]:
         return self.input.pick(probs, n)
 
-    def process(self, frame: np.ndarray, timestamp: Optional[float] = None) -> FrameResult:
-        """Read one BGR frame taken at ``timestamp`` seconds (default: time since start)."""
+    def _time(self, timestamp: Optional[float]) -> float:
         t = (time.monotonic() - self._t0) if timestamp is None else float(timestamp)
         if self._last_t is not None and t <= self._last_t:
             t = self._last_t + 1e-3  # keep video-mode time strictly increasing
         self._last_t = t
-        timings: Dict[str, float] = {}
+        return t
 
+    def process(self, frame: np.ndarray, timestamp: Optional[float] = None) -> FrameResult:
+        """Read one BGR frame taken at ``timestamp`` seconds (default: time since start)."""
+        t = self._time(timestamp)
+        self._size = (int(frame.shape[1]), int(frame.shape[0]))
+        timings: Dict[str, float] = {}
         t0 = time.perf_counter()
         hands = self.detector.detect(frame, timestamp_ms=int(round(t * 1000)))
         t1 = time.perf_counter()
@@ -180,15 +245,25 @@ class Recognizer:
             batch = self.model_input(hands)
             t2 = time.perf_counter()
             timings["features"] = (t2 - t1) * 1000
-            probs = self.classifier.predict_proba(batch)
-            readings = self._pick(probs, len(hands))
+            readings = self._pick(self.classifier.predict_proba(batch), len(hands))
             t3 = time.perf_counter()
             timings["model"] = (t3 - t2) * 1000
         else:
             t3 = time.perf_counter()
             timings["features"] = (t3 - t1) * 1000
             timings["model"] = 0.0
+        predictions = self._track(hands, readings)
+        writer = self._pick_writer(predictions)
+        update = self._read(t, writer, hands, readings, predictions)
+        timings["smoothing"] = (time.perf_counter() - t3) * 1000
+        s = self.sentence
+        result = FrameResult(self._index, t, predictions, self._writer,
+                             writer.stable if writer is not None else None, update, s.text, timings,
+                             current_word=s.current, suggestions=s.suggestions, display=s.display_text())
+        self._index += 1
+        return result
 
+    def _track(self, hands: Sequence[Hand], readings) -> List[HandPrediction]:
         observations = []
         for hand, (p, _) in zip(hands, readings):
             k = int(np.argmax(p))
@@ -202,59 +277,37 @@ class Recognizer:
                 accepted=track.accepted, stable=track.stable, mirrored=mirrored,
                 top=[(self.classes[int(i)], float(p[int(i)])) for i in order],
             ))
-        stable, event = self._write(t, tracks)
-        timings["smoothing"] = (time.perf_counter() - t3) * 1000
-        result = FrameResult(self._index, t, predictions, self._writer, stable, event, self.sentence.text, timings)
-        self._index += 1
-        return result
+        return predictions
 
-    def _write(self, t: float, present) -> Tuple[Optional[str], Optional[SentenceEvent]]:
-        by_id = {tr.id: tr for tr in present}
-        writer = by_id.get(self._writer) if self._writer is not None else None
-        if writer is None or writer.stable is None:
-            candidates = [tr for tr in present if tr.stable is not None]
-            if candidates:
-                writer = min(candidates, key=lambda tr: tr.id)
-        if writer is not None:
-            self._writer = writer.id
-            return writer.stable, self.sentence.update(t, writer.stable, hand_present=True)
-        # No stable letter anywhere: the writing hand is "present" only if it is in this frame.
-        present_flag = (self._writer in by_id) if self._writer is not None else bool(present)
-        if self._writer is not None and self.tracks.get(self._writer) is None:
-            self._writer = None
-        return None, self.sentence.update(t, None, hand_present=present_flag)
+    def _pick_writer(self, predictions: Sequence[HandPrediction]) -> Optional[HandPrediction]:
+        """The writing hand: the same as before while it is in the frame, else the oldest track."""
+        by_id = {p.track_id: p for p in predictions}
+        if self._writer not in by_id:
+            if self._writer is not None and self.tracks.get(self._writer) is not None:
+                return None  # the writer is briefly lost: a dropout, not a change of hands
+            self._writer = min(by_id) if by_id else None
+            if self._writer is not None:
+                self.reader.segmenter.reset()  # another hand: its motion is not the old hand's
+        return by_id.get(self._writer) if self._writer is not None else None
+
+    def _read(self, t: float, writer: Optional[HandPrediction], hands, readings, predictions) -> ReaderUpdate:
+        if writer is None:
+            return self.reader.update(FrameReading(t, None, self._size, None))
+        i = predictions.index(writer)
+        return self.reader.update(FrameReading(t, hands[i].landmarks, hands[i].image_size, readings[i][0]))
 
     def reset(self) -> None:
         """Forget the tracks and the sentence (a new recording)."""
         self.tracks.clear()
-        self.sentence = SentenceBuilder(self.options.smoothing)
+        self.reader.reset()
         self._writer = None
 
     # --- drawing -----------------------------------------------------------------------------
     def annotate(self, frame: np.ndarray, result: FrameResult, sentence: bool = True) -> np.ndarray:
-        """Draw boxes, skeletons, labels (and the sentence) onto ``frame`` in place; times it."""
-        from fingerspell.hands.render import annotate_frame
+        """Draw boxes, skeletons, labels, the hold state (and the sentence) onto ``frame``; times it."""
+        from fingerspell.runtime.overlay import draw_frame
 
         t0 = time.perf_counter()
-        labels = [h.label if h.accepted else f"{h.label}?" for h in result.hands]
-        annotate_frame(frame, [h.hand for h in result.hands], labels, [h.confidence for h in result.hands])
-        if sentence:
-            draw_sentence(frame, result.sentence)
+        draw_frame(frame, result, sentence=sentence)
         result.timings["drawing"] = (time.perf_counter() - t0) * 1000
         return frame
-
-
-def draw_sentence(frame: np.ndarray, text: str) -> None:
-    """The sentence in white on a dark band at the bottom of the frame (keeps the tail if long)."""
-    import cv2
-
-    h, w = frame.shape[:2]
-    band = max(28, h // 12)
-    roi = frame[h - band:h]
-    roi[:] = (roi.astype(np.uint16) * 2 // 5).astype(np.uint8)
-    shown = text.replace(" ", "_") if text.strip() == "" else text
-    scale = band / 40.0
-    while shown and cv2.getTextSize(shown, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] > w - 20:
-        shown = shown[1:]
-    cv2.putText(frame, shown, (10, h - band // 3), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2,
-                cv2.LINE_AA)

@@ -62,7 +62,9 @@ class LiveSession:
         self._t_offset = 0.0
         self._last_t = -1.0
         self._last_tick: Optional[float] = None
-        self._spoken = 0
+        if speaker is not None:
+            # Each finished word is spoken: signed SPACE, the Space button, a pause, or a picked suggestion.
+            recognizer.sentence.on_word(lambda word: speaker.speak(word.word))
 
     # --- views -----------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -82,7 +84,6 @@ class LiveSession:
                 self.recognizer.annotate(frame, result, sentence=False)
             self._tick()
             self.last_result = result
-            self._speak_new_words()
         self._emit("frame", frame, result)
         return result
 
@@ -164,45 +165,34 @@ class LiveSession:
         """The Space button: finish the word being spelled (it is decoded) and add a space."""
         with self._lock:
             self.recognizer.sentence.add_space()
-            self._speak_new_words()
             return self.recognizer.sentence.text
 
     def delete(self) -> str:
+        """Remove the last letter (between words: reopen the last word)."""
         with self._lock:
-            return self.recognizer.sentence.delete()
+            self.recognizer.sentence.delete()
+            return self.recognizer.sentence.text
 
     def undo(self) -> bool:
         """Undo the last automatic word correction (the word goes back to how it was spelled)."""
         with self._lock:
-            undo = getattr(self.recognizer.sentence, "undo_correction", None)
-            return bool(undo()) if undo is not None else False
+            return self.recognizer.sentence.undo_correction()
 
-    def pick(self, index: int) -> bool:
-        """Replace the word being spelled with suggestion ``index`` (0-based)."""
+    def pick(self, number: int) -> bool:
+        """Keys 1-3: suggestion ``number`` replaces the word being spelled and finishes it."""
         with self._lock:
-            pick = getattr(self.recognizer.sentence, "pick_suggestion", None)
-            ok = bool(pick(index)) if pick is not None else False
-            self._speak_new_words()
-            return ok
+            return self.recognizer.sentence.pick_suggestion(number) is not None
 
     def reset(self) -> None:
         """Clear the sentence and forget the hands (a new recording)."""
         with self._lock:
             self.recognizer.reset()
-            self._spoken = 0
 
     # --- speech ------------------------------------------------------------------------------
     def speak(self) -> None:
         """Say the whole sentence now."""
         if self.speaker is not None:
             self.speaker.speak(self.recognizer.sentence.text)
-
-    def _speak_new_words(self) -> None:
-        words = finished_words(self.recognizer.sentence)
-        if self.speaker is not None:
-            for word in words[self._spoken:]:
-                self.speaker.speak(word)
-        self._spoken = len(words)
 
     def close(self) -> None:
         self.stop()
@@ -212,11 +202,3 @@ class LiveSession:
         if self.speaker is not None:
             self.speaker.close()
 
-
-def finished_words(sentence) -> List[str]:
-    """The words of ``sentence`` that are finished (followed by a space), as they now read."""
-    words = getattr(sentence, "finished_words", None)
-    if words is not None:
-        return list(words() if callable(words) else words)
-    text = sentence.text
-    return text.split() if text.endswith(" ") else text.split()[:-1]

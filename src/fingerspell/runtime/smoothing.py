@@ -1,4 +1,4 @@
-"""From noisy per-frame predictions to a sentence: vote windows, hand tracks, the sentence builder.
+"""From noisy per-frame predictions to each hand's shown letter: vote windows and hand tracks.
 
 Everything here is plain logic on labels, boxes and timestamps (no MediaPipe, no model), so it
 is tested on scripted sequences and behaves the same on a webcam and on a video file: time is
@@ -9,33 +9,30 @@ always passed in (frame timestamps), never read from a clock.
   as ``None`` so that they dilute the vote instead of being skipped.
 * :class:`TrackSet`: follows each hand from frame to frame (by handedness and box position),
   so two hands never share a window.
-* :class:`SentenceBuilder`: turns the stable letter of the writing hand into text, with a
-  cooldown between appends and the double-letter rule: the same letter is written twice only
-  after the hand was released (gone for a few frames, NOTHING, or another stable letter) and
-  the letter is held again; holding one letter longer never repeats it.
+
+What gets *written* is decided elsewhere, from holds of the writing hand
+(:mod:`fingerspell.reading.holds`); the vote here only steadies the letter shown over each hand.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 from fingerspell.errors import FingerspellError
-from fingerspell.labels import DEL, NOTHING, SPACE
 
 
 @dataclass(frozen=True)
 class SmoothingOptions:
-    """How predictions become letters. Defaults follow the seed (0.7, 6-10 frames, 2 s)."""
+    """How each hand's shown letter is steadied. ``threshold``: a frame's reading counts as sure
+    from this probability (0.5: what the hold reader needs too); ``window``/``majority``: the vote
+    over the last frames; ``max_missing``: frames a hand may vanish and keep its track."""
 
-    threshold: float = 0.7
+    threshold: float = 0.5
     window: int = 8
     majority: float = 0.5
-    cooldown_s: float = 2.0
-    release_frames: int = 2
     max_missing: int = 2
     match_distance: float = 0.5
     handedness_penalty: float = 0.3
@@ -47,10 +44,6 @@ class SmoothingOptions:
             raise FingerspellError(f"window {self.window} must be at least 1 frame")
         if not 0.0 <= self.majority < 1.0:
             raise FingerspellError(f"majority {self.majority} must be in [0, 1): the share a letter must exceed")
-        if self.cooldown_s < 0:
-            raise FingerspellError(f"cooldown {self.cooldown_s} s must not be negative")
-        if self.release_frames < 1:
-            raise FingerspellError("release_frames must be at least 1")
         if self.max_missing < 0:
             raise FingerspellError("max_missing must not be negative")
 
@@ -208,111 +201,3 @@ class TrackSet:
 
     def clear(self) -> None:
         self._tracks.clear()
-
-
-@dataclass(frozen=True)
-class SentenceEvent:
-    """What one update did to the sentence."""
-
-    kind: str  # "letter", "space", "delete"
-    label: str
-    time: float
-    text: str
-
-
-@dataclass
-class _BuilderState:
-    text: str = ""
-    last_label: Optional[str] = None
-    last_time: float = -math.inf
-    released: bool = True
-    absent: int = 0
-    history: List[SentenceEvent] = field(default_factory=list)
-
-
-class SentenceBuilder:
-    """Writes stable letters into a sentence, with a cooldown and the double-letter rule.
-
-    Call :meth:`update` once per frame with the frame time, the stable letter of the writing
-    hand (None if there is none) and whether that hand is in the frame. Thread-safe: the live
-    GUI calls :meth:`add_space`, :meth:`delete` and :meth:`reset` from its own thread.
-    """
-
-    def __init__(self, options: Optional[SmoothingOptions] = None) -> None:
-        self.options = options or SmoothingOptions()
-        self._lock = threading.RLock()
-        self._s = _BuilderState()
-
-    @property
-    def text(self) -> str:
-        with self._lock:
-            return self._s.text
-
-    @property
-    def events(self) -> List[SentenceEvent]:
-        with self._lock:
-            return list(self._s.history)
-
-    @property
-    def released(self) -> bool:
-        """True once the hand let go of the last written letter (it may be written again)."""
-        with self._lock:
-            return self._s.released
-
-    def update(self, t: float, stable: Optional[str], hand_present: bool = True) -> Optional[SentenceEvent]:
-        """Feed one frame; returns the event if the sentence changed."""
-        with self._lock:
-            s = self._s
-            if not hand_present:
-                s.absent += 1
-                if s.absent >= self.options.release_frames:
-                    s.released = True
-                return None
-            s.absent = 0
-            if stable is None:
-                return None
-            if stable == NOTHING:
-                s.released = True
-                return None
-            if stable != s.last_label:
-                s.released = True  # another letter came in between: the last one was let go
-            elif not s.released:
-                return None  # the same letter still held: never repeat it
-            if t - s.last_time < self.options.cooldown_s:
-                return None
-            event = self._apply(stable, t)
-            s.last_label, s.last_time, s.released = stable, t, False
-            return event
-
-    def _apply(self, label: str, t: float) -> SentenceEvent:
-        s = self._s
-        if label == DEL:
-            s.text = s.text[:-1]
-            kind = "delete"
-        elif label == SPACE:
-            s.text += " "
-            kind = "space"
-        else:
-            s.text += label
-            kind = "letter"
-        event = SentenceEvent(kind, label, float(t), s.text)
-        s.history.append(event)
-        return event
-
-    # --- what the user does from the UI -----------------------------------------------
-    def add_space(self) -> str:
-        with self._lock:
-            self._s.text += " "
-            return self._s.text
-
-    def delete(self) -> str:
-        with self._lock:
-            self._s.text = self._s.text[:-1]
-            return self._s.text
-
-    def reset(self) -> str:
-        """Clear the text. A letter still held is not written again until the hand lets go."""
-        with self._lock:
-            self._s.text = ""
-            self._s.history.clear()
-            return self._s.text

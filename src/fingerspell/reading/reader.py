@@ -1,0 +1,100 @@
+"""The fingerspelling reader: one hand's frame readings in, letters and words out.
+
+It joins the :class:`~fingerspell.reading.holds.HoldSegmenter` (holds and motion letters) to the
+:class:`~fingerspell.reading.sentence.Sentence` (words, lexicon decoding, suggestions) and decides
+when a word is finished by a pause. The live recognizer and the word benchmark's simulator both
+read through this one class, so a benchmark figure is a figure of the product.
+
+A word is finished by a signed SPACE, the Space button (:meth:`Sentence.add_space`), or a pause:
+the hand out of view (or signing NOTHING) for ``pause_s``, or no new letter for ``idle_s`` while the
+hand stays up. ``idle_s`` must stay above the slowest pace a learner spells at (2 s a letter).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from fingerspell.errors import FingerspellError
+from fingerspell.reading.holds import FrameReading, Hold, HoldOptions, HoldSegmenter
+from fingerspell.reading.sentence import Sentence
+from fingerspell.reading.words import Decoded, WordDecoder
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    """``holds``: how holds are found; ``pause_s``: hand gone this long finishes the word;
+    ``idle_s``: no new letter this long (hand still up) finishes it. 0 turns either off."""
+
+    holds: HoldOptions = field(default_factory=HoldOptions)
+    pause_s: float = 1.0
+    idle_s: float = 4.0
+
+    def __post_init__(self) -> None:
+        if self.pause_s < 0 or self.idle_s < 0:
+            raise FingerspellError("pause and idle times must not be negative (0 turns them off)")
+
+
+@dataclass(frozen=True)
+class ReaderUpdate:
+    """What one frame did: the hold state, the letter written (``hold``), a letter taken back
+    (``retract``: an I or D that was the start of J or Z), a hold too uncertain to write
+    (``unread``) and the word finished on this frame (``word``)."""
+
+    state: str
+    motion: float
+    progress: float
+    hold: Optional[Hold] = None
+    retract: Optional[Hold] = None
+    unread: Optional[Hold] = None
+    word: Optional[Decoded] = None
+
+
+class Reader:
+    """Reads one writing hand. ``decoder=None`` keeps every word exactly as spelled."""
+
+    def __init__(self, classes: Sequence[str], options: Optional[ReaderOptions] = None,
+                 decoder: Optional[WordDecoder] = None) -> None:
+        self.options = options or ReaderOptions()
+        self.segmenter = HoldSegmenter(classes, self.options.holds)
+        self.sentence = Sentence(decoder)
+        self._absent_since: Optional[float] = None
+        self._last_letter_t = -math.inf
+
+    def update(self, reading: FrameReading) -> ReaderUpdate:
+        """Feed the writing hand's reading for one frame (landmarks None when no hand is seen)."""
+        u = self.segmenter.update(reading)
+        if u.retract is not None and self.sentence.current.endswith(u.retract.letter):
+            self.sentence.delete(reading.t)
+        if u.hold is not None:
+            self.sentence.add_hold(u.hold)
+            self._last_letter_t = reading.t
+        word = self._maybe_finish(reading.t, u.state)
+        return ReaderUpdate(u.state, u.motion, u.progress, u.hold, u.retract, u.unread, word)
+
+    def _maybe_finish(self, t: float, state: str) -> Optional[Decoded]:
+        if state == "no_hand":
+            if self._absent_since is None:
+                self._absent_since = t
+        else:
+            self._absent_since = None
+        if not self.sentence.current:
+            return None
+        o = self.options
+        if o.pause_s and self._absent_since is not None and t - self._absent_since >= o.pause_s:
+            return self.sentence.finish_word(t, reason="pause")
+        if o.idle_s and t - self._last_letter_t >= o.idle_s:
+            return self.sentence.finish_word(t, reason="idle")
+        return None
+
+    def finish(self, t: Optional[float] = None) -> Optional[Decoded]:
+        """End of input: finish the word being spelled."""
+        return self.sentence.finish_word(t, reason="end")
+
+    def reset(self) -> None:
+        """Forget the holds and clear the sentence (word callbacks stay)."""
+        self.segmenter.reset()
+        self.sentence.reset()
+        self._absent_since = None
+        self._last_letter_t = -math.inf
