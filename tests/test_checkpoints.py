@@ -162,3 +162,22 @@ def test_card_must_match_model(tmp_path):
         save_checkpoint(model, {"classes": list(CLASSES)}, tmp_path / "x")
     with pytest.raises(FingerspellError, match="card says architecture='cnn'"):
         save_checkpoint(model, {"classes": list(CLASSES[:5]), "architecture": "cnn"}, tmp_path / "x")
+
+
+def test_one_resolver_names_models_for_every_command(tmp_path):
+    """A shipped name, a path with or without suffix, or an .onnx file (which picks the ONNX backend)."""
+    from fingerspell.models.checkpoint import WEIGHTS_DIR, init_state, resolve_model
+
+    ref = resolve_model("landmark_mlp")
+    assert ref.path == WEIGHTS_DIR / "landmark_mlp" and ref.backend == "torch"
+    for spec in (WEIGHTS_DIR / "landmark_mlp.safetensors", WEIGHTS_DIR / "landmark_mlp.json", ref.path):
+        assert resolve_model(spec) == ref
+    model, card = ref.load()
+    assert card["architecture"] == "landmark_mlp"
+    state = init_state("landmark_mlp")  # train --init-from takes a shipped name too
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    onnx_file = tmp_path / "m.onnx"
+    onnx_file.write_bytes(b"not really onnx")
+    assert resolve_model(onnx_file).backend == "onnx"
+    with pytest.raises(FingerspellError, match="is an ONNX file"):
+        resolve_model(onnx_file).load()

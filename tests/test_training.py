@@ -242,3 +242,8 @@ def test_init_from_checkpoint_and_missed_from_build_report(tiny, tmp_path):
     rep = evaluate_checkpoint(src.best_path, [data_copy])
     assert rep.n_missed == 3 and rep.end_to_end_n == rep.n + 3
     assert rep.end_to_end_accuracy == pytest.approx(rep.accuracy * rep.n / (rep.n + 3))
+
+
+def test_evaluate_takes_a_shipped_model_name(tiny, capsys):
+    assert main(["evaluate", "--model", "landmark_mlp", "--data", str(tiny[1])]) == 0
+    assert "macro F1" in capsys.readouterr().out
