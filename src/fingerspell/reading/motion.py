@@ -93,7 +93,9 @@ class MotionOptions:
     """Thresholds of the J / Z matcher (defaults tuned on the simulator, see the module doc)."""
 
     points: int = 24
-    max_distance: float = 0.45
+    max_distance_j: float = 0.25
+    max_distance_z: float = 0.4
+    min_turn_j_deg: float = 100.0
     max_rotation_deg: float = 30.0
     min_path: float = 0.8
     min_shape: float = 0.35
@@ -103,7 +105,8 @@ class MotionOptions:
     def __post_init__(self) -> None:
         if self.points < 4 or self.min_frames < 3:
             raise FingerspellError("motion option points must be at least 4 and min_frames at least 3")
-        for name in ("max_distance", "max_rotation_deg", "min_path", "min_shape", "min_duration_s"):
+        for name in ("max_distance_j", "max_distance_z", "min_turn_j_deg", "max_rotation_deg", "min_path",
+                     "min_shape", "min_duration_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise FingerspellError(f"motion option {name}={value!r} must be a number >= 0")
@@ -164,6 +167,7 @@ class MotionMatcher:
         if palm < 1e-6:
             return None
         tip = _smooth_path(seg[:, TIP[letter]] / palm)
+        limit = o.max_distance_j if letter == "J" else o.max_distance_z
         best = None
         for i, j in self._windows(len(tip)):
             part = tip[i:j]
@@ -171,13 +175,16 @@ class MotionMatcher:
                 continue
             if np.linalg.norm(np.diff(part, axis=0), axis=1).sum() < o.min_path:
                 continue
-            d = path_distance(normalise(resample(part, o.points)), self._templates[letter], o.max_rotation_deg)
-            if d <= o.max_distance and (best is None or d < best[0]):
+            path = resample(part, o.points)
+            if letter == "J" and turn_deg(path) < o.min_turn_j_deg:
+                continue
+            d = path_distance(normalise(path), self._templates[letter], o.max_rotation_deg)
+            if d <= limit and (best is None or d < best[0]):
                 best = (d, float(gate[lo + i:lo + j].mean()))
         if best is None:
             return None
         d, shape = best
-        score = float(np.clip(1.0 - d / (2 * o.max_distance), 0, 1) * min(1.0, shape))
+        score = float(np.clip(1.0 - d / (2 * limit), 0, 1) * min(1.0, shape))
         return MotionResult(letter, score, d, shape)
 
     def _windows(self, n: int):
@@ -188,6 +195,18 @@ class MotionMatcher:
             for j in range(n, n - int(n * 0.3) - 1, -step):
                 if j - i >= self.options.min_frames:
                     yield i, j
+
+
+def turn_deg(path: np.ndarray) -> float:
+    """Angle between the path's opening direction (first 40%) and its closing one (last 25%):
+    a J's hook turns it round by well over 90 degrees, an arc or a bend between letters less."""
+    n = len(path)
+    a = path[max(1, int(n * 0.4))] - path[0]
+    b = path[-1] - path[min(n - 2, int(n * 0.75))]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    return math.degrees(math.acos(float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))))
 
 
 def _smooth_path(path: np.ndarray) -> np.ndarray:
