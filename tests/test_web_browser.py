@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from fingerspell.apps.web.server import ServerConfig, create_app
-from fingerspell.apps.web.sessions import RecognizerSettings, SharedModel
+from fingerspell.apps.web.sessions import RecognizerFactory, default_options
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -49,15 +49,14 @@ def letterbox(img: np.ndarray) -> np.ndarray:
 
 def write_y4m(data: Path, path: Path, word: str = WORD, hold_s: float = 2.5, gap_s: float = 0.3,
               lead_s: float = 1.5) -> Path:
-    """A 640x480 30 fps .y4m: a hand-free lead, then each letter's photos held ``hold_s`` seconds
-    (five photos back and forth, a held hand is not frozen) with brief hand-free transitions."""
+    """A 640x480 30 fps .y4m: a hand-free lead, then a photo of each letter held ``hold_s`` seconds
+    with brief hand-free transitions (one photo per hold: two photos of a letter are two hand
+    positions, and a jump between them reads as a new letter)."""
     blank = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
     frames = [blank] * int(lead_s * FPS)
     for i, letter in enumerate(word):
-        photos = [letterbox(cv2.imread(str(f))) for f in sorted((data / "asl-alphabets" / "test" / letter)
-                                                                .glob("*.jpg"))[:5]]
-        order = photos + photos[-2:0:-1]
-        frames += [order[(k // 3) % len(order)] for k in range(int(hold_s * FPS))]
+        photo = letterbox(cv2.imread(str(sorted((data / "asl-alphabets" / "test" / letter).glob("*.jpg"))[0])))
+        frames += [photo] * int(hold_s * FPS)
         frames += [blank] * int((gap_s if i < len(word) - 1 else lead_s) * FPS)
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{SIZE[0]} H{SIZE[1]} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
@@ -73,9 +72,7 @@ def server():
     import uvicorn
 
     torch.set_num_threads(1)
-    model = SharedModel(RecognizerSettings())
-    model.classifier()
-    app = create_app(ServerConfig(), model)
+    app = create_app(ServerConfig(), RecognizerFactory(default_options()))
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, ws="websockets-sansio", log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -86,7 +83,6 @@ def server():
     yield f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}"
     srv.should_exit = True
     thread.join(20)
-    model.close()
 
 
 @pytest.fixture(scope="module")

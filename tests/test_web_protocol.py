@@ -18,7 +18,7 @@ from starlette.testclient import WebSocketDenialResponse
 from fingerspell.apps.web.protocol import jpeg_size
 from fingerspell.apps.web.security import RateCap, origin_problem
 from fingerspell.apps.web.server import ServerConfig, create_app, network_note
-from fingerspell.apps.web.sessions import RecognizerSettings, SharedModel
+from fingerspell.apps.web.sessions import RecognizerFactory, default_options
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws"
@@ -49,13 +49,11 @@ def frame(jpeg: bytes, t: float) -> bytes:
 
 @pytest.fixture(scope="module")
 def model():
+    """What ``fingerspell serve`` builds per connection with its default options (shipped model)."""
     import torch
 
     torch.set_num_threads(1)
-    m = SharedModel(RecognizerSettings())
-    m.classifier()
-    yield m
-    m.close()
+    return RecognizerFactory(default_options())
 
 
 @pytest.fixture
@@ -65,13 +63,19 @@ def client(model):
         yield c
 
 
+def held(jpegs: list, i: int) -> bytes:
+    """Frame ``i`` of a held hand: one photo (switching photos of a letter mid-hold would be a jump
+    of the hand, which the hold reader rightly takes for a new letter)."""
+    return jpegs[0]
+
+
 def spell(ws, data, letters: str, t0: float = 0.0, hold_s: float = 2.5) -> list:
     """Send each letter's photos for ``hold_s`` seconds of frame time; the readings."""
     readings, t = [], t0
     for letter in letters:
         jpegs = photo_jpegs(data, letter)
         for i in range(int(hold_s * FPS)):
-            ws.send_bytes(frame(jpegs[i % len(jpegs)], t))
+            ws.send_bytes(frame(held(jpegs, i), t))
             readings.append(ws.receive_json())
             t += 1.0 / FPS
     return readings
@@ -165,11 +169,13 @@ def test_disconnect_ends_the_session_and_its_thread(client, data):
         (conn,) = app.state.connections.values()
         name = f"fingerspell-web-{conn.id}"
         assert any(t.name.startswith(name) for t in threading.enumerate())
+    assert conn.closed.wait(10), "the session was not closed"
+    assert conn.session is None
     deadline = time.monotonic() + 10
-    while app.state.connections and time.monotonic() < deadline:
+    while (app.state.connections or any(t.name.startswith(name + "_") for t in threading.enumerate())) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not app.state.connections and conn.session is None
-    assert not any(t.name.startswith(name + "_") for t in threading.enumerate())
+    assert not any(t.name.startswith(name + "_") for t in threading.enumerate()), "the worker thread is still there"
     assert client.get("/api/status").json()["open"] == 0
 
 
@@ -224,7 +230,7 @@ def test_real_server_on_loopback_keeps_clients_apart(model, data):
             assert json.loads(ws.recv(timeout=20))["type"] == "hello"
             jpegs = photo_jpegs(data, letter)
             for i in range(int(2.5 * FPS)):
-                ws.send(frame(jpegs[i % len(jpegs)], i / FPS))
+                ws.send(frame(held(jpegs, i), i / FPS))
                 reply = json.loads(ws.recv(timeout=20))
             sentences[letter] = reply["sentence"]
 

@@ -17,15 +17,12 @@ def _port(value: str) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from fingerspell.apps import add_model_arguments
+    from fingerspell.apps import add_model_arguments, add_recognizer_arguments
 
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 opens it to the "
                         "network)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
-    add_model_arguments(p)
-    p.add_argument("--profile", default=None, metavar="P",
-                   help="a calibration profile (name or path, from fingerspell calibrate) to apply")
     p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
                    help="also accept WebSockets from pages at URL (e.g. https://example.org:8443); repeatable")
     p.add_argument("--max-clients", type=int, default=8, help="connections at once (default 8)")
@@ -33,17 +30,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frame-kb", type=int, default=1000, help="largest frame in KB (default 1000)")
     p.add_argument("--ssl-certfile", default=None, help="TLS certificate (phones need https for the camera)")
     p.add_argument("--ssl-keyfile", default=None, help="TLS key for --ssl-certfile")
-    g = p.add_argument_group("recognition")
-    g.add_argument("--threshold", type=float, default=0.7, help="minimum probability of a prediction (0.7)")
-    g.add_argument("--window", type=int, default=8, help="frames in each hand's majority vote (8)")
-    g.add_argument("--cooldown", type=float, default=2.0, help="seconds between two written letters (2.0)")
-    g.add_argument("--complexity", type=int, choices=(0, 1), default=1,
-                   help="MediaPipe hand model: 0 lite (faster), 1 full (default)")
+    add_model_arguments(p)
+    add_recognizer_arguments(p)  # the same reading options as the Tk window (threshold, holds, words, ...)
+    if not any("--profile" in a.option_strings for a in p._actions):
+        p.add_argument("--profile", default=None, metavar="P",
+                       help="a calibration profile (name or path, from fingerspell calibrate) to apply")
 
 
 def run(args: argparse.Namespace) -> int:
     from fingerspell.apps.web.server import ServerConfig, serve
-    from fingerspell.apps.web.sessions import RecognizerSettings, SharedModel
+    from fingerspell.apps.web.sessions import RecognizerFactory
     from fingerspell.errors import FingerspellError
 
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
@@ -53,10 +49,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(max(1, args.threads))
-    settings = RecognizerSettings(model=args.model, backend=args.backend, threads=args.threads,
-                                  profile=args.profile, threshold=args.threshold, window=args.window,
-                                  cooldown=args.cooldown, complexity=args.complexity)
     config = ServerConfig(host=args.host, port=args.port, allow_origins=tuple(args.allow_origin),
                           max_frame_bytes=args.max_frame_kb * 1000, max_fps=args.max_fps,
                           max_clients=args.max_clients)
-    return serve(config, SharedModel(settings), ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    return serve(config, RecognizerFactory(args), ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)

@@ -6,7 +6,7 @@ Client -> server:
   ``b"FST1"`` + little-endian float64 capture time in seconds (the page sends
   ``performance.now() / 1000``); without the header the server's clock times the frame;
 * a **text** message is a JSON command: ``{"type": "space" | "delete" | "undo" | "reset"}`` or
-  ``{"type": "pick", "index": i}``.
+  ``{"type": "pick", "index": n}`` (suggestion n, 1-3).
 
 Server -> client, always JSON text, exactly one reply per binary message (so a page that keeps
 one frame in flight never stalls): ``{"type": "reading", ...}`` (see :func:`reading_message`), or
@@ -108,8 +108,8 @@ def parse_command(msg: dict) -> Tuple[str, int]:
     if kind not in COMMANDS:
         raise FrameError("bad_command", f"unknown command {kind!r}: send one of {', '.join(COMMANDS)}")
     index = msg.get("index", 0)
-    if kind == "pick" and (not isinstance(index, int) or not 0 <= index < 10):
-        raise FrameError("bad_command", f"pick needs an integer index 0-9, got {index!r}")
+    if kind == "pick" and (not isinstance(index, int) or not 1 <= index <= 9):
+        raise FrameError("bad_command", f"pick needs a suggestion number 1-9 as index, got {index!r}")
     return kind, int(index) if isinstance(index, int) else 0
 
 
@@ -127,14 +127,24 @@ def _hand(h) -> dict:
 
 
 def _written(result) -> Optional[dict]:
-    """The letter this frame wrote (a sentence event, else a read hold), or None."""
-    event = getattr(result, "event", None)
-    if event is not None:
-        return {"letter": event.label, "kind": event.kind}
+    """The letter this frame wrote (a read hold, or an older recognizer's sentence event), or None."""
     hold = getattr(result, "hold", None)
     if hold is not None:
-        return {"letter": hold.letter, "kind": "hold", "confidence": round(float(hold.confidence), 3)}
+        return {"letter": hold.letter, "kind": getattr(hold, "kind", "static"),
+                "confidence": round(float(hold.confidence), 3)}
+    event = getattr(result, "event", None)
+    if event is not None and hasattr(event, "label"):
+        return {"letter": event.label, "kind": event.kind}
     return None
+
+
+def _word(result) -> Optional[dict]:
+    """The word this frame finished (the decoder's reading of the spelled letters), or None."""
+    word = getattr(getattr(result, "reading", None), "word", None)
+    if word is None:
+        return None
+    return {"spelled": getattr(word, "spelled", None), "word": getattr(word, "word", None),
+            "accepted": bool(getattr(word, "accepted", False))}
 
 
 def suggestion_words(items, k: int = 3) -> list:
@@ -166,6 +176,7 @@ def reading_message(result, image_size: Tuple[int, int], server_ms: float) -> di
         "letter": best.label if best is not None else None, "stable": result.stable,
         "hold_state": getattr(result, "hold_state", None), "progress": _number(getattr(result, "progress", None)),
         "motion": _number(getattr(result, "motion", None)), "written": _written(result),
+        "word": _word(result),
         "sentence": result.sentence, "current_word": getattr(result, "current_word", None),
         "suggestions": suggestion_words(suggestions),
         "timings_ms": {k: round(float(v), 2) for k, v in result.timings.items()},

@@ -13,7 +13,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, PlainTextResponse
@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fingerspell import __version__
 from fingerspell.apps.web.protocol import FrameError, parse_command, split_frame
 from fingerspell.apps.web.security import RateCap, origin_problem
-from fingerspell.apps.web.sessions import Connection, SharedModel
+from fingerspell.apps.web.sessions import Connection, RecognizerFactory
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -55,15 +55,15 @@ class ServerConfig:
         return max(4 * self.max_frame_bytes, self.max_frame_bytes + (1 << 20))
 
 
-def create_app(config: Optional[ServerConfig] = None, model: Optional[SharedModel] = None) -> FastAPI:
-    """The app. ``model`` builds each connection's recognizer (default: the shipped model)."""
-    from fingerspell.apps.web.sessions import RecognizerSettings
+def create_app(config: Optional[ServerConfig] = None, factory: Optional[Callable[[], object]] = None) -> FastAPI:
+    """The app. ``factory`` builds each connection's recognizer (default: ``serve``'s defaults)."""
+    from fingerspell.apps.web.sessions import default_options
     from fingerspell.labels import CLASSES
 
     config = config or ServerConfig()
-    model = model or SharedModel(RecognizerSettings())
+    factory = factory or RecognizerFactory(default_options())
     app = FastAPI(title="fingerspell", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.config, app.state.model = config, model
+    app.state.config, app.state.factory = config, factory
     app.state.connections = {}
     app.state.totals = {"connections": 0, "frames": 0, "errors": 0, "refused": 0}
 
@@ -117,7 +117,7 @@ async def _connection(app: FastAPI, ws: WebSocket) -> None:
                                   f"the server already has {config.max_clients} connections: try again later"}))
         await ws.close(code=1013)
         return
-    conn = Connection(app.state.model.make_recognizer, config.max_pixels)
+    conn = Connection(app.state.factory, config.max_pixels)
     app.state.connections[conn.id] = conn
     app.state.totals["connections"] += 1
     log.info("connection %d opened", conn.id)
@@ -216,16 +216,15 @@ def network_note(host: str, port: int, tls: bool) -> str:
     return "\n".join(lines)
 
 
-def serve(config: ServerConfig, model: SharedModel, ssl_certfile: Optional[str] = None,
+def serve(config: ServerConfig, factory: RecognizerFactory, ssl_certfile: Optional[str] = None,
           ssl_keyfile: Optional[str] = None) -> int:
-    """Load the model (so a bad --model fails now), then run uvicorn until Ctrl-C."""
+    """Build one recognizer (so a bad --model fails now), then run uvicorn until Ctrl-C."""
     import uvicorn
 
-    model.classifier()
-    app = create_app(config, model)
+    factory.check()
+    app = create_app(config, factory)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(network_note(config.host, config.port, bool(ssl_certfile)), file=sys.stderr, flush=True)
     uvicorn.run(app, host=config.host, port=config.port, ws="websockets-sansio", ws_max_size=config.ws_max_size,
                 log_level="warning", ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
-    model.close()
     return 0

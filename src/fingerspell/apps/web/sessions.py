@@ -3,89 +3,47 @@
 MediaPipe's video-mode graphs keep state between frames, so every connection gets its own
 recognizer (its own detector, tracks, holds and sentence), created, used and closed on the
 connection's single worker thread; the event loop only awaits it, so a slow client never
-stalls another. The classifier weights are loaded once and shared (inference only reads them).
+stalls another. Each recognizer is built by the same code as the Tk window's (the shipped
+landmark MLP loads in milliseconds, so the weights are not shared between connections).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, List, Optional, Sequence
 
 from fingerspell.apps.web.protocol import FrameError, decode_jpeg, reading_message, suggestion_words
 
 
-@dataclass(frozen=True)
-class RecognizerSettings:
-    """What ``fingerspell serve`` was told about the model and the reading."""
+class RecognizerFactory:
+    """Builds each connection's recognizer from the ``serve`` options, exactly as the Tk window
+    builds its own (:func:`fingerspell.apps.recognizer_from_args`: model, profile, holds, decoder)."""
 
-    model: Optional[str] = None
-    backend: str = "torch"
-    threads: int = 1
-    profile: Optional[str] = None
-    threshold: float = 0.7
-    window: int = 8
-    cooldown: float = 2.0
-    complexity: int = 1
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
 
+    def __call__(self):
+        from fingerspell.apps import recognizer_from_args
 
-class _SharedClassifier:
-    """The shared classifier as each recognizer sees it: closing one session keeps it open."""
+        return recognizer_from_args(self.args)
 
-    def __init__(self, inner) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def close(self) -> None:
-        pass
+    def check(self) -> None:
+        """Build one recognizer and close it: a bad --model or --profile fails before serving."""
+        self().close()
 
 
-class SharedModel:
-    """Loads the classifier once (on first use, on a worker thread) and builds recognizers on it."""
+def default_options(argv: Sequence[str] = ()) -> argparse.Namespace:
+    """The ``fingerspell serve`` options (defaults unless ``argv`` says otherwise)."""
+    from fingerspell.commands import serve
 
-    def __init__(self, settings: RecognizerSettings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._loaded = None
-
-    def classifier(self):
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = self._load()
-            return self._loaded
-
-    def _load(self):
-        s = self.settings
-        if s.profile:
-            from fingerspell.reading.calibration import load_profiled_classifier
-
-            return load_profiled_classifier(s.profile, s.model, backend=s.backend, threads=s.threads)
-        from fingerspell.runtime.classifier import load_classifier
-
-        return load_classifier(s.model, backend=s.backend, threads=s.threads)
-
-    def make_recognizer(self):
-        from fingerspell.hands.detector import HandDetector
-        from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
-        from fingerspell.runtime.smoothing import SmoothingOptions
-
-        s = self.settings
-        classifier, card = self.classifier()
-        smoothing = SmoothingOptions(threshold=s.threshold, window=s.window, cooldown_s=s.cooldown)
-        detector = HandDetector(mode="video", max_hands=1, model_complexity=s.complexity)
-        return Recognizer(detector, _SharedClassifier(classifier), card, RecognizerOptions(smoothing=smoothing))
-
-    def close(self) -> None:
-        with self._lock:
-            if self._loaded is not None:
-                self._loaded[0].close()
-                self._loaded = None
+    p = argparse.ArgumentParser()
+    serve.add_arguments(p)
+    return p.parse_args(list(argv))
 
 
 def open_session(make_recognizer: Callable[[], object]):
@@ -94,6 +52,15 @@ def open_session(make_recognizer: Callable[[], object]):
     from fingerspell.runtime.session import LiveSession, SessionOptions
 
     return LiveSession(make_recognizer(), options=SessionOptions(pace=False, annotate=False))
+
+
+def finished_words(sentence) -> List[str]:
+    """The finished words of the sentence as they now read (what the page speaks)."""
+    words = getattr(sentence, "words", None)
+    if words is not None:
+        return [str(getattr(w, "word", w)) for w in words]
+    text = sentence.text
+    return text.split() if text.endswith(" ") else text.split()[:-1]
 
 
 _ids = itertools.count(1)
@@ -108,6 +75,7 @@ class Connection:
         self.frames = 0
         self.errors = 0
         self.session = None
+        self.closed = threading.Event()
         self._make = make_recognizer
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fingerspell-web-{self.id}")
         self._t0 = time.monotonic()
@@ -136,7 +104,9 @@ class Connection:
         result = self.session.process(image, self._frame_time(client_t))
         self.frames += 1
         h, w = image.shape[:2]
-        return reading_message(result, (w, h), (time.perf_counter() - t0) * 1000)
+        message = reading_message(result, (w, h), (time.perf_counter() - t0) * 1000)
+        message["words"] = finished_words(self.session.sentence)
+        return message
 
     async def command(self, kind: str, index: int) -> dict:
         return await self._run(self._command, kind, index)
@@ -158,18 +128,21 @@ class Connection:
             raise FrameError("bad_command", f"unknown command {kind!r}")
         sentence = s.sentence
         return {"type": "sentence", "command": kind, "ok": bool(ok), "sentence": sentence.text,
-                "current_word": getattr(sentence, "current", None),
+                "current_word": getattr(sentence, "current", None), "words": finished_words(sentence),
                 "suggestions": suggestion_words(getattr(sentence, "suggestions", None))}
 
     async def close(self) -> None:
-        """End the session and the worker thread (the recognizer is closed on its own thread)."""
-        try:
-            if self.session is not None:
-                await self._run(self._close_session)
-        finally:
-            self._pool.shutdown(wait=True)
+        """End the session and the worker thread (the recognizer is closed on its own thread). The
+        close runs to the end even if this task is cancelled (a client that vanished)."""
+        job = asyncio.get_running_loop().run_in_executor(self._pool, self._close_session)
+        self._pool.shutdown(wait=False)  # the worker thread ends after the close job
+        await asyncio.shield(job)
 
     def _close_session(self) -> None:
-        session, self.session = self.session, None
-        session.close()
-        session.recognizer.close()
+        session, self.session = self.session, None  # the close job runs after a start still under way
+        try:
+            if session is not None:
+                session.close()
+                session.recognizer.close()
+        finally:
+            self.closed.set()

@@ -89,7 +89,7 @@ function handle(msg) {
     if (msg.message) message(msg.message);
     if (msg.code === "full" || msg.code === "closed") state.closedForGood = true;
   } else if (msg.type === "sentence") {
-    showSentence(msg.sentence, msg.current_word, msg.suggestions);
+    showSentence(msg.sentence, msg.current_word, msg.suggestions, msg.words);
   } else if (msg.type === "hello") {
     $("status").textContent = `connected (session ${msg.connection})`; message("");
   }
@@ -107,25 +107,25 @@ function showReading(msg) {
   const hs = holdState(msg);
   $("hold-state").textContent = HOLD_TEXT[hs] || hs;
   $("hold-bar").style.width = `${Math.round(100 * (msg.progress != null ? msg.progress : (msg.stable ? 1 : 0)))}%`;
-  showSentence(msg.sentence, msg.current_word, msg.suggestions);
+  showSentence(msg.sentence, msg.current_word, msg.suggestions, msg.words);
   if (msg.written) Practice.onWritten(msg.written);
   const lat = [...state.latencies].sort((a, b) => a - b);
   $("stats").textContent = `${state.readings} readings, latency p50 ${Math.round(lat[lat.length >> 1] || 0)} ms, ` +
     `server ${msg.server_ms} ms`;
 }
 
-function showSentence(text, current, suggestions) {
+function showSentence(text, current, suggestions, words) {
   $("sentence").textContent = text || "";
   $("current-word").textContent = current != null ? current : ((text || "").split(" ").pop() || "");
   const box = $("suggestions"); box.textContent = "";
   (suggestions || []).forEach((w, i) => {
-    const b = document.createElement("button"); b.textContent = `${i + 1} ${w}`; b.onclick = () => command("pick", i); box.append(b);
+    const b = document.createElement("button"); b.textContent = `${i + 1} ${w}`; b.onclick = () => command("pick", i + 1); box.append(b);
   });
-  speakNew(text || "");
+  if (words) speakNew(words);
 }
 
-function speakNew(text) {
-  const words = text.endsWith(" ") ? text.split(/\s+/).filter(Boolean) : text.split(/\s+/).filter(Boolean).slice(0, -1);
+// Say the words the server reports as finished, once each.
+function speakNew(words) {
   if (words.length < state.spoken) state.spoken = words.length;
   const fresh = words.slice(state.spoken); state.spoken = words.length;
   if (!fresh.length || !$("speak").checked || !window.speechSynthesis) return;
@@ -186,7 +186,7 @@ function keys(ev) {
   else if (k === "Backspace") command("delete");
   else if (k === "u") command("undo");
   else if (k === "Escape") command("reset");
-  else if ("123".includes(k) && k.length === 1) command("pick", +k - 1);
+  else if ("123".includes(k) && k.length === 1) command("pick", +k);
 }
 
 async function main() {
