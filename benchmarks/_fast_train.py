@@ -1,0 +1,207 @@
+"""Fast LandmarkMLP training on stored landmark points, for the feature and label experiments.
+
+The shipped recipe (``fingerspell.training`` as ``benchmarks/accuracy.py`` runs it: LandmarkMLP
+256-128, dropout 0.3, Adam lr 3e-3, weight decay 1e-4, cosine schedule, batch 128, the default
+vector augmentation, last epoch kept) done on whole arrays: the augmentation of
+:func:`fingerspell.data.augment.augment_points` is applied to every training row at once each
+epoch (same operations, same default strengths), then the feature variant is computed. That
+is ~20x faster than the per-row path on one CPU thread and lets a variant recompute its features
+after augmentation, as the real pipeline would.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from fingerspell.data.augment import DEFAULT_OPTIONS, PARENT, AugmentOptions
+from fingerspell.hands import shape
+from fingerspell.hands.landmarks import NUM_LANDMARKS
+
+_PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
+
+
+def base_features(p: np.ndarray) -> np.ndarray:
+    """Today's landmark vector (hands/landmarks.py), batched: points, tip/thumb distances, cosines."""
+    p = p - p[:, :1]
+    return np.concatenate([p.reshape(len(p), -1), shape._invariants(p)], axis=1).astype(np.float32)
+
+
+def _local(p: np.ndarray) -> np.ndarray:
+    return shape.shape_features(p)[:, : shape.LOCAL_DIM]
+
+
+def fit_frame(p: np.ndarray) -> np.ndarray:
+    """Palm frame from a plane fitted to the wrist and the four knuckles (less depth noise?)."""
+    p = p - p[:, :1]
+    palm = p[:, [0, 5, 9, 13, 17]]
+    centred = palm - palm.mean(1, keepdims=True)
+    normal = np.linalg.svd(centred)[2][:, 2]
+    ref = np.cross(p[:, 5], p[:, 17])
+    normal = normal * np.where(np.sum(normal * ref, -1) < 0, -1.0, 1.0)[:, None]
+    mid = p[:, 9]
+    pointing = shape._unit(mid - np.sum(mid * normal, -1, keepdims=True) * normal)
+    return np.stack([np.cross(pointing, normal), pointing, normal], axis=1)
+
+
+def shape_orient_fit(p: np.ndarray) -> np.ndarray:
+    p = p - p[:, :1]
+    f = fit_frame(p)
+    local = np.einsum("nij,nkj->nki", f, p)[:, 1:].reshape(len(p), -1)
+    return np.concatenate([local, shape._invariants(p), f[:, 2], f[:, 1]], axis=1).astype(np.float32)
+
+
+def world_shape_orient(p: np.ndarray) -> np.ndarray:
+    """Shape from the world landmarks (second half of the 42 points), orientation from the image."""
+    return shape.shape_vector_from_points(p[:, :NUM_LANDMARKS], p[:, NUM_LANDMARKS:])
+
+
+def base_world(p: np.ndarray) -> np.ndarray:
+    img, world = p[:, :NUM_LANDMARKS], p[:, NUM_LANDMARKS:]
+    return np.concatenate([base_features(img), _local(world), shape.orientation_features(img)], axis=1)
+
+
+VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    # today's vector: camera-frame points + invariants
+    "base": base_features,
+    # palm-frame points + invariants only: no orientation at all
+    "shape": shape.shape_features,
+    # palm-frame points + invariants + palm normal and pointing direction
+    "shape_orient": shape.shape_vector_from_points,
+    # today's vector + the palm normal and pointing direction
+    "base_orient": lambda p: np.concatenate([base_features(p), shape.orientation_features(p)], axis=1),
+    # as shape_orient, the palm plane fitted to the wrist and four knuckles
+    "shape_orient_fit": shape_orient_fit,
+    # today's vector with MediaPipe's depth scaled down (is z what fails to transfer?)
+    "base_zhalf": lambda p: base_features(p * np.array([1.0, 1.0, 0.5])),
+    "base_2d": lambda p: base_features(p * np.array([1.0, 1.0, 0.0])),
+    # need --world: the shape part from MediaPipe's world landmarks
+    "world_shape_orient": world_shape_orient,
+    "world_base_shape_orient": base_world,
+    # today's vector + palm-frame points + orientation
+    "base_shape_orient": lambda p: np.concatenate(
+        [base_features(p), _local(p), shape.orientation_features(p)], axis=1),
+}
+
+
+def LandmarkMLP(num_classes: int, input_size: int, hidden=(256, 128), dropout: float = 0.3) -> nn.Module:
+    """The shipped LandmarkMLP's layers (models/landmark_mlp.py), built here so that this script
+    does not depend on the model registry while it is being reorganised."""
+    layers: list = [nn.BatchNorm1d(input_size)]
+    prev = input_size
+    for units in hidden:
+        layers += [nn.Linear(prev, units), nn.BatchNorm1d(units), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+        prev = units
+    layers.append(nn.Linear(prev, num_classes))
+    return nn.Sequential(*layers)
+
+
+def palm_sizes(p: np.ndarray) -> np.ndarray:
+    return np.mean([np.linalg.norm(p[:, a] - p[:, b], axis=-1) for a, b in _PALM_PAIRS], axis=0)
+
+
+def _rotations(axis: str, angles: np.ndarray) -> np.ndarray:
+    c, s = np.cos(angles), np.sin(angles)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    rows = {"y": [[c, z, s], [z, o, z], [-s, z, c]], "x": [[o, z, z], [z, c, -s], [z, s, c]],
+            "z": [[c, -s, z], [s, c, z], [z, z, o]]}[axis]
+    return np.moveaxis(np.array(rows), -1, 0)  # (N, 3, 3)
+
+
+def augment_batch(points: np.ndarray, rng: np.random.Generator, opts: AugmentOptions = DEFAULT_OPTIONS) -> np.ndarray:
+    """:func:`fingerspell.data.augment.augment_points` on (N, 21, 3) at once; zero rows stay zero.
+
+    (N, 42, 3) holds image points then world points: each half is augmented on its own."""
+    p = np.asarray(points, np.float64)
+    if p.shape[1] == 2 * NUM_LANDMARKS:
+        return np.concatenate([augment_batch(p[:, :NUM_LANDMARKS], rng, opts),
+                               augment_batch(p[:, NUM_LANDMARKS:], rng, opts)], axis=1)
+    empty = ~p.reshape(len(p), -1).any(axis=1)
+    p = p - p[:, :1]
+    n = len(p)
+    yaw = _rotations("y", np.deg2rad(rng.uniform(-opts.view_yaw_deg, opts.view_yaw_deg, n)))
+    pitch = _rotations("x", np.deg2rad(rng.uniform(-opts.view_pitch_deg, opts.view_pitch_deg, n)))
+    p = np.einsum("nij,nkj->nki", pitch @ yaw, p)
+    if opts.bone_scale > 0:
+        f = rng.uniform(1 - opts.bone_scale, 1 + opts.bone_scale, (n, NUM_LANDMARKS))
+        out = p.copy()
+        for j in range(1, NUM_LANDMARKS):
+            out[:, j] = out[:, PARENT[j]] + f[:, j, None] * (p[:, j] - p[:, PARENT[j]])
+        p = out
+    rot = _rotations("z", np.deg2rad(rng.uniform(-opts.vector_rotate_deg, opts.vector_rotate_deg, n)))
+    p = np.einsum("nij,nkj->nki", rot, p)
+    p = p * rng.uniform(*opts.vector_scale, size=(n, 1, 3))
+    if opts.joint_jitter > 0:
+        p = p + rng.normal(0.0, opts.joint_jitter, size=p.shape)
+    mirror = rng.random(n) < opts.mirror_p
+    p[mirror, :, 0] *= -1
+    p = p - p[:, :1]
+    size = palm_sizes(p)
+    ok = np.isfinite(size) & (size > 1e-6)
+    p[ok] /= size[ok, None, None]
+    p[empty] = 0.0
+    return p
+
+
+@dataclass(frozen=True)
+class Recipe:
+    epochs: int = 40
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    hidden: tuple = (256, 128)
+    dropout: float = 0.3
+    augment: bool = True
+    class_weighting: bool = False
+    augment_options: AugmentOptions = DEFAULT_OPTIONS
+
+
+def class_weight_tensor(labels: np.ndarray, num_classes: int) -> torch.Tensor:
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    present = counts > 0
+    w = np.ones(num_classes)
+    w[present] = counts[present].sum() / (present.sum() * counts[present])
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def train_mlp(points: np.ndarray, labels: np.ndarray, num_classes: int, features: Callable,
+              recipe: Recipe = Recipe(), seed: int = 0, extra_weight: Optional[np.ndarray] = None) -> nn.Module:
+    """Train a LandmarkMLP on ``features(augmented points)``; returns the model in eval mode."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    dim = features(points[:2]).shape[1]
+    model = LandmarkMLP(num_classes, input_size=dim, hidden=recipe.hidden, dropout=recipe.dropout)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    weight = class_weight_tensor(labels, num_classes) if recipe.class_weighting else None
+    if extra_weight is not None:
+        weight = (weight if weight is not None else torch.ones(num_classes)) * torch.as_tensor(extra_weight).float()
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    y_all = torch.from_numpy(labels.astype(np.int64))
+    n = len(labels)
+    for epoch in range(recipe.epochs):
+        for g in opt.param_groups:
+            g["lr"] = recipe.lr * 0.5 * (1.0 + math.cos(math.pi * epoch / recipe.epochs))
+        pts = augment_batch(points, rng, recipe.augment_options) if recipe.augment else points
+        x_all = torch.from_numpy(np.ascontiguousarray(features(pts), dtype=np.float32))
+        order = torch.from_numpy(rng.permutation(n))
+        model.train()
+        for i in range(0, n, recipe.batch_size):
+            idx = order[i:i + recipe.batch_size]
+            if len(idx) < 2:
+                continue
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x_all[idx]), y_all[idx])
+            loss.backward()
+            opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, points: np.ndarray, features: Callable) -> np.ndarray:
+    x = torch.from_numpy(np.ascontiguousarray(features(points), dtype=np.float32))
+    return torch.softmax(model(x), dim=1).numpy()
