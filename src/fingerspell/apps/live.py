@@ -166,7 +166,7 @@ class LiveApp:
         self.suggestion_vars = [tk.StringVar(value="") for _ in range(3)]
         for i, var in enumerate(self.suggestion_vars):
             self.buttons[f"suggest{i + 1}"] = ttk.Button(row, textvariable=var, width=14, takefocus=0,
-                                                         command=lambda i=i: self.pick(i), state="disabled")
+                                                         command=lambda i=i: self.pick(i + 1), state="disabled")
             self.buttons[f"suggest{i + 1}"].grid(row=0, column=i + 1, padx=2)
         edit = ttk.Frame(card, style="Card.TFrame")
         edit.grid(row=2, column=1, sticky="e")
@@ -186,7 +186,7 @@ class LiveApp:
                 ("<KeyPress-BackSpace>", self.delete), ("<KeyPress-r>", self.reset), ("<Control-z>", self.undo),
                 ("<KeyPress-m>", self.toggle_mirror), ("<KeyPress-q>", self.exit), ("<KeyPress-Escape>", self.exit),
                 ("<KeyPress-v>", self.speak)]
-        keys += [(f"<KeyPress-{i + 1}>", lambda i=i: self.pick(i)) for i in range(3)]
+        keys += [(f"<KeyPress-{i + 1}>", lambda i=i: self.pick(i + 1)) for i in range(3)]
         for seq, fn in keys:
             self.root.bind(seq, lambda _e, fn=fn: (fn(), "break")[1])
 
@@ -236,8 +236,9 @@ class LiveApp:
         self.session.undo()
         self._show_sentence()
 
-    def pick(self, i: int) -> None:
-        self.session.pick(i)
+    def pick(self, number: int) -> None:
+        """Suggestion ``number`` (1-3, as its key) replaces the word being spelled."""
+        self.session.pick(number)
         self._show_sentence()
 
     def reset(self) -> None:

@@ -17,6 +17,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speak", action="store_true",
                    help="say each finished word and the sentence (needs espeak-ng or pyttsx3)")
     p.add_argument("--no-autostart", action="store_true", help="wait for Start (or the s key)")
+    p.add_argument("--mirror", choices=("auto", "on", "off"), default="auto",
+                   help="show the picture mirrored like a selfie view (auto: on for cameras, off for files)")
     p.add_argument("--no-pace", action="store_true",
                    help="process a video/folder as fast as possible instead of at its frame rate")
     add_recognizer_arguments(p)
@@ -27,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from fingerspell.apps.live import LiveOptions, check_display, run_live
 
     check_display()  # before loading anything
-    options = LiveOptions(autostart=not args.no_autostart, pace=not args.no_pace)
+    mirror = {"auto": None, "on": True, "off": False}[args.mirror]
+    options = LiveOptions(autostart=not args.no_autostart, pace=not args.no_pace, mirror=mirror)
     return run_live(lambda: recognizer_from_args(args), args.source, fps=args.fps, speak=args.speak,
                     options=options)
