@@ -203,3 +203,18 @@ def test_train_on_full_disk(tmp_path):
     _full_disk_line(proc)
     assert leftovers(run_dir) == [] if run_dir.exists() else True
     assert not (run_dir / "best.safetensors").exists()
+
+
+def test_build_dataset_on_full_disk_writes_neither_dataset_nor_report(tmp_path, data):
+    src = tmp_path / "src"
+    for letter in "ab":
+        (src / letter.upper()).mkdir(parents=True)
+        for i in range(2):
+            (src / letter.upper() / f"{i}.jpg").symlink_to(photo(data, letter, i))
+    out = tmp_path / "out" / "d.npz"
+    out.parent.mkdir()
+    out.write_bytes(USER_BYTES)
+    proc = cli(["build-dataset", src, "--out", out, "--overwrite", "--workers", "1", "--cache-dir",
+                tmp_path / "cache", "--quiet"], fsize=4096)  # the report fits, the dataset does not
+    _full_disk_line(proc)
+    assert out.read_bytes() == USER_BYTES and sorted(p.name for p in out.parent.iterdir()) == ["d.npz"]

@@ -236,3 +236,33 @@ def test_run_after_ctrl_c_exits_130_with_a_whole_transcript(tmp_path, data, chec
     doc = json.loads(transcript.read_text())
     assert doc["interrupted"] and 0 < doc["frames_processed"] < 3000
     error_lines(subprocess.CompletedProcess([], 130, out, err))
+
+
+# --- training ------------------------------------------------------------------------------------------
+
+def test_training_stops_on_a_non_finite_loss_and_saves_nothing(tmp_path, capsys):
+    data = tiny_dataset(60)
+    data.vectors[:] = 3e38  # finite, but the first forward pass overflows
+    data.vectors[::2] *= -1
+    ds = save_dataset(data, tmp_path / "extreme.npz")
+    run_dir = tmp_path / "run"
+    rc = main(["train", "--data", str(ds), "--model", "landmark_mlp", "--out", str(run_dir), "--epochs", "2",
+               "--no-augment", "--no-progress"])
+    assert "the loss became nan" in _one_error(capsys, rc)
+    assert not run_dir.exists() or not any(run_dir.glob("*.safetensors"))
+
+
+def test_checkpoint_keeper_never_saves_non_finite_weights(tmp_path):
+    import torch
+
+    from fingerspell.labels import CLASSES, NUM_CLASSES
+    from fingerspell.models import build_model, make_card
+    from fingerspell.training.callbacks import CheckpointKeeper
+
+    model = build_model("landmark_mlp", NUM_CLASSES, hidden=(8,))
+    with torch.no_grad():
+        next(model.parameters())[0] = float("nan")
+    keeper = CheckpointKeeper(tmp_path)
+    with pytest.raises(FingerspellError, match="1 weight tensors hold NaN or inf"):
+        keeper.save_best(model, make_card(model, CLASSES))
+    assert list(tmp_path.iterdir()) == []

@@ -29,8 +29,11 @@ FSYNC_MIN_BYTES = 1 << 20  # large files are synced before the rename; small one
 LOW_SPACE_BYTES = 1 << 20
 
 
-class DiskFullError(FingerspellError):
-    """The device holding an output ran out of space (or a quota or file-size limit was hit)."""
+class DiskFullError(FingerspellError, OSError):
+    """The device holding an output ran out of space (or a quota or file-size limit was hit).
+
+    Also an OSError, so that code which shrugs off a failed optional write (a cache) still does.
+    """
 
     def __init__(self, path: PathLike) -> None:
         p = Path(path)
@@ -39,10 +42,13 @@ class DiskFullError(FingerspellError):
         super().__init__(f"no space left on the device holding {folder}: free some space there "
                          "(or write somewhere else) and run again; nothing partial was left behind")
 
+    def __reduce__(self):  # survives a process pool's pickling with its path, not its message
+        return (type(self), (self.path,))
+
 
 def is_no_space(exc: BaseException) -> bool:
     """True for the OSErrors a full disk, a quota or a file-size limit raise."""
-    return isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS
+    return isinstance(exc, DiskFullError) or (isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS)
 
 
 def low_on_space(path: PathLike, need: int = LOW_SPACE_BYTES) -> bool:

@@ -37,7 +37,7 @@ from fingerspell.data.schema import DatasetArrays, save_dataset
 from fingerspell.data.sources import ImageItem, SourceScan, canonical_classes, scan_sources
 from fingerspell.errors import FingerspellError
 from fingerspell.features import normalize_landmarks, render_mask, rerender_masks
-from fingerspell.fileio import atomic_write_json
+from fingerspell.fileio import json_bytes, publish_together
 from fingerspell.hands.landmarks import FEATURE_DIM, NUM_LANDMARKS
 from fingerspell.labels import CLASSES, NOTHING, index_of
 
@@ -334,10 +334,10 @@ def build_dataset(sources: Sequence[Union[str, Path]], out: Union[str, Path],
     if out.suffix != ".npz":
         raise FingerspellError(f"--out {out} must end in .npz")
     arrays, report = build_arrays(sources, options, out=str(out))
-    save_dataset(arrays, out, overwrite=options.overwrite)
     report.seconds = round(report.seconds, 2)
-    rp = report_path(out)
-    atomic_write_json(rp, report.to_dict())
+    with publish_together([out, report_path(out)]) as (tmp_npz, tmp_report):  # both or neither
+        save_dataset(arrays, tmp_npz, overwrite=True)
+        tmp_report.write_bytes(json_bytes(report.to_dict()))
     return report
 
 

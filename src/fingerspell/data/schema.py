@@ -25,6 +25,7 @@ and everything else is filled with neutral values.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -143,8 +144,10 @@ def save_dataset(data: DatasetArrays, path: Union[str, Path], overwrite: bool = 
     check_finite(arrays, out)
     arrays["classes"] = np.array(data.classes, dtype=str)
     arrays["schema_version"] = np.array(SCHEMA_VERSION, dtype=np.int64)
+    buf = io.BytesIO()  # compressed in memory (a fraction of the arrays' size), then written in one go:
+    np.savez_compressed(buf, **arrays)  # a zip that fails half-way on a full disk would complain on its own
     with atomic_output(out) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+        fh.write(buf.getbuffer())
     return out
 
 

@@ -112,6 +112,23 @@ def plot_history(epochs: List[Dict[str, Any]], path: PathLike) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def check_finite_loss(value: float, rows_done: int) -> None:
+    """Stop training on a NaN or infinite loss, before it reaches the weights."""
+    if not math.isfinite(value):
+        raise FingerspellError(
+            f"training stopped: the loss became {value} after {rows_done} rows of this epoch (the model diverged); "
+            "nothing from this step was saved and earlier checkpoints are kept: lower --lr, or check the data "
+            "for extreme values")
+
+
+def check_finite_weights(model: nn.Module, what: str) -> None:
+    """Refuse to save weights that hold NaN or inf."""
+    bad = [k for k, t in model.state_dict().items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise FingerspellError(f"training stopped: refusing to save {what}: {len(bad)} weight tensors hold NaN or "
+                               f"inf (e.g. {bad[0]}); the model diverged: lower --lr")
+
+
 class CheckpointKeeper:
     """Writes ``best`` (when validation improves), ``last`` and the resume state into a run folder."""
 
@@ -131,6 +148,7 @@ class CheckpointKeeper:
         return any(checkpoint_paths(self.out_dir / n)[0].exists() for n in (BEST, LAST))
 
     def save_best(self, model: nn.Module, card: dict) -> None:
+        check_finite_weights(model, str(self.best_path))
         save_checkpoint(model, card, self.best_path, half=self.half_best)
 
     def save_last(self, model: nn.Module, card: dict, optimizer: torch.optim.Optimizer,
@@ -141,6 +159,7 @@ class CheckpointKeeper:
         """
         from safetensors.torch import save as st_save
 
+        check_finite_weights(model, str(self.last_path))
         tensors, meta = flatten_optimizer_state(optimizer.state_dict())
         blob = st_save(tensors) if tensors else st_save({"_empty": torch.zeros(0)})
         save_checkpoint(model, card, self.last_path, half=False)

@@ -26,7 +26,7 @@ from fingerspell.models.checkpoint import init_state, load_checkpoint, make_card
 from fingerspell.models.registry import build_model, count_parameters, input_kind
 from fingerspell.models.weights import load_matching_weights, unwrap
 from fingerspell.training import data as tdata
-from fingerspell.training.callbacks import CheckpointKeeper, EarlyStopping, History
+from fingerspell.training.callbacks import CheckpointKeeper, EarlyStopping, History, check_finite_loss
 from fingerspell.training.distributed import DistContext, all_reduce_sum, broadcast_flag, wrap
 from fingerspell.training.options import TrainOptions
 from fingerspell.training.schedule import apply_phase, param_groups, phase_of, set_epoch_lr
@@ -279,9 +279,11 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             logits = self.ddp_model(x)
             loss = self.loss_fn(logits, y)
+            value = float(loss.item())
+            check_finite_loss(value, n)  # a NaN loss never reaches the weights
             loss.backward()
             self.optimizer.step()
-            loss_sum += float(loss.item()) * len(y)
+            loss_sum += value * len(y)
             correct += int((logits.argmax(1) == y).sum().item())
             n += len(y)
             bar.set_postfix(loss=f"{loss_sum / n:.4f}", acc=f"{correct / n:.3f}")
