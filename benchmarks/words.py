@@ -1,0 +1,258 @@
+"""Word benchmark: whole words fingerspelled at a natural pace by people the model never saw.
+
+    OMP_NUM_THREADS=1 python benchmarks/words.py [--datasets mon95 massey] [--paces 2.0 1.0 0.5]
+        [--reps 2] [--videos 4] [--epochs 40] [--seed 0]
+
+For each signer of mon95 (users 3-7) and massey (hand1-5), a landmark_mlp fold model is trained
+on the other signers of that data set (the recipe of ``benchmarks/accuracy.py``; the fold models
+are shared with ``benchmarks/calibration.py`` and cached in ``artifacts/calibration/folds``).
+Then words that together cover every letter, double letters, J and Z are spelled with that
+signer's own hand shapes:
+
+* **simulated** (every word, every pace): :func:`fingerspell.reading.synth.synth_word` moves the
+  signer's real landmarks from letter to letter at 2.0, 1.0 and 0.5 s per letter at 30 fps, with
+  interpolated transitions, tremor and detection dropouts; J and Z are drawn as paths;
+* **real video** (``--videos`` words per signer at 1.0 s per letter): the signer's photos are
+  moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
+  as an mp4v video and read back, so MediaPipe runs on real pixels end to end.
+
+Both go through the product's own reader (:class:`fingerspell.reading.reader.Reader`, or the
+whole :class:`~fingerspell.runtime.recognizer.Recognizer` for videos) with the English word
+decoder. Reported per pace: raw word accuracy (letters as written), decoded word accuracy,
+letter error rate (edit distance / letters), J/Z recall, J or Z written for still D/I, the time
+from a hold's start to its letter, correct words the decoder made wrong, and spelled non-words
+(names, codes) it changed. mon95 has no ASL T (its T is another hand shape) and no J or Z
+photos: its signers spell the words without a T; J is drawn with their I and Z with their D.
+
+Writes ``benchmarks/results/words.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, machine  # noqa: E402
+from words_video import video_word  # noqa: E402
+
+from fingerspell.data.schema import load_dataset  # noqa: E402
+from fingerspell.hands.landmarks import Hand, landmark_box  # noqa: E402
+from fingerspell.reading.holds import FrameReading  # noqa: E402
+from fingerspell.reading.reader import Reader  # noqa: E402
+from fingerspell.reading.synth import LetterBank, SynthOptions, synth_word  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+# Every letter, double letters (LL, OO, EE, ZZ, PP, FF, DD), J and Z, common and less common words.
+WORDS = ("HELLO", "BOOK", "JAZZ", "QUIZ", "JUMP", "PIZZA", "FIXED", "WAVY", "GLYPH", "KNOCK",
+         "TREE", "SKIRT", "BOX", "ZERO", "JOY", "ADD", "BUZZ", "JELLY", "GREAT", "THIRD",
+         "COFFEE", "SQUARE", "WORLD", "HAPPY", "MOVIE", "BLACK", "EXTRA", "QUEEN", "ZONE", "DOG")
+# Names, codes and random strings: the decoder must leave them as spelled.
+NONWORDS = ("QXJ", "KIRA", "ZDRV", "BLIXO", "MAVEK", "YUNG", "PHUOC", "XKCD")
+
+
+def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
+    """The words whose letters the signer has shapes for (J from I, Z from Z or D)."""
+    have = set(bank.shapes)
+    need = {"J": "I", "Z": "Z" if "Z" in have else "D"}
+    return [w for w in words if all(need.get(c, c) in have for c in w)]
+
+
+class FoldReader:
+    """The fold model on simulated frames, through the product's Reader."""
+
+    def __init__(self, checkpoint: Path, decoder) -> None:
+        from fingerspell.features import input_for
+        from fingerspell.runtime.classifier import load_classifier
+
+        self.clf, self.card = load_classifier(checkpoint)
+        self.input = input_for(self.card)
+        self.decoder = decoder
+
+    def read(self, sw) -> dict:
+        reader = Reader(self.card["classes"], decoder=self.decoder)
+        rows = [i for i, (_, lm) in enumerate(sw.frames) if lm is not None]
+        hands = [Hand(sw.frames[i][1], sw.handedness, 1.0, landmark_box(sw.frames[i][1], sw.image_size),
+                      sw.image_size) for i in rows]
+        probs = dict(zip(rows, self.clf.predict_proba(self.input.batch_for_hands(hands)))) if rows else {}
+        holds = []
+        for i, (t, lm) in enumerate(sw.frames):
+            up = reader.update(FrameReading(t, lm, sw.image_size, probs.get(i)))
+            if up.hold is not None:
+                holds.append(up.hold)
+        reader.finish(sw.frames[-1][0] if sw.frames else 0.0)
+        return outcome(sw.word, reader.sentence.words, holds, sw.truth)
+
+
+def outcome(truth: str, words, holds, truth_spans) -> dict:
+    """One spelled word: raw (letters as written) and decoded, with the hold latencies."""
+    raw = "".join(w.spelled for w in words)
+    decoded = "".join(w.word for w in words)
+    return {"truth": truth, "raw": raw, "decoded": decoded, "latency": latencies(truth_spans, holds),
+            "motion_hits": sum(1 for h in holds if h.kind == "motion")}
+
+
+def latencies(truth_spans, holds) -> List[float]:
+    """Written-at minus the true hold start, for static letters matched in order."""
+    out, k = [], 0
+    for letter, start, _end in truth_spans:
+        for j in range(k, len(holds)):
+            if holds[j].letter == letter and holds[j].written_at >= start - 0.05:
+                if holds[j].kind == "static":
+                    out.append(holds[j].written_at - start)
+                k = j + 1
+                break
+    return out
+
+
+def summarize(rows: List[dict]) -> dict:
+    """Figures over many spelled words."""
+    if not rows:
+        return {}
+    n = len(rows)
+    letters = sum(len(r["truth"]) for r in rows)
+    raw_ok = [r["raw"] == r["truth"] for r in rows]
+    dec_ok = [r["decoded"] == r["truth"] for r in rows]
+    jz = [(r["truth"].count(c), min(r["truth"].count(c), r["decoded"].count(c), r["raw"].count(c)))
+          for r in rows for c in "JZ"]
+    lat = [x for r in rows for x in r["latency"]]
+    broke = sum(1 for a, b in zip(raw_ok, dec_ok) if a and not b)
+    return {"words": n, "raw_accuracy": float(np.mean(raw_ok)), "decoded_accuracy": float(np.mean(dec_ok)),
+            "raw_ler": sum(edit_distance(r["raw"], r["truth"]) for r in rows) / letters,
+            "decoded_ler": sum(edit_distance(r["decoded"], r["truth"]) for r in rows) / letters,
+            "jz_recall": sum(h for _, h in jz) / max(1, sum(t for t, _ in jz)),
+            "correct_made_wrong": broke / max(1, sum(raw_ok)),
+            "latency_median_ms": 1000 * float(np.median(lat)) if lat else None,
+            "latency_p90_ms": 1000 * float(np.percentile(lat, 90)) if lat else None,
+            "wrong": [f"{r['truth']}->{r['raw']}/{r['decoded']}" for r in rows if r["decoded"] != r["truth"]][:15]}
+
+
+def still_false_jz(fold: FoldReader, bank: LetterBank, rng, reps: int) -> tuple:
+    """Still D and I holds (with slides and releases): J or Z written out of them."""
+    false = n = 0
+    for r in range(reps):
+        for w in ("DIDI", "IDDI", "DII", "IDI"):
+            sw = synth_word(w, bank, SynthOptions(pace=(1.0, 0.5)[r % 2], mirror=bool(r % 3 == 0)), rng)
+            got = fold.read(sw)["raw"]
+            false += sum(c in "JZ" for c in got)
+            n += len(w)
+    return false, n
+
+
+def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[str, list]:
+    letters = bench_cal.letters_of(name, data)
+    ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed)
+    fold = FoldReader(ckpt, decoder)
+    bank = LetterBank.from_dataset(letters, groups=[group])
+    words, nonwords = spellable(WORDS, bank), spellable(NONWORDS, bank)
+    rng = np.random.default_rng(args.seed)
+    out: Dict[str, list] = {}
+    for pace in args.paces:
+        rows = []
+        for r in range(args.reps):
+            for w in words:
+                rows.append(fold.read(synth_word(w, bank, SynthOptions(pace=pace, mirror=bool(r % 2)), rng)))
+        out[f"sim {pace}"] = rows
+    out["nonwords"] = [fold.read(synth_word(w, bank, SynthOptions(pace=1.0, mirror=bool(r % 2)), rng))
+                       for r in range(args.reps) for w in nonwords]
+    out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
+    if args.videos:
+        picks = [words[int(i)] for i in rng.choice(len(words), size=min(args.videos, len(words)), replace=False)]
+        out["video 1.0"] = [video_word(w, letters, group, ckpt, decoder, rng, pace=1.0) for w in picks]
+    return out
+
+
+def table(summary: Dict[str, dict]) -> str:
+    lines = ["| input | pace s/letter | words | raw word acc | decoded word acc | letter error raw / decoded "
+             "| J/Z recall | hold start to letter, median / p90 ms | correct words made wrong |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for key, s in summary.items():
+        if not key.startswith(("sim", "video")) or not s:
+            continue
+        kind, pace = key.split()
+        lat = (f"{s['latency_median_ms']:.0f} / {s['latency_p90_ms']:.0f}" if s["latency_median_ms"] is not None
+               else "-")
+        lines.append(f"| {'simulated landmarks' if kind == 'sim' else 'real video, MediaPipe'} | {pace} "
+                     f"| {s['words']} | {s['raw_accuracy']:.1%} | {s['decoded_accuracy']:.1%} "
+                     f"| {s['raw_ler']:.1%} / {s['decoded_ler']:.1%} | {s['jz_recall']:.0%} | {lat} "
+                     f"| {s['correct_made_wrong']:.1%} |")
+    return "\n".join(lines) + "\n"
+
+
+def nonword_changes(rows: List[dict]) -> dict:
+    """Spelled non-words read right letter by letter, and how many of those the decoder changed."""
+    kept = [r for r in rows if r["raw"] == r["truth"]]
+    changed = [r for r in kept if r["decoded"] != r["raw"]]
+    return {"spelled_right": len(kept), "of": len(rows), "changed": len(changed),
+            "changed_rate": len(changed) / max(1, len(kept)),
+            "examples": [f"{r['truth']}->{r['decoded']}" for r in changed][:10]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", default=["mon95", "massey"], choices=["mon95", "massey"])
+    ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
+    ap.add_argument("--paces", nargs="+", type=float, default=[2.0, 1.0, 0.5])
+    ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
+    ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (1.0 s a letter)")
+    ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
+    ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=str(RESULTS / "words.json"))
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    import calibration as bench_cal
+
+    from fingerspell.reading.words import DecoderOptions, WordDecoder
+
+    decoder = WordDecoder(options=DecoderOptions(enabled=not args.no_decode))
+    t0 = time.time()
+    rows: Dict[str, list] = {}
+    per_signer: Dict[str, dict] = {}
+    for name in args.datasets:
+        data = load_dataset(Path(args.data_dir) / f"{name}.npz")
+        for group in sorted(np.unique(data.groups).tolist()):
+            got = run_signer(name, data, group, args, decoder, bench_cal)
+            per_signer[f"{name}/{group}"] = {k: summarize(v) for k, v in got.items() if k.startswith(("sim", "vid"))}
+            for k, v in got.items():
+                rows.setdefault(k, []).extend(v)
+            s1 = per_signer[f"{name}/{group}"].get("sim 1.0", {})
+            print(f"{name}/{group}: sim 1.0 s decoded {s1.get('decoded_accuracy', float('nan')):.1%}  "
+                  f"({time.time() - t0:.0f} s)", flush=True)
+    summary = {k: summarize(v) for k, v in rows.items() if k.startswith(("sim", "video"))}
+    still = np.sum(rows.get("still_dj", [[0, 0]]), axis=0)
+    doc = {"summary": summary, "nonwords": nonword_changes(rows.get("nonwords", [])),
+           "still_d_i": {"false_j_or_z": int(still[0]), "holds": int(still[1])},
+           "per_signer": per_signer, "decoder": not args.no_decode, "settings": vars(args),
+           "seconds": round(time.time() - t0, 1), "machine": machine()}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json.part").write_text(json.dumps(doc, indent=1))
+    out.with_suffix(".json.part").replace(out)
+    md = table(summary) + (f"\nNon-words spelled right and changed by the decoder: {doc['nonwords']['changed']} of "
+                           f"{doc['nonwords']['spelled_right']}. J or Z written for still D/I holds: "
+                           f"{doc['still_d_i']['false_j_or_z']} of {doc['still_d_i']['holds']}.\n")
+    out.with_suffix(".md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The word benchmark's real-video part: a word spelled with one signer's photos, written as an
+mp4v video, read back and recognised end to end (MediaPipe on the pixels, the fold model, holds,
+motion letters, the word decoder). See ``benchmarks/words.py``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Dict
+
+import cv2
+import numpy as np
+
+from fingerspell.reading.photovideo import Photo, PhotoVideoOptions, photo_word_frames, write_video
+
+
+def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo]:
+    """One random photo per letter of ``group`` (a signer), with its hand box from the landmarks."""
+    from fingerspell.hands.landmarks import landmark_box
+
+    out: Dict[str, Photo] = {}
+    rows = np.flatnonzero((np.asarray(data.groups) == group) & ~np.asarray(data.no_hand, bool))
+    names = np.asarray(data.classes)[np.asarray(data.labels)]
+    by_letter: Dict[str, list] = {}
+    for i in rows:
+        by_letter.setdefault(str(names[i]), []).append(i)
+    for letter, idx in by_letter.items():
+        i = int(rng.choice(idx))
+        img = cv2.imread(str(data.paths[i]))
+        if img is None:
+            continue
+        size = (img.shape[1], img.shape[0])
+        lm = np.asarray(data.landmarks[i])
+        pts = lm[:, 0] * size[0]
+        out[letter] = Photo(img, landmark_box(lm, size), thumb_right=bool(pts[5] >= pts[17]))
+    return out
+
+
+def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
+               pace: float = 1.0) -> dict:
+    """Spell ``word`` with ``group``'s photos on video and read it with the fold model."""
+    from words import outcome
+
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.runtime.classifier import load_classifier
+    from fingerspell.runtime.recognizer import Recognizer
+    from fingerspell.runtime.sources import VideoSource
+
+    frames, truth = photo_word_frames(word, signer_photos(data, group, rng), rng, PhotoVideoOptions(pace=pace))
+    clf, card = load_classifier(checkpoint)
+    holds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{word.lower()}.mp4"
+        write_video(frames, path)
+        with Recognizer(HandDetector(mode="video"), clf, card, decoder=decoder) as rec, VideoSource(path) as src:
+            for frame, t in src:
+                r = rec.process(frame, t)
+                if r.hold is not None:
+                    holds.append(r.hold)
+            rec.reader.finish()
+            return outcome(word, rec.sentence.words, holds, truth)

@@ -1,0 +1,144 @@
+"""Videos of a word fingerspelled with real photos: each letter's photo moves into place, is held
+with a slight tremor, and J and Z are drawn by moving the I (or Z/D) photo along their paths.
+
+MediaPipe then runs on real pixels, so these videos test the whole reader end to end (the word
+benchmark and the end-to-end tests use them). The paths are those of
+:mod:`fingerspell.reading.synth`, in units of the hand box scaled into the frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+from fingerspell.reading.synth import _j_path, _smooth, _z_path, photo_path_frames
+
+Box = Tuple[int, int, int, int]
+Truth = List[Tuple[str, float, float]]
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One photo of a hand: the BGR image, the hand's box in it, and whether the thumb side of the
+    hand (index knuckle against little-finger knuckle) lies image-right."""
+
+    image: np.ndarray
+    box: Box
+    thumb_right: bool = True
+
+
+@dataclass(frozen=True)
+class PhotoVideoOptions:
+    fps: float = 30.0
+    pace: float = 1.0  # seconds per letter
+    transition_s: float = 0.25
+    size: Tuple[int, int] = (640, 480)
+    hand_height: float = 0.6  # the crop (the hand box and half its size around) over the frame height
+    lead_in_s: float = 0.3
+    lead_out_s: float = 0.5
+    background: int = 90
+
+
+class _Film:
+    def __init__(self, o: PhotoVideoOptions, rng: np.random.Generator) -> None:
+        self.o, self.rng = o, rng
+        self.frames: List[np.ndarray] = []
+        self.truth: List[Tuple[str, float, float]] = []
+        self.pos = np.zeros(2)
+        self.unit = 0.5 * o.hand_height * o.size[1] / 2  # about a palm, in pixels
+        self.photo: "Photo | None" = None
+
+    @property
+    def t(self) -> float:
+        return len(self.frames) / self.o.fps
+
+    def n(self, seconds: float) -> int:
+        return max(1, int(round(seconds * self.o.fps)))
+
+    def blank(self, seconds: float) -> None:
+        w, h = self.o.size
+        self.frames += [np.full((h, w, 3), self.o.background, np.uint8) for _ in range(self.n(seconds))]
+
+    def shoot(self, photo: Photo, offsets, rotations=None) -> None:
+        self.frames += photo_path_frames(photo.image, photo.box, [tuple(p) for p in offsets], rotations,
+                                         size=self.o.size, hand_height=self.o.hand_height,
+                                         background=self.o.background)
+
+    def move_to(self, photo: Photo, target: np.ndarray, seconds: float, arc: float = 0.0) -> None:
+        k = self.n(seconds)
+        u = _smooth(np.arange(1, k + 1) / k)
+        path = self.pos + (target - self.pos) * u[:, None]
+        path[:, 1] -= arc * self.unit * np.sin(np.pi * np.arange(1, k + 1) / k)
+        self.shoot(photo, path)
+        self.pos, self.photo = target.copy(), photo
+
+    def hold(self, photo: Photo, seconds: float) -> None:
+        k = self.n(seconds)
+        phase, freq = self.rng.uniform(0, 2 * math.pi, 2), self.rng.uniform(1.0, 3.0)
+        wob = 1.5 * np.sin(2 * math.pi * freq * np.arange(k)[:, None] / self.o.fps + phase)
+        self.shoot(photo, self.pos + wob)
+
+    def motion(self, letter: str, photo: Photo) -> None:
+        o, rng = self.o, self.rng
+        seconds = float(np.clip(rng.uniform(0.45, 0.6) * o.pace + 0.15, 0.35, 0.8))
+        s = _smooth(np.linspace(0, 1, self.n(seconds) + 1)[1:])
+        side = 1.0 if photo.thumb_right else -1.0
+        if letter == "J":
+            path, turn = _j_path(s, side, rng.uniform(0.7, 1.1), rng.uniform(0.4, 0.7)), -side * rng.uniform(25, 50)
+        else:
+            path, turn = _z_path(s, -side, rng.uniform(1.0, 1.6), rng.uniform(0.8, 1.3)), 0.0
+        start = self.t
+        self.shoot(photo, self.pos + path * self.unit, list(turn * s))
+        self.pos = self.pos + path[-1] * self.unit
+        self.truth.append((letter, start, self.t))
+        self.hold(photo, max(o.pace - o.transition_s - seconds, 0.15))
+
+
+def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Generator,
+                      options: "PhotoVideoOptions | None" = None) -> Tuple[List[np.ndarray], Truth]:
+    """(BGR frames, [(letter, hold start s, hold end s)]) of ``word`` spelled with ``photos``
+    (one per letter; J uses ``photos['J']`` or the I photo, Z ``photos['Z']`` or the D photo)."""
+    o = options or PhotoVideoOptions()
+    film = _Film(o, rng)
+    film.blank(o.lead_in_s)
+    prev = None
+    for c in word.upper():
+        key = c if c in photos else {"J": "I", "Z": "D"}.get(c, c)
+        if key not in photos:
+            raise FingerspellError(f"no photo for {c!r}: give one per letter of {word!r}")
+        photo = photos[key]
+        if c in "JZ":
+            film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.1, 2) * film.unit, o.transition_s)
+            film.motion(c, photo)
+        else:
+            if c == prev:  # a double letter: a short slide or bounce of the same hand
+                if rng.random() < 0.5:
+                    target = film.pos + np.array([rng.choice([-1, 1]) * rng.uniform(0.3, 0.5) * film.unit, 0.0])
+                    film.move_to(photo, target, 0.2)
+                else:
+                    film.move_to(photo, film.pos.copy(), 0.2, arc=rng.uniform(0.25, 0.4))
+            else:
+                film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.15, 2) * film.unit, o.transition_s)
+            start = film.t
+            film.hold(photo, max(o.pace - o.transition_s, 2 / o.fps))
+            film.truth.append((c, start, film.t))
+        prev = c
+    film.blank(o.lead_out_s)
+    return film.frames, film.truth
+
+
+def write_video(frames: List[np.ndarray], path, fps: float = 30.0) -> None:
+    """An mp4v video of ``frames`` (what OpenCV writes everywhere)."""
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
+    if not out.isOpened():
+        raise FingerspellError(f"OpenCV cannot write {path}: check the folder and the mp4v codec")
+    for f in frames:
+        out.write(f)
+    out.release()
