@@ -58,10 +58,8 @@ def input_for(card_or_kind: Union[str, Mapping, ModelInput], size: Optional[int]
     return cls(size, **options)
 
 
-INPUT_KINDS = input_kinds()
-
 __all__ = [
-    "DEFAULT_MASK_SIZE", "FEATURE_DIM", "INPUT_KINDS", "MASK_SCALE", "MaskInput", "ModelInput", "VectorInput",
+    "DEFAULT_MASK_SIZE", "FEATURE_DIM", "MASK_SCALE", "MaskInput", "ModelInput", "VectorInput",
     "hand_mask", "hand_vector", "input_for", "input_kinds", "masks_to_model_array", "normalize_landmarks",
     "register_input", "render_mask", "rerender_masks", "vectors_to_model_array",
 ]

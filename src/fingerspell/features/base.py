@@ -11,6 +11,10 @@ An input kind (:class:`ModelInput` subclass) knows, for its kind of model input,
 * how dataset files are joined for a model at a size (``prepare``) and what the card records
   about it (``normalization``).
 
+A kind that reads a track of hands over time (a ``SequenceInput`` for motion letters) fits the same
+interface: its raw row is a window of per-frame hand rows, ``from_hands`` takes the track's hands
+in time order, and its ``dataset_field`` names the dataset array that holds the windows.
+
 Models name their kind with a string (``"mask"``, ``"vector"``) in their spec and card;
 :func:`fingerspell.features.input_for` turns that string (or a card) into the object. Nothing
 outside this package branches on the string.
