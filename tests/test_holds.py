@@ -267,3 +267,58 @@ def test_a_j_drawn_out_of_a_written_i_takes_the_i_back(bank):
     retract = next(u.retract for u in ups if u.hold and u.hold.letter == "J")
     assert retract is not None and retract.letter == "I"
     assert written(ups) == ["J"]
+
+
+def _photo(data, letter: str, index: int = 0):
+    from fingerspell.hands.detector import load_image
+
+    img = load_image(sorted((data / "massey" / letter).glob("hand1_*.jpeg"))[index])
+    return img, (0, 0, img.shape[1], img.shape[0])
+
+
+@pytest.mark.parametrize("motion", ["Z", "J"])
+def test_a_word_with_a_motion_letter_and_a_double_letter_from_real_photos(data, motion):
+    """ZOO / JOO: a real Z (index) or I photo moved along a Z or J path, a real O photo held, slid
+    and held again; MediaPipe on every frame, the shipped model, the hold segmenter."""
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.hands.landmarks import normalize_landmarks
+    from fingerspell.reading.synth import _j_path, _z_path, photo_path_frames
+
+    first_img, first_box = _photo(data, "z" if motion == "Z" else "i")
+    o_img, o_box = _photo(data, "o")
+    s = np.linspace(0, 1, 16)
+    s = s * s * (3 - 2 * s)
+    if motion == "Z":
+        path, turn = _z_path(s, 1.0, 120.0, 90.0), np.zeros(16)
+    else:
+        path, turn = _j_path(s, -1.0, 80.0, 50.0), -40.0 * s
+    offsets = [(0.0, 0.0)] * 6 + [tuple(p) for p in path] + [tuple(path[-1])] * 12
+    rotations = [0.0] * 6 + list(turn) + [turn[-1]] * 12
+    frames = photo_path_frames(first_img, first_box, offsets, rotations, size=SIZE)
+    slide_in = [(160.0 * (1 - u), 0.0) for u in np.linspace(0, 1, 6)]
+    slide = [(40.0 * u, 0.0) for u in np.linspace(0, 1, 6)]
+    frames += photo_path_frames(o_img, o_box, slide_in + [(0.0, 0.0)] * 18 + slide + [(40.0, 0.0)] * 18, size=SIZE)
+    frames += [np.zeros_like(frames[0])] * 8
+    clf = _model()
+    seg = HoldSegmenter(clf.classes)
+    letters = []
+    with HandDetector(max_hands=1) as det:
+        for i, frame in enumerate(frames):
+            hands = det.detect(frame)
+            lm = probs = None
+            if hands:
+                h = hands[0]
+                lm = h.landmarks
+                probs = clf.predict_proba(normalize_landmarks(h.landmarks, h.image_size, h.handedness)[None])[0]
+            up = seg.update(FrameReading(i / FPS, lm, SIZE, probs))
+            if up.retract is not None and letters:
+                letters.pop()
+            if up.hold is not None:
+                letters.append(up.hold.letter)
+    assert letters == [motion, "O", "O"]
+
+
+def _model():
+    from tests._reading_bank import model
+
+    return model()

@@ -304,12 +304,14 @@ def _to_frames(poses: List[Tuple[float, Optional[np.ndarray]]], o: SynthOptions,
 
 def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets: Sequence[Tuple[float, float]],
                       rotations: Optional[Sequence[float]] = None, size: Tuple[int, int] = (640, 480),
-                      hand_height: float = 0.45, background: int = 90) -> List[np.ndarray]:
+                      hand_height: float = 0.45, background: Optional[Sequence[int]] = None) -> List[np.ndarray]:
     """Video frames that move a photo's hand along a path: one BGR frame per offset.
 
     ``box`` (x0, y0, x1, y1) is the hand in ``image``; the crop around it (half its size again
     as margin) is scaled to ``hand_height`` of the frame height and pasted at the frame centre
-    plus ``offsets`` (pixels), rotated by ``rotations`` (degrees, about the crop centre).
+    plus ``offsets`` (pixels), rotated by ``rotations`` (degrees, about the crop centre). The
+    canvas is ``background`` (BGR), by default the median colour of the crop's border, so that a
+    hand segmented on black (massey) stays on black: MediaPipe misses many of those on grey.
     """
     import cv2
 
@@ -321,6 +323,10 @@ def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets
     crop = img[max(0, y0 - my): min(img.shape[0], y1 + my), max(0, x0 - mx): min(img.shape[1], x1 + mx)]
     if crop.size == 0:
         raise FingerspellError(f"photo_path_frames: the box {box} lies outside the {img.shape[1]}x{img.shape[0]} image")
+    if background is None:
+        border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+        background = tuple(int(v) for v in np.median(border, axis=0))
+    fill = tuple(float(v) for v in background)
     w, h = size
     k = hand_height * h / crop.shape[0]
     rotations = list(rotations) if rotations is not None else [0.0] * len(offsets)
@@ -332,6 +338,6 @@ def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets
         m = cv2.getRotationMatrix2D((cx, cy), float(deg), k)
         m[:, 2] += np.array([w / 2 + dx - cx, h / 2 + dy - cy])
         canvas = cv2.warpAffine(crop, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                                borderValue=(background, background, background))
+                                borderValue=fill)
         frames.append(canvas)
     return frames
