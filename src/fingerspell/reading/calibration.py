@@ -152,10 +152,17 @@ class Profile:
         return self.card["method"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fingerspell")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _card(classes: Sequence[str], base: dict, labels: np.ndarray, method: str, params: dict,
           source: str, architecture: str) -> dict:
-    from fingerspell import __version__
-
     recorded = sorted(set(labels.tolist()))
     return {
         "format": PROFILE_FORMAT, "format_version": PROFILE_VERSION,
@@ -166,7 +173,7 @@ def _card(classes: Sequence[str], base: dict, labels: np.ndarray, method: str, p
         "samples_per_letter": {classes[i]: int((labels == i).sum()) for i in recorded},
         "method": method, "params": params, "source": source,
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "fingerspell_version": __version__,
+        "fingerspell_version": _version(),
     }
 
 

@@ -40,12 +40,11 @@ def parse_letters(spec: Optional[str], classes: Sequence[str]) -> Tuple[str, ...
 
 
 def _rows(hands: list, classifier) -> np.ndarray:
-    from fingerspell import features
+    """Model input rows for detected hands, made by the model's input kind (fingerspell.features)."""
+    from fingerspell.features import input_for
 
-    if classifier.input_kind == "mask":
-        return features.masks_to_model_array(np.stack([features.hand_mask(h, size=classifier.input_size)
-                                                       for h in hands]))
-    return features.vectors_to_model_array(np.stack([features.hand_vector(h) for h in hands]))
+    inp = input_for(classifier.card)
+    return inp.to_model(inp.from_hands(hands))
 
 
 def _cap(x: np.ndarray, y: np.ndarray, per_letter: Optional[int]) -> Samples:
@@ -64,14 +63,15 @@ def samples_from_folder(folder: PathLike, classifier, letters: Sequence[str],
                         per_letter: Optional[int] = None, workers: Optional[int] = 1) -> Samples:
     """Detect the photos of ``letters`` under ``folder`` and make them model input."""
     from fingerspell.data.build import BuildOptions, build_arrays
-    from fingerspell.training.data import model_inputs
+    from fingerspell.features import input_for
 
-    size = classifier.input_size if classifier.input_kind == "mask" else 8
+    inp = input_for(classifier.card)
+    size = min(max(int(classifier.input_size), 8), 1024)  # the mask side for a mask model
     opts = BuildOptions(mask_size=size, classes=tuple(letters), workers=workers, progress=False)
     arrays, report = build_arrays([Path(folder).expanduser()], opts)
     names = [arrays.classes[i] for i in arrays.labels]
     y = np.array([classifier.classes.index(n) for n in names], np.int64)
-    return _cap(model_inputs(arrays, classifier.input_kind), y, per_letter)
+    return _cap(inp.model_inputs(arrays), y, per_letter)
 
 
 # --- a video with a label file ---------------------------------------------------------------------
