@@ -57,11 +57,11 @@ def test_stream_yields_frame_results_with_the_sentence(reader, data, tmp_path):
 
     folder = tmp_path / "frames"
     folder.mkdir()
-    for i in range(12):  # one letter held 1.2 s at 10 fps
-        shutil.copy(data / "mon95" / "user_7" / f"B{i % 5}.jpg", folder / f"{i:03d}.jpg")
+    for i in range(15):  # one letter held still for 1.5 s at 10 fps
+        shutil.copy(data / "mon95" / "user_7" / "B0.jpg", folder / f"{i:03d}.jpg")
     results = list(reader.stream(folder, fps=10))
-    assert len(results) == 12
-    assert results[-1].stable == "B" and results[-1].sentence == "B"
+    assert len(results) == 15 and [r.index for r in results] == list(range(15))
+    assert results[-1].best.label == "B" and results[-1].sentence == "B"
 
 
 def test_import_is_light():
