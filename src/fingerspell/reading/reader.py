@@ -70,11 +70,11 @@ class Reader:
         if u.hold is not None:
             self.sentence.add_hold(u.hold)
             self._last_letter_t = reading.t
-        word = self._maybe_finish(reading.t, u.state)
+        word = self._maybe_finish(reading.t, reading.landmarks is None or u.state == "no_hand")
         return ReaderUpdate(u.state, u.motion, u.progress, u.hold, u.retract, u.unread, word)
 
-    def _maybe_finish(self, t: float, state: str) -> Optional[Decoded]:
-        if state == "no_hand":
+    def _maybe_finish(self, t: float, absent: bool) -> Optional[Decoded]:
+        if absent:
             if self._absent_since is None:
                 self._absent_since = t
         else:

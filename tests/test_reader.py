@@ -1,0 +1,177 @@
+"""The reader (holds + words + pauses) on scripted landmark sequences of real hand shapes, and the
+UI-free live session on a real video: what the live window and the web app both run on."""
+
+from __future__ import annotations
+
+import threading
+from typing import Dict, List
+
+import numpy as np
+import pytest
+
+from fingerspell.labels import CLASSES
+from fingerspell.reading.holds import FrameReading
+from fingerspell.reading.reader import Reader, ReaderOptions
+from fingerspell.reading.words import WordDecoder
+from tests._reading_bank import real_bank
+
+FPS = 30.0
+SIZE = (640, 480)
+PALM = 80.0
+
+
+@pytest.fixture(scope="module")
+def bank(data):
+    return real_bank(str(data))
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    return WordDecoder()
+
+
+def probs_for(top: Dict[str, float]) -> np.ndarray:
+    """A probability vector with the given top letters and the rest spread thin."""
+    rest = (1.0 - sum(top.values())) / (len(CLASSES) - len(top))
+    v = np.full(len(CLASSES), rest)
+    for letter, p in top.items():
+        v[CLASSES.index(letter)] = p
+    return v
+
+
+def frames_for_word(bank, holds: List[Dict[str, float]], pace: float = 1.0, seed: int = 0):
+    """A hand that moves into place and holds still for each scripted hold (its probabilities)."""
+    rng = np.random.default_rng(seed)
+    shape = bank.sample("A", rng)
+    out, t = [], 0.0
+    pos = np.zeros(2)
+    for top in holds:
+        target = pos + rng.choice([-1, 1], 2) * 0.8
+        for k in range(1, 8):  # 0.23 s of movement: nothing may be read from it
+            off = pos + (target - pos) * k / 7
+            out.append((t, place(shape, off), probs_for({"B": 0.4, "C": 0.3})))
+            t += 1 / FPS
+        pos = target
+        for _ in range(int(pace * FPS) - 7):
+            out.append((t, place(shape, pos + rng.normal(0, 0.005, 2)), probs_for(top)))
+            t += 1 / FPS
+    return out, t
+
+
+def place(shape: np.ndarray, offset) -> np.ndarray:
+    px = shape * PALM
+    px[:, :2] += np.array([SIZE[0] / 2, SIZE[1] * 0.6]) + np.asarray(offset) * PALM
+    return (px / np.array([SIZE[0], SIZE[1], SIZE[0]])).astype(np.float32)
+
+
+def read(reader: Reader, frames, t_end: float, gone_s: float = 0.0):
+    updates = [reader.update(FrameReading(t, lm, SIZE, p)) for t, lm, p in frames]
+    for k in range(int(gone_s * FPS)):
+        updates.append(reader.update(FrameReading(t_end + k / FPS, None, SIZE, None)))
+    return updates
+
+
+def test_a_pause_finishes_the_word_and_fixes_one_misread_letter(bank, decoder):
+    # TRUTH with the H read as G (H second): the lexicon brings it back; the pause ends the word.
+    holds = [{"T": 0.9}, {"R": 0.85, "U": 0.1}, {"U": 0.9}, {"T": 0.9}, {"G": 0.6, "H": 0.35}]
+    frames, t = frames_for_word(bank, holds)
+    reader = Reader(CLASSES, ReaderOptions(pause_s=1.0), decoder)
+    ups = read(reader, frames, t, gone_s=1.2)
+    assert [u.hold.letter for u in ups if u.hold] == list("TRUTG")
+    (word,) = [u.word for u in ups if u.word is not None]
+    assert word.spelled == "TRUTG" and word.word == "TRUTH" and word.accepted
+    assert reader.sentence.text == "TRUTH"
+    assert reader.sentence.undo_correction() and reader.sentence.text == "TRUTG"
+
+
+def test_a_confident_name_stays_as_spelled(bank, decoder):
+    frames, t = frames_for_word(bank, [{c: 0.97} for c in "KIRAV"])
+    reader = Reader(CLASSES, ReaderOptions(pause_s=0.5), decoder)
+    read(reader, frames, t, gone_s=0.7)
+    assert reader.sentence.text == "KIRAV"
+
+
+def test_no_pause_while_the_hand_holds_at_a_learners_pace(bank, decoder):
+    # 2 s a letter: the word must not be cut between letters; only the hand leaving ends it.
+    frames, t = frames_for_word(bank, [{c: 0.95} for c in "DOG"], pace=2.0)
+    reader = Reader(CLASSES, ReaderOptions(pause_s=1.0), decoder)
+    ups = read(reader, frames, t)
+    assert not [u for u in ups if u.word is not None] and reader.sentence.current == "DOG"
+    ups = read(reader, [], t, gone_s=1.1)
+    assert [u.word.word for u in ups if u.word is not None] == ["DOG"]
+
+
+def test_movement_frames_are_never_written_and_reset_forgets(bank):
+    frames, t = frames_for_word(bank, [{"A": 0.95}, {"B": 0.95}])
+    reader = Reader(CLASSES)
+    read(reader, frames, t)
+    assert reader.sentence.current == "AB"  # the moves read as B/C were never written
+    reader.reset()
+    assert reader.sentence.text == "" and reader.sentence.current == ""
+
+
+# --- the live session: the same recognizer for every view --------------------------------------
+
+class RecordingSpeaker:
+    """Collects what the session asks to say (the words, in order)."""
+
+    def __init__(self) -> None:
+        self.said: List[str] = []
+
+    def speak(self, text: str) -> None:
+        self.said.append(text)
+
+    def close(self) -> None:
+        pass
+
+
+def _recognizer(data):
+    from _tiny_model import tiny_mlp
+
+    from fingerspell.runtime.recognizer import Recognizer
+
+    return Recognizer.from_model(str(tiny_mlp(data)))
+
+
+def test_session_reads_a_video_on_its_worker_and_speaks_each_word(data):
+    from _tiny_model import WORD, word_video
+
+    from fingerspell.runtime.session import LiveSession, SessionOptions
+    from fingerspell.runtime.sources import open_source
+
+    seen, ended = [], threading.Event()
+
+    def view(kind, frame, result, message):
+        if kind == "frame":
+            assert frame is not None and result is not None
+            seen.append(result.hold_state)
+        else:
+            ended.set()
+
+    speaker = RecordingSpeaker()
+    video = word_video(data)
+    with _recognizer(data) as rec:
+        session = LiveSession(rec, lambda: open_source(str(video)), SessionOptions(pace=False), speaker=speaker)
+        session.subscribe(view)
+        session.start()
+        assert ended.wait(120) and session.wait(10)
+        assert session.sentence.current == WORD and "read" in seen and "moving" in seen
+        session.add_space()  # the Space button finishes and speaks the word
+        assert speaker.said == [WORD] and session.sentence.text == WORD
+        assert session.frames_processed == len(seen) and session.fps > 0
+        session.reset()
+        assert session.sentence.text == ""
+        session.close()
+
+
+def test_session_push_mode_reads_frames_it_is_given(data):
+    from _tiny_model import letterbox, mon95
+
+    from fingerspell.runtime.session import LiveSession, SessionOptions
+
+    frame = letterbox(mon95(data, 7, "B", 0))
+    with _recognizer(data) as rec:
+        session = LiveSession(rec, options=SessionOptions(annotate=False))
+        results = [session.process(frame.copy(), i / 30) for i in range(20)]
+    assert results[-1].current_word == "B" and results[-1].hold_state == "read"
+    assert sum(r.hold is not None for r in results) == 1  # held longer, never repeated
