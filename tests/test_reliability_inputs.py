@@ -197,6 +197,17 @@ def test_run_refuses_empty_names_and_frame_limits(tmp_path, capsys, extra, messa
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, option", [
+    (["export", "--checkpoint", ""], "--checkpoint"),
+    (["evaluate", "--checkpoint", "m", "--data", ""], "--data"),
+    (["train", "--data", "d.npz", "--model", "landmark_mlp", "--out", " "], "--out"),
+    (["detect", ""], "a path"),
+])
+def test_every_command_refuses_empty_option_values(capsys, argv, option):
+    rc = main(argv)
+    assert f"{option} must not be empty" in _one_error(capsys, rc)
+
+
 def test_run_refuses_to_replace_its_input(tmp_path, data, capsys):
     video = _video(tmp_path / "a.mp4", data)
     before = _sha(video)

@@ -50,6 +50,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    empty = _empty_option(args)
+    if empty:  # --out "" or --model "" would otherwise be ignored or mean the default
+        print(f"fingerspell {args.command}: error: {empty} must not be empty: give a value or leave the "
+              "option out", file=sys.stderr)
+        return 2
     if not getattr(args, "verbose", False):
         from fingerspell import quietlog
 
@@ -60,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"fingerspell {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"fingerspell {args.command}: interrupted (Ctrl-C); no partial files were left", file=sys.stderr)
+        print(f"fingerspell {args.command}: interrupted", file=sys.stderr)  # unfinished outputs were not published
         return INTERRUPTED_EXIT
     except OSError as exc:
         from fingerspell.fileio import DiskFullError, is_no_space
@@ -69,6 +74,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise
         print(f"fingerspell {args.command}: error: {DiskFullError(_output_of(args, exc))}", file=sys.stderr)
         return 2
+
+
+def _empty_option(args: argparse.Namespace) -> Optional[str]:
+    """The first option (or argument) given as an empty or blank string, as the user spelt it."""
+    for key, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            return f"--{key.replace('_', '-')}" if key not in ("paths", "sources") else "a path"
+    return None
 
 
 def _output_of(args: argparse.Namespace, exc: OSError) -> str:
