@@ -175,3 +175,30 @@ def test_session_push_mode_reads_frames_it_is_given(data):
         results = [session.process(frame.copy(), i / 30) for i in range(20)]
     assert results[-1].current_word == "B" and results[-1].hold_state == "read"
     assert sum(r.hold is not None for r in results) == 1  # held longer, never repeated
+
+
+def test_collect_motion_records_whole_clips_with_their_hand_track(data, tmp_path, capsys):
+    """A video of a real photo drawing a Z, recorded as clips that never overwrite each other."""
+    import json
+
+    from _tiny_model import mon95
+
+    from fingerspell.cli import main
+    from fingerspell.reading.photovideo import Photo, photo_word_frames, write_video
+
+    rng = np.random.default_rng(0)
+    photo = Photo(mon95(data, 7, "D", 0), (80, 40, 240, 220))
+    frames, _ = photo_word_frames("ZZZ", {"D": photo}, rng)
+    video = tmp_path / "z.mp4"
+    write_video(frames, video)
+    args = ["collect", "--motion", "--label", "z", "--count", "2", "--seconds", "0.8", "--interval", "0.2",
+            "--out", str(tmp_path / "mine"), "--source", str(video), "--no-progress"]
+    assert main(args) == 0
+    clips = sorted((tmp_path / "mine" / "Z").glob("*.mp4"))
+    assert [c.name for c in clips] == ["0000.mp4", "0001.mp4"]
+    track = json.loads((tmp_path / "mine" / "Z" / "0000.json").read_text())
+    assert track["label"] == "Z" and len(track["frames"]) >= 20
+    assert sum(f["landmarks"] is not None for f in track["frames"]) >= 0.8 * len(track["frames"])
+    assert main(args) == 0  # a second session adds clips, never replaces them
+    assert len(list((tmp_path / "mine" / "Z").glob("*.mp4"))) == 4
+    assert "saved 2 clips" in capsys.readouterr().out

@@ -20,9 +20,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interval", type=float, default=0.1,
                    help="minimum seconds between two saved frames (default 0.1), for variety")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--motion", action="store_true",
+                   help="record short clips instead of photos (for the motion letters J and Z): each clip is "
+                        "DIR/<LABEL>/NNNN.mp4 with its hand track NNNN.json; --count clips of --seconds each, "
+                        "--interval seconds apart")
+    p.add_argument("--seconds", type=float, default=1.5, help="length of each --motion clip (default 1.5)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.motion:
+        return run_motion(args)
     from fingerspell.apps.headless import collect
     from fingerspell.hands.detector import HandDetector
     from fingerspell.runtime.sources import open_source
@@ -34,4 +41,19 @@ def run(args: argparse.Namespace) -> int:
     if len(report.saved) < args.count:
         print(f"fingerspell collect: note: {args.count - len(report.saved)} fewer than asked: the source ended "
               "or showed no hand", file=sys.stderr)
+    return 0
+
+
+def run_motion(args: argparse.Namespace) -> int:
+    from fingerspell.apps.clips import collect_clips
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.runtime.sources import open_source
+
+    with open_source(args.source, fps=args.fps) as source, HandDetector(mode="video", max_hands=1) as det:
+        report = collect_clips(source, det, args.label, args.count, args.out, seconds=args.seconds,
+                               interval_s=args.interval)
+    print(f"saved {len(report.saved)} clips to {report.folder} ({report.frames_seen} frames in them)")
+    if len(report.saved) < args.count:
+        print(f"fingerspell collect: note: {args.count - len(report.saved)} fewer clips than asked: the source "
+              "ended or showed no hand", file=sys.stderr)
     return 0

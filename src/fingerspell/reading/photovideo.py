@@ -40,7 +40,7 @@ class PhotoVideoOptions:
     hand_height: float = 0.6  # the crop (the hand box and half its size around) over the frame height
     lead_in_s: float = 0.3
     lead_out_s: float = 0.5
-    background: int = 90
+    background: int = 90  # grey of the frames without a hand; with a hand, the photo's own border
 
 
 class _Film:
@@ -65,8 +65,7 @@ class _Film:
 
     def shoot(self, photo: Photo, offsets, rotations=None) -> None:
         self.frames += photo_path_frames(photo.image, photo.box, [tuple(p) for p in offsets], rotations,
-                                         size=self.o.size, hand_height=self.o.hand_height,
-                                         background=self.o.background)
+                                         size=self.o.size, hand_height=self.o.hand_height, background=None)
 
     def move_to(self, photo: Photo, target: np.ndarray, seconds: float, arc: float = 0.0) -> None:
         k = self.n(seconds)

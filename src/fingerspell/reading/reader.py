@@ -8,6 +8,13 @@ read through this one class, so a benchmark figure is a figure of the product.
 A word is finished by a signed SPACE, the Space button (:meth:`Sentence.add_space`), or a pause:
 the hand out of view (or signing NOTHING) for ``pause_s``, or no new letter for ``idle_s`` while the
 hand stays up. ``idle_s`` must stay above the slowest pace a learner spells at (2 s a letter).
+
+A hold that ends without its averaged reading reaching the writing threshold (an ambiguous hand
+shape, R against U, D against O) is still a letter the person signed: when it lasted at least
+``uncertain_hold_s`` and its top letter has at least ``uncertain_min``, it is written when the hold
+ends, with its top letters, so that the word decoder can weigh its alternatives. Leaving it out
+would make the decoder guess a missing letter, which costs far more (measured on
+``benchmarks/words.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +37,14 @@ class ReaderOptions:
     holds: HoldOptions = field(default_factory=HoldOptions)
     pause_s: float = 1.0
     idle_s: float = 4.0
+    uncertain_min: float = 0.3
+    uncertain_hold_s: float = 0.3
 
     def __post_init__(self) -> None:
         if self.pause_s < 0 or self.idle_s < 0:
             raise FingerspellError("pause and idle times must not be negative (0 turns them off)")
+        if not 0.0 <= self.uncertain_min <= 1.0 or self.uncertain_hold_s < 0:
+            raise FingerspellError("uncertain_min must lie in [0, 1] and uncertain_hold_s must not be negative")
 
 
 @dataclass(frozen=True)
@@ -67,11 +78,20 @@ class Reader:
         u = self.segmenter.update(reading)
         if u.retract is not None and self.sentence.current.endswith(u.retract.letter):
             self.sentence.delete(reading.t)
-        if u.hold is not None:
-            self.sentence.add_hold(u.hold)
+        written = u.hold or self._uncertain(u.unread)
+        if written is not None:
+            self.sentence.add_hold(written)
             self._last_letter_t = reading.t
         word = self._maybe_finish(reading.t, reading.landmarks is None or u.state == "no_hand")
-        return ReaderUpdate(u.state, u.motion, u.progress, u.hold, u.retract, u.unread, word)
+        return ReaderUpdate(u.state, u.motion, u.progress, written, u.retract, u.unread, word)
+
+    def _uncertain(self, hold: Optional[Hold]) -> Optional[Hold]:
+        o = self.options
+        if hold is None or hold.letter in ("NOTHING", "J", "Z") or not o.uncertain_min:
+            return None
+        if hold.confidence < o.uncertain_min or hold.end - hold.start < o.uncertain_hold_s:
+            return None
+        return hold
 
     def _maybe_finish(self, t: float, absent: bool) -> Optional[Decoded]:
         if absent:
