@@ -335,6 +335,8 @@ def init_state(spec: PathLike) -> Dict[str, torch.Tensor]:
     """Tensors to start training from (``--init-from``): a fingerspell checkpoint or shipped model name,
     or a plain state dict file (torchvision, a seed ``.pth``)."""
     p = Path(spec).expanduser()
+    if p.suffix == ".onnx":
+        resolve_model(spec).load()  # one line: an ONNX file has no PyTorch weights, give its checkpoint
     if p.is_file() and p.suffix not in CHECKPOINT_SUFFIXES:
         return read_state_dict(p)
     if p.suffix == ".safetensors" and p.is_file() and not checkpoint_paths(p)[1].is_file():
