@@ -224,6 +224,12 @@ def test_run_on_an_unreadable_image_without_out_is_an_error(tmp_path, capsys, ch
     rc = main(["run", "--source", str(bad), "--model", str(checkpoint), "--no-progress"])
     line = _one_error(capsys, rc)
     assert "gave no frames" in line and "unreadable.jpg" in line
+    transcript = tmp_path / "t.json"
+    transcript.write_text("the user's")
+    rc = main(["run", "--source", str(bad), "--model", str(checkpoint), "--no-progress", "--transcript",
+               str(transcript), "--overwrite"])
+    assert "gave no frames" in _one_error(capsys, rc)
+    assert transcript.read_text() == "the user's"
 
 
 def test_run_after_ctrl_c_exits_130_with_a_whole_transcript(tmp_path, data, checkpoint):

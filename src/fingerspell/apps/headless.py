@@ -181,6 +181,10 @@ def run_headless(
     recognizer.reader.finish()  # the input ended: the word being spelled is finished
     report = RunReport(frames=len(frames), sentence=recognizer.sentence.text, ended_early=source.ended_early,
                        interrupted=interrupted, message=source.message)
+    if not frames and (out_video or transcript):  # no empty transcript over a user's file
+        bad = list(getattr(source, "skipped", []))
+        raise FingerspellError(f"{source.name} gave no frames{': unreadable ' + ', '.join(bad) if bad else ''}: "
+                               "nothing was written; give a readable video, image or folder")
     if out_video:
         if writer is None:
             raise FingerspellError(f"{source.name} gave no frames: nothing to write to {out_video}")
