@@ -218,3 +218,15 @@ def test_build_dataset_on_full_disk_writes_neither_dataset_nor_report(tmp_path, 
                 tmp_path / "cache", "--quiet"], fsize=4096)  # the report fits, the dataset does not
     _full_disk_line(proc)
     assert out.read_bytes() == USER_BYTES and sorted(p.name for p in out.parent.iterdir()) == ["d.npz"]
+
+
+def test_collect_on_full_disk_leaves_no_partial_photo(tmp_path, data):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        (frames / f"{i:03d}.jpg").symlink_to(data / "mon95" / "user_3" / f"A{i}.jpg")
+    out = tmp_path / "collected"
+    proc = cli(["collect", "--label", "A", "--count", "2", "--out", out, "--source", frames, "--interval", "0",
+                "--no-progress"], fsize=2048)
+    _full_disk_line(proc)
+    assert sorted(p.name for p in (out / "A").iterdir()) == []
