@@ -143,6 +143,7 @@ def test_practice_marks_letters_right_and_wrong(browser, server):
     assert "letters/min" in summary
     progress = page.evaluate("JSON.parse(localStorage.getItem('fingerspell.practice.v1'))")
     assert progress["letters"]["O"] == {"right": 0, "wrong": 1} and progress["rounds"] == 1
+    wait_for_hand(page)
     page.screenshot(path=str(DOCS / "web-practice.png"))
     page.click("#tab-chart")
     page.wait_for_timeout(300)

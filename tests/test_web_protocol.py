@@ -244,3 +244,15 @@ def test_real_server_on_loopback_keeps_clients_apart(model, data):
     finally:
         server.should_exit = True
         thread.join(20)
+
+
+def test_serve_command_options(capsys):
+    from fingerspell.cli import main
+
+    args = default_options(["--host", "0.0.0.0", "--port", "8123", "--allow-origin", "https://a.example"])
+    assert (args.host, args.port, args.allow_origin, args.max_clients) == ("0.0.0.0", 8123, ["https://a.example"], 8)
+    assert default_options().host == "127.0.0.1"
+    assert main(["serve", "--ssl-certfile", "cert.pem"]) == 2
+    assert "--ssl-keyfile" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["serve", "--port", "70000"])

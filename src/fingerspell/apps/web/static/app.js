@@ -8,7 +8,7 @@ const EDGES = [[0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [
 const HOLD_TEXT = { no_hand: "no hand", moving: "moving", holding: "holding", read: "read ✓", reading: "reading" };
 const state = {
   ws: null, inFlight: false, sentAt: 0, last: null, mode: "spell", spoken: 0, frames: 0, latencies: [],
-  grab: document.createElement("canvas"), closedForGood: false, readings: 0,
+  grab: document.createElement("canvas"), shown: document.createElement("canvas"), closedForGood: false, readings: 0,
 };
 window.fingerspell = state; // for the browser test and for curious users
 
@@ -83,6 +83,7 @@ function handle(msg) {
     state.latencies.push(performance.now() - state.sentAt);
     if (state.latencies.length > 100) state.latencies.shift();
     state.last = msg;
+    keepReadFrame();
     showReading(msg);
   } else if (msg.type === "error" || msg.type === "dropped") {
     state.inFlight = false;
@@ -93,6 +94,15 @@ function handle(msg) {
   } else if (msg.type === "hello") {
     $("status").textContent = `connected (session ${msg.connection})`; message("");
   }
+}
+
+// The frame just read (still in the grab canvas: one frame in flight) is the one drawn, so the
+// skeleton always matches the picture under it.
+function keepReadFrame() {
+  const g = state.grab, s = state.shown;
+  if (!g.width) return;
+  if (s.width !== g.width || s.height !== g.height) { s.width = g.width; s.height = g.height; }
+  s.getContext("2d").drawImage(g, 0, 0);
 }
 
 function holdState(msg) {
@@ -142,7 +152,8 @@ function render() {
   if (v.videoWidth && c.width !== v.videoWidth) { c.width = v.videoWidth; c.height = v.videoHeight; }
   const W = c.width, H = c.height;
   ctx.save(); ctx.translate(W, 0); ctx.scale(-1, 1);
-  if (v.readyState >= 2) ctx.drawImage(v, 0, 0, W, H); else { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, W, H); }
+  const src = state.last && state.shown.width ? state.shown : (v.readyState >= 2 ? v : null);
+  if (src) ctx.drawImage(src, 0, 0, W, H); else { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, W, H); }
   const msg = state.last;
   if (msg) msg.hands.forEach(h => drawHand(ctx, h, W, H, h.track === msg.writer));
   ctx.restore();

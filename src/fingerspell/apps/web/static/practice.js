@@ -55,6 +55,7 @@ const Practice = (() => {
     });
     const target = round.word[round.pos];
     if (target && !round.done) { Chart.draw(ui.hint, target); ui.hintText.textContent = `Next: ${target}. ${Chart.tipFor(target, null)}`; }
+    else { ui.hint.getContext("2d").clearRect(0, 0, ui.hint.width, ui.hint.height); ui.hintText.textContent = "Round done: press Next word."; }
   }
 
   // One written letter from the server: {letter, kind}.
