@@ -297,7 +297,13 @@ def evaluate_checkpoint(
     from fingerspell.data.schema import load_dataset
     from fingerspell.models.checkpoint import resolve_model
 
-    model, card = resolve_model(checkpoint).load(device=device)
+    ref = resolve_model(checkpoint)
+    if ref.is_onnx:  # an exported model runs in onnxruntime
+        from fingerspell.training.onnx_eval import onnx_module
+
+        model, card = onnx_module(ref.path)
+    else:
+        model, card = ref.load(device=device)
     parts = [load_dataset(p) for p in data_paths]
     data = input_for(card).prepare(parts, names=[str(p) for p in data_paths])
     if n_missed is None:
