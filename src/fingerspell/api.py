@@ -190,9 +190,9 @@ def load(model: Optional[PathLike] = None, profile: Optional[PathLike] = None, b
     suffix). ``verbose``: keep MediaPipe's native log lines on stderr (hidden by default).
     """
     if not verbose:
-        from fingerspell import quietlog
+        from fingerspell.quietlog import install
 
-        quietlog.install()
+        install()
     if profile is not None:
         classifier, card = _load_profiled(profile, model, backend, threads)
     else:
