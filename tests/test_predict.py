@@ -82,3 +82,18 @@ def test_profile_that_is_missing_is_a_clear_error(photos, tmp_path, capsys):
     assert main(["predict", str(photos / "a" / "B.jpg"), "--profile", str(tmp_path / "me.profile")]) == 2
     err = capsys.readouterr().err
     assert "profile" in err and len(err.strip().splitlines()) == 1
+
+
+def test_profile_from_calibrate_is_applied(photos, data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FINGERSPELL_PROFILES", str(tmp_path / "profiles"))
+    mine = tmp_path / "me"
+    for letter in "RU":
+        (mine / letter).mkdir(parents=True)
+        for k in (0, 5):
+            shutil.copy(data / "mon95" / "user_4" / f"{letter}{k}.jpg", mine / letter / f"{k}.jpg")
+    assert main(["calibrate", "--source", str(mine), "--out", "me"]) == 0
+    capsys.readouterr()
+    photo = str(data / "mon95" / "user_4" / "R2.jpg")
+    assert main(["predict", photo, "--json", "--profile", "me"]) == 0
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert row["letter"] == "R" and row["hand"] is True
