@@ -18,8 +18,9 @@ import cv2
 import numpy as np
 import pytest
 
+from fingerspell.apps.web.options import default_options
 from fingerspell.apps.web.server import ServerConfig, create_app
-from fingerspell.apps.web.sessions import RecognizerFactory, default_options
+from fingerspell.apps.web.sessions import RecognizerFactory
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

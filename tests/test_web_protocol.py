@@ -15,10 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
+from fingerspell.apps.web.options import default_options
 from fingerspell.apps.web.protocol import jpeg_size
 from fingerspell.apps.web.security import RateCap, origin_problem
 from fingerspell.apps.web.server import ServerConfig, create_app, network_note
-from fingerspell.apps.web.sessions import RecognizerFactory, default_options
+from fingerspell.apps.web.sessions import RecognizerFactory
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws"

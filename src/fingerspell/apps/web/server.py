@@ -57,7 +57,7 @@ class ServerConfig:
 
 def create_app(config: Optional[ServerConfig] = None, factory: Optional[Callable[[], object]] = None) -> FastAPI:
     """The app. ``factory`` builds each connection's recognizer (default: ``serve``'s defaults)."""
-    from fingerspell.apps.web.sessions import default_options
+    from fingerspell.apps.web.options import default_options
     from fingerspell.labels import CLASSES
 
     config = config or ServerConfig()

@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional
 
 from fingerspell.apps.web.protocol import FrameError, decode_jpeg, reading_message, suggestion_words
 
@@ -35,15 +35,6 @@ class RecognizerFactory:
     def check(self) -> None:
         """Build one recognizer and close it: a bad --model or --profile fails before serving."""
         self().close()
-
-
-def default_options(argv: Sequence[str] = ()) -> argparse.Namespace:
-    """The ``fingerspell serve`` options (defaults unless ``argv`` says otherwise)."""
-    from fingerspell.commands import serve
-
-    p = argparse.ArgumentParser()
-    serve.add_arguments(p)
-    return p.parse_args(list(argv))
 
 
 def open_session(make_recognizer: Callable[[], object]):
