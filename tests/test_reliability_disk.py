@@ -105,6 +105,26 @@ def test_video_writer_refuses_a_truncated_video(tmp_path):
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
 
 
+def test_video_and_transcript_appear_together_or_not_at_all(tmp_path):
+    from fingerspell.apps.headless import AtomicVideoWriter
+
+    out = tmp_path / "out.mp4"
+    out.write_bytes(USER_BYTES)
+    (tmp_path / "blocker").write_bytes(b"a file where a folder should be")
+    w = AtomicVideoWriter(out, 10, (160, 120))
+    for i in range(5):
+        w.write(np.full((120, 160, 3), 40 * i, np.uint8))
+    with pytest.raises(OSError):  # the transcript cannot be written: the video is not published either
+        w.commit(together={tmp_path / "blocker" / "t.json": b"{}"})
+    assert out.read_bytes() == USER_BYTES and leftovers(tmp_path) == []
+    w = AtomicVideoWriter(out, 10, (160, 120))
+    for i in range(5):
+        w.write(np.full((120, 160, 3), 40 * i, np.uint8))
+    w.commit(together={tmp_path / "t.json": b"{}"})
+    assert out.stat().st_size > 1000 and (tmp_path / "t.json").read_bytes() == b"{}"
+    assert leftovers(tmp_path) == []
+
+
 # --- commands ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

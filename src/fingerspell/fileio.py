@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from fingerspell.errors import FingerspellError
 
@@ -170,36 +170,41 @@ def _swap_in(tmps: Sequence[Path], targets: Sequence[Path]) -> None:
 
 
 @contextlib.contextmanager
-def publish_together(paths: Sequence[PathLike]) -> Iterator[List[Path]]:
+def publish_together(paths: Sequence[PathLike], staged: Optional[Dict[PathLike, PathLike]] = None
+                     ) -> Iterator[List[Path]]:
     """Yield one temp path per target; when the block ends cleanly all are renamed into place.
 
-    If the block raises (a full disk, Ctrl-C, a bug) or a rename fails, no target changes: the
-    temp files are removed and files already there keep their old content.
+    ``staged`` maps more targets to temp files already written beside them (a video), which are
+    published with the rest. If the block raises (a full disk, Ctrl-C, a bug) or a rename fails,
+    no target changes: the temp files are removed and files already there keep their old content.
     """
+    extra = {Path(t): Path(tmp) for t, tmp in (staged or {}).items()}
     targets = [Path(p) for p in paths]
-    if len({t.resolve() for t in targets}) < len(targets):
-        raise FingerspellError(f"files published together must differ: {[str(t) for t in targets]}")
+    everything = targets + list(extra)
+    if len({t.resolve() for t in everything}) < len(everything):
+        raise FingerspellError(f"files published together must differ: {[str(t) for t in everything]}")
     tmps: List[Path] = []
     try:
         for t in targets:
             tmps.append(_temp_beside(t, ".part"))
         yield list(tmps)
-        for tmp in tmps:
+        for tmp in tmps + list(extra.values()):
             _finish(tmp)
-        _swap_in(tmps, targets)
+        _swap_in(tmps + list(extra.values()), everything)
     except OSError as exc:
         if is_no_space(exc):
-            raise DiskFullError(targets[0]) from None
+            raise DiskFullError(everything[0]) from None
         raise
     finally:
-        for tmp in tmps:
+        for tmp in tmps + list(extra.values()):
             _unlink(tmp)
 
 
-def write_together(contents: dict) -> List[Path]:
+def write_together(contents: Dict[PathLike, bytes], staged: Optional[Dict[PathLike, PathLike]] = None
+                   ) -> List[Path]:
     """Write ``{path: bytes}`` so that all files appear or none does (see :func:`publish_together`)."""
     paths = list(contents)
-    with publish_together(paths) as tmps:
+    with publish_together(paths, staged) as tmps:
         for tmp, p in zip(tmps, paths):
             tmp.write_bytes(contents[p])
-    return [Path(p) for p in paths]
+    return [Path(p) for p in paths] + [Path(p) for p in (staged or {})]

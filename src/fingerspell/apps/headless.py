@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.fileio import DiskFullError, atomic_write_json, file_mode, is_no_space, write_failed
+from fingerspell.fileio import atomic_write_bytes, json_bytes, write_failed, write_together
 from fingerspell.labels import NOTHING, canonical_class
 from fingerspell.runtime.recognizer import STAGES, Recognizer
 from fingerspell.runtime.sources import FrameSource
@@ -75,12 +75,13 @@ class AtomicVideoWriter:
         self._writer.write(frame)
         self.frames += 1
 
-    def commit(self) -> Path:
+    def commit(self, together: Optional[Dict[PathLike, bytes]] = None) -> Path:
         """Close the video, check that every frame reached the file, then rename it into place.
 
         OpenCV reports no write errors, so a full disk would leave a truncated file with no index
         ("moov atom not found"); the encoder's own failure is checked and the temp file is read
         back; if either falls short, the temp file is removed and nothing is published.
+        ``together``: more files (``{path: bytes}``, the transcript) that appear with the video or not at all.
         """
         writer, self._writer = self._writer, None
         writer.release()
@@ -88,12 +89,9 @@ class AtomicVideoWriter:
             self.abort()
             raise write_failed(self.path, "video")
         try:
-            os.chmod(self.tmp, file_mode())
-            os.replace(self.tmp, self.path)
-        except OSError as exc:
+            write_together(dict(together or {}), staged={self.path: self.tmp})
+        except BaseException:
             self.abort()
-            if is_no_space(exc):
-                raise DiskFullError(self.path) from None
             raise
         return self.path
 
@@ -185,13 +183,15 @@ def run_headless(
         bad = list(getattr(source, "skipped", []))
         raise FingerspellError(f"{source.name} gave no frames{': unreadable ' + ', '.join(bad) if bad else ''}: "
                                "nothing was written; give a readable video, image or folder")
+    doc = json_bytes(transcript_doc(recognizer, source, report, frames, writer, meta)) if transcript else b""
     if out_video:
         if writer is None:
             raise FingerspellError(f"{source.name} gave no frames: nothing to write to {out_video}")
-        report.outputs["video"] = str(writer.commit())
-    if transcript:
-        doc = transcript_doc(recognizer, source, report, frames, writer, meta)
-        report.outputs["transcript"] = str(atomic_write_json(transcript, doc))
+        report.outputs["video"] = str(writer.commit(together={transcript: doc} if transcript else None))
+    elif transcript:
+        atomic_write_bytes(transcript, doc)
+    if transcript:  # the video and its transcript appear together or not at all
+        report.outputs["transcript"] = str(transcript)
     return report
 
 
