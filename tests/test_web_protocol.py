@@ -83,10 +83,19 @@ def spell(ws, data, letters: str, t0: float = 0.0, hold_s: float = 2.5) -> list:
 
 
 def test_frames_in_readings_out(client, data):
+    blank = cv2.imencode(".jpg", np.zeros((480, 640, 3), np.uint8))[1].tobytes()
     with client.websocket_connect(WS, headers=ORIGIN) as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello" and hello["max_frame_bytes"] == 300_000
         readings = spell(ws, data, "CA")
+        pause = []
+        for i in range(int(1.5 * FPS)):  # the hand goes away: the word is finished (and spoken by the page)
+            ws.send_bytes(frame(blank, 5.0 + i / FPS))
+            pause.append(ws.receive_json())
+    assert not any(r["hands"] for r in pause) and [r["hold_state"] for r in pause][-1] == "no_hand"
+    finished = [r["word"] for r in pause if r["word"]]
+    assert len(finished) == 1 and finished[0]["spelled"] == "CA", finished
+    assert len(pause[-1]["words"]) == 1 and pause[-1]["words"][0] == finished[0]["word"]
     assert all(r["type"] == "reading" for r in readings)
     assert [r["frame"] for r in readings] == list(range(len(readings)))
     with_hand = [r for r in readings if r["hands"]]
