@@ -1,19 +1,20 @@
 """Personal calibration: adapt a trained model to one person's hand from a few samples per letter.
 
-The adaptation never retrains the base model and never forgets a letter the person did not record:
+The adaptation leaves the base model untouched and never forgets a letter the person did not
+record: whatever the method, only the probability the base model gives to the *recorded* letters is
+re-divided among them; every other class keeps exactly its base probability.
 
-* **proto** (the default): the samples' embeddings (the input of the model's last linear layer)
-  are kept per letter. For a new frame, each recorded letter scores the cosine similarity of the
-  frame's embedding to its nearest sample of that letter; those scores re-weigh the base model's
-  probabilities *among the recorded letters only* (``softmax(log p_base + sim / T)`` times the
-  probability mass the base model gave to the recorded letters). Unrecorded letters keep exactly
-  the base probability.
-* **head**: the last linear layer is fine-tuned on the samples, pulled towards the base weights
-  (an L2 penalty) and towards the base model's own probabilities on the samples for unrecorded
-  letters (distillation); kept for comparison (``benchmarks/calibration.py`` measured both).
+* **net** (the default): a copy of the model is fine-tuned on the samples (every weight, BatchNorm
+  statistics frozen, 100 Adam steps), pulled towards the base weights (L2) and, for unrecorded
+  classes, towards the base probabilities (distillation).
+* **head**: the same for the last linear layer only, on the samples' embeddings (its input).
+* **proto**: each recorded letter scores the cosine similarity of the frame's embedding to its
+  nearest sample of that letter; ``softmax(log p_base + sim / T)`` among the recorded letters.
+
+``benchmarks/calibration.py`` measured all three on people the models never saw (docs/calibration.md).
 
 A profile is one safetensors file: the samples as model input (``inputs``, ``labels``), what the
-method needs (``embeddings`` or ``head.weight`` / ``head.bias``) and, in the file header's
+method needs (``net.<weight name>``, ``head.weight`` / ``head.bias`` or ``embeddings``) and, in the file header's
 metadata under ``card``, a JSON card naming the base model and the sha256 of its weights file.
 A profile made for other weights is refused. No pickle anywhere.
 """
@@ -35,8 +36,8 @@ from fingerspell.fileio import atomic_write_bytes
 PathLike = Union[str, Path]
 PROFILE_FORMAT = "fingerspell-profile"
 PROFILE_VERSION = 1
-METHODS = ("proto", "head")
-DEFAULT_METHOD = "head"
+METHODS = ("net", "head", "proto")
+DEFAULT_METHOD = "net"
 DEFAULT_TEMPERATURE = 0.02
 DEFAULT_BLEND = 0.0
 _SHA_CACHE: Dict[Tuple[str, int, int], str] = {}
@@ -202,6 +203,10 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
 
         w, b = emb.head_weights()
         tensors = dict(zip(("head.weight", "head.bias"), fit_head(z, y, logits, w, b, **params)))
+    elif method == "net":
+        from fingerspell.reading.calibration_head import fit_net
+
+        tensors = {f"net.{n}": v for n, v in fit_net(emb.module, x, y, logits, **params).items()}
     arch = str(getattr(classifier, "card", {}).get("architecture", ""))
     return Profile(x, y, _card(classes, base, y, method, params, source, arch), tensors)
 
@@ -215,12 +220,19 @@ def merge_samples(old: Profile, inputs: np.ndarray, labels: np.ndarray) -> Tuple
 
 # --- adapted probabilities ---------------------------------------------------------------------
 
-def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Adapted (N, C) probabilities from the base model's output and the frames' embeddings."""
+def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.ndarray,
+                net_logits: Optional[np.ndarray] = None) -> np.ndarray:
+    """Adapted (N, C) probabilities from the base model's output and the frames' embeddings.
+
+    Only the probability the base model gave to the recorded letters is re-divided among them;
+    every other class keeps its base probability. ``net_logits``: the fine-tuned copy's (``net``).
+    """
     recorded = np.unique(profile.labels)
     p = np.asarray(probs, np.float64)
     mass = p[:, recorded].sum(axis=1, keepdims=True)
-    if profile.method == "head":
+    if profile.method == "net":
+        inner = _softmax(np.asarray(net_logits, np.float64)[:, recorded])
+    elif profile.method == "head":
         w, b = profile.tensors["head.weight"], profile.tensors["head.bias"]
         blend = float(profile.card["params"].get("blend", DEFAULT_BLEND))
         head = (z.astype(np.float64) @ w.T.astype(np.float64) + b)[:, recorded]
@@ -249,6 +261,12 @@ class ProfiledClassifier:
         self.profile = profile
         self.embedder = embedder or embedder_for(classifier)
         self._same_engine = getattr(classifier, "model", None) is self.embedder.module
+        self._net = None
+        if profile.method == "net":
+            from fingerspell.reading.calibration_head import adapted_module
+
+            params = {k[4:]: v for k, v in profile.tensors.items() if k.startswith("net.")}
+            self._net = adapted_module(self.embedder.module, params)
 
     def __getattr__(self, name):
         return getattr(self.__dict__["base"], name)
@@ -264,7 +282,15 @@ class ProfiledClassifier:
         else:
             probs = self.base.predict_proba(x)
             logits, z = self.embedder(x)
-        return adapt_proba(self.profile, probs, logits, z)
+        return adapt_proba(self.profile, probs, logits, z, self._net_logits(x))
+
+    def _net_logits(self, x: np.ndarray) -> Optional[np.ndarray]:
+        if self._net is None:
+            return None
+        import torch
+
+        with torch.inference_mode():
+            return self._net(torch.from_numpy(x)).float().numpy()
 
     def close(self) -> None:
         self.base.close()

@@ -1,4 +1,4 @@
-"""The ``head`` calibration method: fine-tune the model's last linear layer on a person's samples.
+"""The fine-tuning calibration methods: ``head`` (the last linear layer) and ``net`` (every weight).
 
 Regularised so that unrecorded letters are not forgotten: an L2 pull towards the base weights and a
 distillation term that keeps the base model's probabilities of the unrecorded classes on the samples.
@@ -6,7 +6,8 @@ distillation term that keeps the base model's probabilities of the unrecorded cl
 
 from __future__ import annotations
 
-from typing import Tuple
+import copy
+from typing import Dict, Tuple
 
 import numpy as np
 
@@ -37,3 +38,47 @@ def fit_head(z: np.ndarray, y: np.ndarray, logits: np.ndarray, weight: np.ndarra
         loss.backward()
         opt.step()
     return w.detach().numpy().copy(), b.detach().numpy().copy()
+
+
+def fit_net(module, x: np.ndarray, y: np.ndarray, logits: np.ndarray, steps: int = 100, lr: float = 1e-3,
+            l2: float = 1e-2, distill: float = 0.5, **_ignored) -> Dict[str, np.ndarray]:
+    """Fine-tune every weight of ``module`` (a copy, BatchNorm statistics frozen) on the samples.
+
+    Pulled towards the base weights (L2 over all parameters) and, for the unrecorded classes,
+    towards the base probabilities. Returns the new parameters by name.
+    """
+    import torch
+
+    net = copy.deepcopy(module).eval()
+    start = {n: p.detach().clone() for n, p in net.named_parameters()}
+    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    yt = torch.from_numpy(np.asarray(y, np.int64))
+    teacher = torch.softmax(torch.from_numpy(np.asarray(logits, np.float32)), dim=1)
+    unrecorded = torch.ones(teacher.shape[1], dtype=torch.bool)
+    unrecorded[torch.unique(yt)] = False
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    for _ in range(int(steps)):
+        out = net(xt)
+        loss = torch.nn.functional.cross_entropy(out, yt)
+        loss = loss + l2 * sum((p - start[n]).pow(2).sum() for n, p in net.named_parameters())
+        if distill and bool(unrecorded.any()):
+            loss = loss - distill * (teacher[:, unrecorded] * torch.log_softmax(out, 1)[:, unrecorded]).sum(1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {n: p.detach().float().numpy().copy() for n, p in net.named_parameters()}
+
+
+def adapted_module(module, params: Dict[str, np.ndarray]):
+    """A copy of ``module`` (eval mode) with the fine-tuned parameters of :func:`fit_net`."""
+    import torch
+
+    net = copy.deepcopy(module).eval()
+    state = {n: torch.from_numpy(np.asarray(v)) for n, v in params.items()}
+    missing = set(dict(net.named_parameters())) - set(state)
+    if missing:
+        from fingerspell.errors import FingerspellError
+
+        raise FingerspellError(f"the profile lacks {len(missing)} of the model's weights: calibrate again")
+    net.load_state_dict(state, strict=False)
+    return net
