@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -61,3 +62,44 @@ def test_rows_of_an_older_dataset_are_dropped_before_training_and_scoring():
     assert exception_mask(data.sources, data.labels, data.classes).tolist() == [True, False, False, True]
     kept, dropped = drop_exceptions(data)
     assert kept.paths.tolist() == ["b", "c"] and dropped == {"mon95/T": 2}
+
+
+def _real_rows(data, photos) -> DatasetArrays:
+    """Landmark rows of real photos through MediaPipe: (relative path, label, source) each."""
+    from fingerspell.hands.detector import HandDetector, load_image
+    from fingerspell.hands.landmarks import hand_vector
+
+    vectors, labels, sources = [], [], []
+    with HandDetector(backend="solutions", mode="image", max_hands=1, min_detection_confidence=0.5) as det:
+        for rel, label, source in photos:
+            hand = det.detect(load_image(data / rel))[0]
+            vectors.append(hand_vector(hand))
+            labels.append(CLASSES.index(label))
+            sources.append(source)
+    n = len(vectors)
+    return DatasetArrays(
+        masks=np.zeros((n, 1, 1, 3), np.uint8), landmarks=np.zeros((n, 21, 3), np.float32),
+        vectors=np.stack(vectors), handedness=np.ones(n, np.int8), image_sizes=np.full((n, 2), 100, np.int32),
+        labels=np.array(labels), groups=np.array(sources), sources=np.array(sources),
+        paths=np.array([p for p, _, _ in photos]), no_hand=np.zeros(n, bool),
+    )
+
+
+def test_training_leaves_exceptions_out_and_folds_motion_letters(data, tmp_path):
+    from fingerspell.training.options import TrainOptions
+    from fingerspell.training.train import train
+
+    photos = [(f"mon95/user_4/{c}{k}.jpg", c, "mon95") for c in "TAI" for k in (0, 5)]
+    photos += [(f"massey/{c.lower()}/hand1_{c.lower()}_bot_seg_{k}_cropped.jpeg", c, "massey")
+               for c in "JIZD" for k in (1, 2)]
+    rows = _real_rows(data, photos)
+    logs = []
+    opts = TrainOptions.flat(data=("real photos",), model="landmark_mlp", out=str(tmp_path / "run"), epochs=1,
+                             batch_size=4, val_fraction=0.0, patience=None, static_letters=True, plot=False,
+                             progress=False, device="cpu")
+    result = train(opts, train_data=rows, log=logs.append)
+    card = json.loads(result.best_path.with_suffix(".json").read_text())
+    counts = card["training"]["train_summary"]["classes"]
+    assert counts == {"A": 2, "D": 4, "I": 6}  # mon95's T left out; J trained as I, Z as D
+    assert card["training"]["options"]["static_letters"] is True
+    assert any("mon95/T" in line for line in logs) and any("J->I" in line for line in logs)

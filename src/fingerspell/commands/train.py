@@ -49,6 +49,8 @@ def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> No
     opt.add_argument("--seed", type=int, default=0)
     opt.add_argument("--class-weighting", action="store_true", help="inverse-frequency class weights in the loss")
     opt.add_argument("--balanced-sampling", action="store_true", help="sample classes equally (single process)")
+    opt.add_argument("--static-letters", action="store_true",
+                     help="train J photos as I and Z photos as D: the motion reader writes J and Z")
     opt.add_argument("--no-augment", action="store_true", help="train without augmentation")
     m = p.add_argument_group("model")
     m.add_argument("--input-size", type=int, default=None,
@@ -112,6 +114,7 @@ def options_from_args(args: argparse.Namespace):
         patience=args.patience or None, seed=args.seed, device=args.device, input_size=args.input_size,
         model_kwargs=_model_kwargs(args.model_arg), augment=not args.no_augment,
         class_weighting=args.class_weighting, balanced_sampling=args.balanced_sampling,
+        static_letters=args.static_letters,
         pretrained=args.pretrained, pretrained_path=args.pretrained_path, init_from=args.init_from,
         freeze_backbone=args.freeze_backbone, finetune_epochs=args.finetune_epochs,
         finetune_lr_factor=args.finetune_lr_factor, unfreeze_stages=args.unfreeze_stages,

@@ -98,5 +98,28 @@ def drop_exceptions(data, exceptions: Sequence[LabelException] = LABEL_EXCEPTION
     return data.subset(~flagged), dict(sorted(counts.items()))
 
 
-__all__ = ["LABEL_EXCEPTIONS", "LabelException", "drop_exceptions", "exception_for", "exception_mask",
-           "split_items"]
+# The motion letters and the hand shape their single frames show (J ends as a turned I, Z as a D-like
+# pointing index). A static model trained with ``static_letters`` learns these photos as that shape
+# and never outputs J or Z: the motion reader (reading/motion.py) writes those from the movement.
+MOTION_LETTER_SHAPES: Dict[str, str] = {"J": "I", "Z": "D"}
+
+
+def fold_motion_letters(data, shapes: Dict[str, str] = MOTION_LETTER_SHAPES):
+    """(dataset with J relabelled I and Z relabelled D, {"J->I": rows, ...}) for a DatasetArrays."""
+    labels = np.asarray(data.labels).copy()
+    counts = {}
+    for motion, static in shapes.items():
+        if motion in data.classes and static in data.classes:
+            hit = labels == list(data.classes).index(motion)
+            if hit.any():
+                labels[hit] = list(data.classes).index(static)
+                counts[f"{motion}->{static}"] = int(hit.sum())
+    if not counts:
+        return data, counts
+    out = data.subset(np.arange(len(data)))
+    out.labels = labels
+    return out, counts
+
+
+__all__ = ["LABEL_EXCEPTIONS", "LabelException", "MOTION_LETTER_SHAPES", "drop_exceptions", "exception_for",
+           "exception_mask", "fold_motion_letters", "split_items"]

@@ -31,6 +31,9 @@ class DataSettings:
         ``val_fraction=0`` means no validation: the last epoch is "best", no early stopping.
     input_size: mask side the model reads (None: the dataset's); other sizes re-render the masks
         from the stored landmarks (never by resizing pictures).
+    static_letters: train J photos as I and Z photos as D (the hand shapes their single frames show;
+        data/exceptions.py MOTION_LETTER_SHAPES), so the model never claims a motion letter from one
+        frame. Rows whose label is not the ASL letter in their source (mon95's T) are always left out.
     """
 
     data: Tuple[str, ...]
@@ -41,6 +44,7 @@ class DataSettings:
     augment: bool = True
     balanced_sampling: bool = False
     num_workers: int = 0
+    static_letters: bool = False
 
     def __post_init__(self) -> None:
         if not self.data:

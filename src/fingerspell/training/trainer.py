@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fingerspell.data.exceptions import drop_exceptions, fold_motion_letters
 from fingerspell.data.schema import DatasetArrays
 from fingerspell.errors import FingerspellError
 from fingerspell.features import input_for
@@ -129,6 +130,7 @@ class Trainer:
         if val_data is not None and tuple(val_data.classes) != tuple(train_data.classes):
             raise FingerspellError("the validation data has another class vocabulary than the training data: "
                                    "rebuild it")
+        train_data, val_data = self.relabel(train_data), val_data if val_data is None else self.relabel(val_data)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", tdata.RandomSplitWarning)
             train_data, val_data, self.val_mode = tdata.split_train_val(
@@ -139,6 +141,17 @@ class Trainer:
             raise FingerspellError(f"only {len(train_data)} training rows: add data")
         self.train_data, self.val_data = train_data, val_data
         self.classes = tuple(train_data.classes)
+
+    def relabel(self, data: DatasetArrays) -> DatasetArrays:
+        """Leave out label exceptions (mon95's T); with ``static_letters`` train J as I and Z as D."""
+        data, dropped = drop_exceptions(data)
+        if dropped:
+            self.say(f"left out (not the ASL letter in that source): {dropped}")
+        if self.options.data.static_letters:
+            data, folded = fold_motion_letters(data)
+            if folded:
+                self.say(f"motion letters trained as their hand shape: {folded}")
+        return data
 
     def build_model(self) -> None:
         """The seeded model, with ImageNet or ``--init-from`` weights where asked."""
