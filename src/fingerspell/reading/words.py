@@ -44,7 +44,7 @@ class DecoderOptions:
     enabled: bool = True  # False: every word stays as spelled, no suggestions
     min_frequency: float = 1e-7  # wordfreq words rarer than this are left out (~90k words remain)
     user_prior: float = 1e-4  # frequency a --lexicon word gets (that of "truth"); counts scale it down
-    free_prior: float = 0.6  # prior that a spelled word is not in the lexicon (names, codes, rare words); benchmarks/words.py
+    free_prior: float = 0.6  # prior that a spelled word is not in the lexicon (names, codes); docs/words.md
     prior_weight: float = 0.8  # exponent on word frequencies (below 1 flattens the prior)
     floor_prob: float = 1e-4  # least probability of a letter outside a hold's top list (one edit)
     miss_prob: float = 0.02  # a letter was signed but no hold was read (one edit)
