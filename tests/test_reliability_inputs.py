@@ -21,8 +21,9 @@ import pytest
 from _reliability import REPO, cli, error_lines, photo, tiny_checkpoint, tiny_dataset
 
 from fingerspell.cli import main
-from fingerspell.data.schema import check_input_kind, load_dataset, save_dataset
+from fingerspell.data.schema import load_dataset, save_dataset
 from fingerspell.errors import FingerspellError
+from fingerspell.features import input_for
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +77,9 @@ def test_landmark_model_refuses_a_dataset_without_landmarks(tmp_path, capsys, ch
     np.savez(tmp_path / "seed.npz", images=rng.integers(0, 255, (6, 16, 16, 3), dtype=np.uint8),
              labels=np.array([0, 1, 2, 0, 1, 2]))
     seed = load_dataset(tmp_path / "seed.npz")
-    check_input_kind(seed, "mask", "seed.npz")  # its images are masks
+    input_for("mask").check_dataset(seed, "seed.npz")  # its images are masks
     with pytest.raises(FingerspellError, match="lacks the vectors a vector model reads: 6 of 6 rows"):
-        check_input_kind(seed, "vector", "seed.npz")
+        input_for("vector").check_dataset(seed, "seed.npz")
     rc = main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "seed.npz")])
     assert "lacks the vectors" in _one_error(capsys, rc)
     rc = main(["train", "--data", str(tmp_path / "seed.npz"), "--model", "landmark_mlp", "--out",

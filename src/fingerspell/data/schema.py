@@ -111,30 +111,6 @@ def check_finite(arrays: dict, name: Union[str, Path]) -> None:
             )
 
 
-INPUT_KIND_FIELDS = {"vector": "vectors", "mask": "masks"}
-
-
-def check_input_kind(data: DatasetArrays, kind: str, name: Union[str, Path] = "the dataset") -> None:
-    """Refuse a dataset that lacks what a ``kind`` model reads (a seed-style file has no landmarks).
-
-    A row without its input is all zeros; rows of NOTHING where no hand was found may lack it,
-    every other row must have it.
-    """
-    key = INPUT_KIND_FIELDS.get(kind)
-    if key is None:
-        raise FingerspellError(f"unknown input kind {kind!r}: use 'mask' or 'vector'")
-    arr = getattr(data, key)
-    if len(data) == 0:
-        raise FingerspellError(f"{name} has no rows: build it from folders that hold photos")
-    empty = ~arr.reshape(len(data), -1).any(1) & ~data.no_hand
-    if empty.any():
-        raise FingerspellError(
-            f"{name} lacks the {key} a {kind} model reads: {int(empty.sum())} of {len(data)} rows have none "
-            f"(a seed-style file holds only images and labels); rebuild it from photos with "
-            "'fingerspell build-dataset', or train a mask model"
-        )
-
-
 def save_dataset(data: DatasetArrays, path: Union[str, Path], overwrite: bool = False) -> Path:
     """Write a dataset atomically (temp file + rename); refuse to replace a file unless told to."""
     out = Path(path)
