@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,40 @@ def data() -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def _free_display() -> int:
+    for n in range(91, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number between :91 and :199")
+
+
+def _die_with_parent() -> None:
+    """In the Xvfb child: get SIGTERM if pytest dies (a crash skips the fixture's teardown)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """One virtual X server for every GUI test of the session: Tk keeps its display connection after
+    a window is destroyed, so a server stopped between test modules would abort the next Tk call."""
+    exe = shutil.which("Xvfb")
+    assert exe, "Xvfb is not installed: run `make test` (it installs xvfb) or apt-get install xvfb"
+    n = _free_display()
+    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "1600x1200x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    socket = Path(f"/tmp/.X11-unix/X{n}")
+    deadline = time.monotonic() + 15
+    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert socket.exists(), f"Xvfb :{n} did not start"
+    yield f":{n}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

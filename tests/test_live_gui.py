@@ -10,47 +10,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from _tiny_model import WORD, tiny_mlp, word_video
 
 from fingerspell.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_display() -> int:
-    for n in range(91, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number between :91 and :199")
-
-
-def _die_with_parent() -> None:
-    """In the Xvfb child: get SIGTERM if pytest dies (a crash skips the fixture's teardown)."""
-    import ctypes
-    import signal
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@pytest.fixture(scope="module")
-def xvfb():
-    exe = shutil.which("Xvfb")
-    assert exe, "Xvfb is not installed: run `make test` (it installs xvfb) or apt-get install xvfb"
-    n = _free_display()
-    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-    socket = Path(f"/tmp/.X11-unix/X{n}")
-    deadline = time.monotonic() + 15
-    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert socket.exists(), f"Xvfb :{n} did not start"
-    yield f":{n}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def _pump(root, seconds: float, until=lambda: False) -> None:

@@ -8,40 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from _tiny_model import letterbox
 
 REPO = Path(__file__).resolve().parents[1]
 STATES = ("confident", "uncertain", "no_hand", "space")
-
-
-def _free_display() -> int:
-    for n in range(201, 300):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number between :201 and :299")
-
-
-@pytest.fixture(scope="module")
-def display():
-    exe = shutil.which("Xvfb")
-    assert exe, "Xvfb is not installed: run `make test` (it installs xvfb) or apt-get install xvfb"
-    n = _free_display()
-    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "1400x1000x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{n}")
-    deadline = time.monotonic() + 15
-    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert socket.exists(), f"Xvfb :{n} did not start"
-    yield f":{n}"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def _photos(data: Path):
@@ -74,7 +48,7 @@ def _pump(root, seconds: float, until=lambda: False) -> None:
         time.sleep(0.01)
 
 
-def test_states_keep_the_layout(display, data, monkeypatch, artifacts):
+def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
     import tkinter as tk
 
     from fingerspell.apps import live_widgets as lw
@@ -84,7 +58,7 @@ def test_states_keep_the_layout(display, data, monkeypatch, artifacts):
     from fingerspell.runtime.sources import open_source
 
     sure, unsure, threshold, space = _photos(data)
-    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setenv("DISPLAY", xvfb)
     options = RecognizerOptions(smoothing=SmoothingOptions(threshold=threshold))
     recognizer = Recognizer.from_model(options=options)
     root = tk.Tk()

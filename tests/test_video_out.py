@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from fingerspell.errors import FingerspellError
+from fingerspell.quietlog import is_noise
 from fingerspell.runtime.video_out import bundled_ffmpeg, open_video_writer, probe_codec
 
 
@@ -67,6 +68,7 @@ def test_run_writes_h264_and_says_so(data, tmp_path):
                           "--transcript", str(transcript), "--no-progress"], capture_output=True, text=True,
                          env=env, timeout=300)
     assert res.returncode == 0, res.stderr
+    assert not [line for line in res.stderr.splitlines() if is_noise(line.encode())]  # quiet logs
     assert probe_codec(out) == "h264"
     assert json.loads(transcript.read_text())["video_codec"] == "h264"
     cap = cv2.VideoCapture(str(out))
