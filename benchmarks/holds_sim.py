@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/holds_sim.py [--paces 1.0 0.5] [--words N]
         [--data artifacts/data/massey.npz artifacts/data/asl_test.npz] [--model PATH] [--groups G ...]
+        [--jitter PX] [--dropout P] [--jump P]
 
 Spells words (covering every letter, double letters, J and Z) from the datasets' real landmarks
 with :func:`fingerspell.reading.synth.synth_word`, runs the model on every frame and the frames
@@ -73,7 +74,8 @@ def latencies(truth, holds) -> List[float]:
     return out
 
 
-def run_pace(clf, bank, pace: float, words: Sequence[str], reps: int, opts: HoldOptions, seed: int) -> dict:
+def run_pace(clf, bank, pace: float, words: Sequence[str], reps: int, opts: HoldOptions, seed: int,
+             noise: dict) -> dict:
     rng = np.random.default_rng(seed)
     right = errs = total = 0
     jz_hit = jz_total = 0
@@ -81,7 +83,7 @@ def run_pace(clf, bank, pace: float, words: Sequence[str], reps: int, opts: Hold
     wrong = []
     for r in range(reps):
         for w in words:
-            sw = synth_word(w, bank, SynthOptions(pace=pace, mirror=bool(r % 2)), rng)
+            sw = synth_word(w, bank, SynthOptions(pace=pace, mirror=bool(r % 2), **noise), rng)
             got, holds = read_word(clf, sw, opts)
             truth = list(sw.word)
             right += got == truth
@@ -103,14 +105,14 @@ def run_pace(clf, bank, pace: float, words: Sequence[str], reps: int, opts: Hold
 NO_MOTION_WORDS = ("DIDI", "IDDI", "DII", "IDI", "IDEA", "KID", "DIG", "GIFT", "YIELD", "SIX", "DRY", "ILL")
 
 
-def still_false_jz(clf, bank, opts: HoldOptions, reps: int, seed: int) -> tuple:
+def still_false_jz(clf, bank, opts: HoldOptions, reps: int, seed: int, noise: dict) -> tuple:
     """Words without J or Z, full of D, I, Y, G, X holds and the moves between them (with slides
     and releases): J or Z written out of them, and the words read wrong."""
     rng = np.random.default_rng(seed)
     false = holds_n = 0
     for r in range(reps):
         for w in NO_MOTION_WORDS:
-            sw = synth_word(w, bank, SynthOptions(pace=(1.0, 0.5)[r % 2], mirror=bool(r % 3 == 0)), rng)
+            sw = synth_word(w, bank, SynthOptions(pace=(1.0, 0.5)[r % 2], mirror=bool(r % 3 == 0), **noise), rng)
             got, _ = read_word(clf, sw, opts)
             false += sum(c in "JZ" for c in got)
             holds_n += len(w)
@@ -126,7 +128,11 @@ def main(argv=None) -> int:
     ap.add_argument("--paces", nargs="+", type=float, default=[1.0, 0.5])
     ap.add_argument("--reps", type=int, default=3, help="times each word is spelled per pace")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jitter", type=float, default=SynthOptions.jitter_px, help="landmark noise, pixels (std)")
+    ap.add_argument("--dropout", type=float, default=SynthOptions.dropout, help="chance a 1-2 frame gap starts")
+    ap.add_argument("--jump", type=float, default=SynthOptions.jump, help="chance of a one-frame landmark jump")
     args = ap.parse_args(argv)
+    noise = {"jitter_px": args.jitter, "dropout": args.dropout, "jump": args.jump}
     import torch
 
     torch.set_num_threads(1)
@@ -137,15 +143,16 @@ def main(argv=None) -> int:
     bank = LetterBank.from_dataset(data, groups=args.groups)
     opts = HoldOptions()
     t0 = time.time()
+    print(f"shapes: {', '.join(bank.groups)}; noise {noise}")
     print("| pace s/letter | words | word acc | letter err | J/Z recall | latency median / p90 / max ms |")
     print("|---|---|---|---|---|---|")
     for pace in args.paces:
-        r = run_pace(clf, bank, pace, WORDS, args.reps, opts, args.seed)
+        r = run_pace(clf, bank, pace, WORDS, args.reps, opts, args.seed, noise)
         print(f"| {pace:.1f} | {r['words']} | {r['word_acc']:.1%} | {r['ler']:.1%} | {r['jz_recall']:.1%} | "
               f"{r['lat_median'] * 1000:.0f} / {r['lat_p90'] * 1000:.0f} / {r['lat_max'] * 1000:.0f} |")
         if r["wrong"]:
             print("   wrong:", " ".join(r["wrong"]))
-    false, n = still_false_jz(clf, bank, opts, args.reps * 2, args.seed + 1)
+    false, n = still_false_jz(clf, bank, opts, args.reps * 2, args.seed + 1, noise)
     print(f"false J/Z in words without them (D, I, Y, G, X holds and moves, paces 1.0/0.5): {false} in {n} "
           f"letters; {time.time() - t0:.0f} s")
     return 0

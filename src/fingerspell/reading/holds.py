@@ -1,6 +1,7 @@
 """Letters from holds: the hand stops, the reading settles, one letter is written.
 
-Per frame the hand's **motion** is the mean speed of the wrist and the five fingertips, in palm
+Per frame the hand's **motion** is the second-largest speed among the wrist and the five
+fingertips (one jittery point cannot raise it; two moving fingers do), in palm
 sizes per second (pixel coordinates, so the aspect ratio is true; the palm size is that of the
 model's features, so the figure does not depend on the hand's distance from the camera). The
 positions are first median-filtered over three detections, which removes one-frame landmark
@@ -42,6 +43,7 @@ MOTION_POINTS = (0, 4, 8, 12, 16, 20)  # wrist and the five fingertips
 _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 STATES = ("no_hand", "moving", "holding", "read")
 _FOLD = {"J": "I", "Z": "D"}  # a still hand's J / Z probability belongs to its shape letter
+_RECENT = 3  # frames whose average must agree with the hold's average before it is read
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,16 @@ class HoldOptions:
     """How holds are found and read; the defaults suit the shipped landmark model at 15-60 fps.
 
     still_speed / move_speed: motion (palm sizes per second) under which the hand is still, and
-        over which it moves (hysteresis). A still hand's jitter is about 0.1-0.3, a transition
-        between letters 2-10, a double letter's slide or bounce 1.5-4.
+        over which it moves (hysteresis). Measured: a still hand through MediaPipe (real photos
+        moved by 0.7 px of tremor with camera noise, massey and mon95, video mode) 0.18 median,
+        0.55 p99, 0.71 max; transitions between letters 2-15; a double letter's slide is seen
+        from about 0.2 palm in 0.15 s or 0.4 palm in 0.25 s, a bounce from 0.2 palm.
     motion_window_s: the speed is measured over this span (about three frames at 30 fps).
     min_frames: frames a hold needs before it can be read (4 = 133 ms at 30 fps).
     min_confidence: the averaged probability the top letter needs to be written.
-    change_frames: consecutive frames with another confident reading that split a still hold.
+    change_frames: consecutive frames with another confident reading that split a still hold (5 =
+        167 ms: the shipped model flips between look-alikes such as U and R for 3 frames now and
+        then; a split-off hold never writes a letter already written since the hand last moved).
     dropout_frames: frames without a hand (or with NOTHING) that a hold survives (3 = 100 ms at
         30 fps: a detector's one- or two-frame gaps with a frame to spare; a release that makes a
         double letter takes the hand away far longer).
@@ -100,12 +106,12 @@ class HoldOptions:
     motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
     """
 
-    still_speed: float = 0.6
-    move_speed: float = 1.2
+    still_speed: float = 0.7
+    move_speed: float = 1.4
     motion_window_s: float = 0.1
     min_frames: int = 4
     min_confidence: float = 0.5
-    change_frames: int = 3
+    change_frames: int = 5
     dropout_frames: int = 3
     nothing_threshold: float = 0.5
     min_gap_s: float = 0.0
@@ -170,7 +176,7 @@ class MotionTracker:
         self._filtered.append((t, cur))
         if ref is None or palm < 1e-6 or gap:  # right after a dropout the filtered position lags
             return float("nan")
-        dist = np.linalg.norm(cur - ref[1], axis=1).mean()
+        dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
         return float(dist / palm / (t - ref[0]))
 
 
@@ -188,6 +194,7 @@ class _OpenHold:
     written: Optional[Hold] = None
     absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
     absorbed: bool = False  # read as one of those: counts as read, but nothing was written
+    split: bool = False  # began with a reading change while the hand stayed still
 
 
 class HoldSegmenter:
@@ -214,6 +221,7 @@ class HoldSegmenter:
         self._movement: List[_Frame] = []
         self._recent: Deque[_Frame] = deque(maxlen=4)
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
+        self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = -math.inf
         self._last_t = -math.inf
         self._state = "no_hand"
@@ -261,6 +269,7 @@ class HoldSegmenter:
         hold, retract = self._end_movement(t) if self._movement else (None, None)
         unread = self._close_hold(t)
         self._left_from = None
+        self._stretch = set()
         self._tracker.reset()
         self._recent.clear()
         self._moving = True  # a hand coming into view is moving until its motion says otherwise
@@ -269,6 +278,7 @@ class HoldSegmenter:
 
     def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
         unread = None
+        self._stretch = set()
         if self._hold is not None:
             self._left_from = None if self._hold.absorbed else self._hold.written
             unread = self._close_hold(frame.t)
@@ -310,17 +320,19 @@ class HoldSegmenter:
             return None
         avg = self._average(h.frames)
         best = int(np.argmax(avg))
-        recent = self._average(h.frames[-min(len(h.frames), o.change_frames):])
+        recent = self._average(h.frames[-min(len(h.frames), _RECENT):])
         if int(np.argmax(recent)) != best:
-            h.frames = h.frames[-o.change_frames:]  # the reading moved on: the hold starts again
+            h.frames = h.frames[-_RECENT:]  # the reading moved on: the hold starts again
             return None
         if avg[best] < o.min_confidence or t - self._last_written < o.min_gap_s:
             return None
-        if self.classes[best] in h.absorb:  # the still end pose of a J or Z just written
+        # the still end pose of a J or Z just written, or a flicker back to a letter already written
+        if self.classes[best] in h.absorb or (h.split and self.classes[best] in self._stretch):
             h.written, h.absorbed = self._summary(h.frames, t), True
             return None
         h.written = self._summary(h.frames, t)
         self._last_written = t
+        self._stretch.add(h.written.letter)
         return h.written
 
     def _maybe_split(self) -> None:
@@ -335,7 +347,7 @@ class HoldSegmenter:
         idx = letters.pop()
         if self.classes[idx] == h.written.letter or min(f.folded[idx] for f in tail) < o.min_confidence:
             return
-        self._hold = _OpenHold(frames=list(tail))
+        self._hold = _OpenHold(frames=list(tail), split=True)
 
     def _close_hold(self, t: float) -> Optional[Hold]:
         """End the open hold; a long-enough hold that never got confident comes back as unread."""
