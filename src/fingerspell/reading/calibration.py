@@ -269,6 +269,8 @@ class ProfiledClassifier:
             self._net = adapted_module(self.embedder.module, params)
 
     def __getattr__(self, name):
+        if name == "base" or "base" not in self.__dict__:
+            raise AttributeError(name)
         return getattr(self.__dict__["base"], name)
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
