@@ -168,3 +168,14 @@ def test_capture_from_a_labelled_video_and_the_live_recorder(data, tmp_path):
     assert rec.current == "A" and not rec.done
     st = rec.update(10.0, None)
     assert st.phase == "countdown" and st.letter == "A" and st.progress == pytest.approx(2 / 3)
+
+
+def test_recording_in_the_window_from_a_video(xvfb, data, store, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb)
+    video = _spelled_video(data, "LAY")
+    assert cli(["calibrate", "--source", str(video), "--record", "--window", "--letters", "L,A,Y",
+                "--countdown", "0.8", "--capture", "0.8", "--out", "win"]) == 0
+    prof = cal.load_profile(store / "win.profile")
+    assert prof.letters == ("A", "L", "Y") and min(prof.card["samples_per_letter"].values()) >= 5
+    clf, _ = load_classifier("landmark_mlp")
+    assert accuracy(clf, prof.inputs, prof.labels) >= 0.9  # the frames captured show the letter asked for

@@ -2,7 +2,7 @@
 
     fingerspell calibrate --source photos/ --out me           # photos/A/*.jpg, photos/B/*.jpg, ...
     fingerspell calibrate --source me.mp4 --labels me.csv --out me   # CSV rows start_s,end_s,letter
-    fingerspell calibrate --source 0 --out me                 # webcam, prompts in the terminal
+    fingerspell calibrate --source 0 --out me [--window]      # webcam: terminal prompts, or a window
     fingerspell calibrate --source photos/ --out me --letters R,U --update   # redo two letters
     fingerspell calibrate --list | --show me | --remove me
 
@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-letter", type=int, default=None, help="use at most N samples per letter")
     p.add_argument("--update", action="store_true", help="merge into an existing profile")
     p.add_argument("--overwrite", action="store_true", help="replace an existing profile")
+    p.add_argument("--record", action="store_true", help="record letter by letter from --source as from a "
+                                                         "webcam (implied by a webcam index), e.g. a video")
+    p.add_argument("--window", action="store_true", help="webcam: record in a window (else terminal prompts)")
     p.add_argument("--countdown", type=float, default=3.0, help="webcam: seconds to get ready per letter")
     p.add_argument("--capture", type=float, default=1.5, help="webcam: seconds captured per letter")
     p.add_argument("--list", action="store_true", help="list the stored profiles")
@@ -72,7 +75,7 @@ def _collect(args, clf, letters):
     from fingerspell.reading import calibration_capture as cap
 
     src = str(args.source)
-    if src.strip().isdigit():
+    if src.strip().isdigit() or args.record:
         return _record_camera(args, clf, letters)
     path = Path(src).expanduser()
     if path.is_dir():
@@ -97,8 +100,12 @@ def _record_camera(args, clf, letters):
             print(f"[{st.progress:4.0%}] {st.letter or ''} {st.phase} {st.seconds_left:3.0f} s  {st.message}",
                   flush=True)
 
-    print(f"recording {len(letters)} letters: sign each one when asked and hold it", flush=True)
     with open_source(str(args.source)) as src:
+        if args.window:
+            from fingerspell.apps.calibrate_window import record_in_window
+
+            return record_in_window(src, clf, rec)
+        print(f"recording {len(letters)} letters: sign each one when asked and hold it", flush=True)
         return cap.record(src, clf, rec, on_status=show)
 
 
