@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/holds_sim.py [--paces 1.0 0.5] [--words N]
         [--data artifacts/data/massey.npz artifacts/data/asl_test.npz] [--model PATH] [--groups G ...]
-        [--jitter PX] [--dropout P] [--jump P]
+        [--jitter PX] [--dropout P] [--jump P] [--fps F]
 
 Spells words (covering every letter, double letters, J and Z) from the datasets' real landmarks
 with :func:`fingerspell.reading.synth.synth_word`, runs the model on every frame and the frames
@@ -131,8 +131,9 @@ def main(argv=None) -> int:
     ap.add_argument("--jitter", type=float, default=SynthOptions.jitter_px, help="landmark noise, pixels (std)")
     ap.add_argument("--dropout", type=float, default=SynthOptions.dropout, help="chance a 1-2 frame gap starts")
     ap.add_argument("--jump", type=float, default=SynthOptions.jump, help="chance of a one-frame landmark jump")
+    ap.add_argument("--fps", type=float, default=SynthOptions.fps)
     args = ap.parse_args(argv)
-    noise = {"jitter_px": args.jitter, "dropout": args.dropout, "jump": args.jump}
+    noise = {"jitter_px": args.jitter, "dropout": args.dropout, "jump": args.jump, "fps": args.fps}
     import torch
 
     torch.set_num_threads(1)

@@ -4,13 +4,14 @@ Per frame the hand's **motion** is the second-largest speed among the wrist and 
 fingertips (one jittery point cannot raise it; two moving fingers do), in palm
 sizes per second (pixel coordinates, so the aspect ratio is true; the palm size is that of the
 model's features, so the figure does not depend on the hand's distance from the camera). The
-positions are first median-filtered over three detections, which removes one-frame landmark
-jumps, and the speed is taken over ``motion_window_s`` (about three frames at 30 fps), which
+positions are first median-filtered over the last three detections, which removes one-frame
+landmark jumps, and the speed is taken over ``motion_window_s`` (about three frames at 30 fps), which
 keeps detection jitter of a still hand well under ``still_speed``.
 
 A **hold** is a stretch of low motion (hysteresis between ``still_speed`` and ``move_speed``)
 with a consistent reading. It writes ONE letter, from the static model's probabilities averaged
-over the hold (not a majority of argmaxes), as soon as it has ``min_frames`` frames, the average's
+over the hold (not a majority of argmaxes), as soon as it spans ``min_hold_s`` and ``min_frames``
+frames, the average's
 top letter reaches ``min_confidence`` and the last frames agree with it. Holding longer never
 repeats the letter. A hold ends when the hand moves (a motion burst: a slide or bounce makes a
 double letter), when the hand is released (no hand or NOTHING for more than ``dropout_frames``
@@ -85,7 +86,8 @@ class HoldUpdate:
 
 @dataclass(frozen=True)
 class HoldOptions:
-    """How holds are found and read; the defaults suit the shipped landmark model at 15-60 fps.
+    """How holds are found and read; the defaults suit the shipped landmark model at 30 fps (at 15
+    fps holds need about 0.4 s: 1.0 s per letter reads well, 0.5 s per letter does not).
 
     still_speed / move_speed: motion (palm sizes per second) under which the hand is still, and
         over which it moves (hysteresis). Measured: a still hand through MediaPipe (real photos
@@ -93,7 +95,8 @@ class HoldOptions:
         0.55 p99, 0.71 max; transitions between letters 2-15; a double letter's slide is seen
         from about 0.2 palm in 0.15 s or 0.4 palm in 0.25 s, a bounce from 0.2 palm.
     motion_window_s: the speed is measured over this span (about three frames at 30 fps).
-    min_frames: frames a hold needs before it can be read (4 = 133 ms at 30 fps).
+    min_hold_s / min_frames: the span and the frames a hold needs before it can be read (at 30 fps
+        4 frames, 100 ms from the first to the last; at 15 fps 3 frames).
     min_confidence: the averaged probability the top letter needs to be written.
     change_frames: consecutive frames with another confident reading that split a still hold (5 =
         167 ms: the shipped model flips between look-alikes such as U and R for 3 frames now and
@@ -109,7 +112,8 @@ class HoldOptions:
     still_speed: float = 0.7
     move_speed: float = 1.4
     motion_window_s: float = 0.1
-    min_frames: int = 4
+    min_hold_s: float = 0.1
+    min_frames: int = 3
     min_confidence: float = 0.5
     change_frames: int = 5
     dropout_frames: int = 3
@@ -124,6 +128,7 @@ class HoldOptions:
             ("move_speed", self.move_speed >= self.still_speed, "at least still_speed"),
             ("motion_window_s", 0 < self.motion_window_s <= 1.0, "in (0, 1] seconds"),
             ("min_frames", self.min_frames >= 1, "at least 1"),
+            ("min_hold_s", 0 <= self.min_hold_s <= 5, "in [0, 5] seconds"),
             ("min_confidence", 0 <= self.min_confidence < 1, "in [0, 1)"),
             ("change_frames", self.change_frames >= 1, "at least 1"),
             ("dropout_frames", self.dropout_frames >= 0, "0 or more"),
@@ -155,8 +160,7 @@ class MotionTracker:
         self.reset()
 
     def reset(self) -> None:
-        self._raw: Deque[np.ndarray] = deque(maxlen=3)
-        self._palms: Deque[float] = deque(maxlen=3)
+        self._raw: Deque[Tuple[float, np.ndarray, float]] = deque(maxlen=3)  # (t, points, palm)
         self._dts: Deque[float] = deque(maxlen=8)
         self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=8)
 
@@ -167,10 +171,9 @@ class MotionTracker:
         gap = bool(self._filtered) and len(self._dts) >= 2 and t - self._filtered[-1][0] > 1.5 * np.median(self._dts)
         if self._filtered:
             self._dts.append(t - self._filtered[-1][0])
-        self._raw.append(points[list(MOTION_POINTS)])
-        self._palms.append(palm_size_2d(points))
-        cur = np.median(np.stack(self._raw), axis=0)
-        palm = float(np.median(self._palms))
+        self._raw.append((t, points[list(MOTION_POINTS)], palm_size_2d(points)))
+        cur = np.median(np.stack([r[1] for r in self._raw]), axis=0)
+        palm = float(np.median([r[2] for r in self._raw]))
         # the earlier detection closest to window_s ago (after a dropout the span stays about the same)
         ref = min(self._filtered, key=lambda e: abs(t - e[0] - self.window_s), default=None)
         self._filtered.append((t, cur))
@@ -316,7 +319,7 @@ class HoldSegmenter:
 
     def _maybe_read(self, t: float) -> Optional[Hold]:
         h, o = self._hold, self.options
-        if h is None or h.written is not None or len(h.frames) < o.min_frames:
+        if h is None or h.written is not None or not self._long_enough(h.frames):
             return None
         avg = self._average(h.frames)
         best = int(np.argmax(avg))
@@ -352,7 +355,7 @@ class HoldSegmenter:
     def _close_hold(self, t: float) -> Optional[Hold]:
         """End the open hold; a long-enough hold that never got confident comes back as unread."""
         h, self._hold = self._hold, None
-        if h is None or h.written is not None or len(h.frames) < self.options.min_frames:
+        if h is None or h.written is not None or not self._long_enough(h.frames):
             return None
         return self._summary(h.frames, float("nan"))
 
@@ -364,7 +367,13 @@ class HoldSegmenter:
             return 1.0
         conf = float(self._average(h.frames).max()) if h.frames else 0.0
         ratio = conf / o.min_confidence if o.min_confidence > 0 else 1.0
-        return float(min(1.0, len(h.frames) / o.min_frames, ratio) * (0.99 if ratio >= 1 else 1.0))
+        span = (h.frames[-1].t - h.frames[0].t) / o.min_hold_s if o.min_hold_s > 0 else 1.0
+        done = min(1.0, len(h.frames) / o.min_frames, span, ratio)
+        return float(done * (0.99 if ratio >= 1 and not self._long_enough(h.frames) else 1.0))
+
+    def _long_enough(self, frames: Sequence[_Frame]) -> bool:
+        o = self.options
+        return len(frames) >= o.min_frames and frames[-1].t - frames[0].t >= o.min_hold_s - 1e-6
 
     # --- motion letters ---------------------------------------------------------------------------
     def _end_movement(self, t: float) -> Tuple[Optional[Hold], Optional[Hold]]:
