@@ -175,6 +175,13 @@ def table(results: dict, summary: dict, ks) -> str:
                 s = r["k"].get(k)
                 cells.append(f"{s['none']:.1%} → **{s[CHOSEN]:.1%}**" if s else "— (no photo left)")
             lines.append(f"| {ds} | {g.split('/')[-1]} | {r['n']} | " + " | ".join(cells) + " |")
+    for ds, signers in results.items():
+        cells = []
+        for k in map(str, ks):
+            per = [r["k"][k] for r in signers.values() if k in r["k"]]
+            cells.append(f"{np.mean([p['none'] for p in per]):.1%} → **{np.mean([p[CHOSEN] for p in per]):.1%}**"
+                         f" ({len(per)})" if per else "—")
+        lines.append(f"| **{ds} mean** | | | " + " | ".join(cells) + " |")
     cells = [f"{summary[k]['none']:.1%} → **{summary[k][CHOSEN]:.1%}**" if k in summary else "—"
              for k in map(str, ks)]
     lines.append("| **mean** | | | " + " | ".join(cells) + " |")
