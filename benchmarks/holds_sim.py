@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/holds_sim.py [--paces 1.0 0.5] [--words N]
         [--data artifacts/data/massey.npz artifacts/data/asl_test.npz] [--model PATH] [--groups G ...]
-        [--jitter PX] [--dropout P] [--jump P] [--fps F]
+        [--jitter PX] [--dropout P] [--jump P] [--fps F] [--min-confidence P]
 
 Spells words (covering every letter, double letters, J and Z) from the datasets' real landmarks
 with :func:`fingerspell.reading.synth.synth_word`, runs the model on every frame and the frames
@@ -132,6 +132,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dropout", type=float, default=SynthOptions.dropout, help="chance a 1-2 frame gap starts")
     ap.add_argument("--jump", type=float, default=SynthOptions.jump, help="chance of a one-frame landmark jump")
     ap.add_argument("--fps", type=float, default=SynthOptions.fps)
+    ap.add_argument("--min-confidence", type=float, default=HoldOptions.min_confidence)
     args = ap.parse_args(argv)
     noise = {"jitter_px": args.jitter, "dropout": args.dropout, "jump": args.jump, "fps": args.fps}
     import torch
@@ -142,7 +143,7 @@ def main(argv=None) -> int:
     clf, _card = load_classifier(args.model)
     data = DatasetArrays.concatenate([load_dataset(p) for p in args.data])
     bank = LetterBank.from_dataset(data, groups=args.groups)
-    opts = HoldOptions()
+    opts = HoldOptions(min_confidence=args.min_confidence)
     t0 = time.time()
     print(f"shapes: {', '.join(bank.groups)}; noise {noise}")
     print("| pace s/letter | words | word acc | letter err | J/Z recall | latency median / p90 / max ms |")
