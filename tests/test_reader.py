@@ -202,3 +202,12 @@ def test_collect_motion_records_whole_clips_with_their_hand_track(data, tmp_path
     assert main(args) == 0  # a second session adds clips, never replaces them
     assert len(list((tmp_path / "mine" / "Z").glob("*.mp4"))) == 4
     assert "saved 2 clips" in capsys.readouterr().out
+
+
+def test_run_on_one_photo_answers_with_its_letter(data, capsys):
+    from fingerspell.cli import main
+
+    photo = sorted((data / "asl-alphabets" / "test" / "B").glob("*.jpg"))[0]
+    assert main(["run", "--source", str(photo), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().splitlines()[-1] == "B" and "still-image mode" in captured.err

@@ -62,5 +62,27 @@ def run(args: argparse.Namespace) -> int:
         print("fingerspell run: interrupted (Ctrl-C); wrote what was recognised so far", file=sys.stderr)
     for kind, path in report.outputs.items():
         print(f"{kind}: {path}", file=sys.stderr)
+    if not report.sentence and _one_photo(args.source):
+        return _read_one_photo(args)
     print(report.sentence)
     return INTERRUPTED_EXIT if report.interrupted else 0
+
+
+def _one_photo(source: str) -> bool:
+    from pathlib import Path
+
+    from fingerspell.runtime.sources import IMAGE_SUFFIXES
+
+    return Path(source).is_file() and Path(source).suffix.lower() in IMAGE_SUFFIXES
+
+
+def _read_one_photo(args: argparse.Namespace) -> int:
+    """One photo holds no hold to read: answer with its letter in still-image mode, as ``predict`` does."""
+    import fingerspell
+
+    with fingerspell.load(args.model, profile=getattr(args, "profile", None), backend=args.backend) as reader:
+        result = reader.predict(args.source, keep_image=False)
+    print("fingerspell run: a single photo is read in still-image mode (as 'fingerspell predict' does)",
+          file=sys.stderr)
+    print(result.letter if result.letter is not None else "(no hand found)")
+    return 0
