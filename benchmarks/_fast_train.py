@@ -66,6 +66,9 @@ def base_world(p: np.ndarray) -> np.ndarray:
     return np.concatenate([base_features(img), _local(world), shape.orientation_features(img)], axis=1)
 
 
+pair_features = shape.pair_features  # the hard-pair quantities (hands/shape.py)
+
+
 VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     # today's vector: camera-frame points + invariants
     "base": base_features,
@@ -80,6 +83,10 @@ VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     # today's vector with MediaPipe's depth scaled down (is z what fails to transfer?)
     "base_zhalf": lambda p: base_features(p * np.array([1.0, 1.0, 0.5])),
     "base_2d": lambda p: base_features(p * np.array([1.0, 1.0, 0.0])),
+    # today's vector + a few hard-pair quantities (+ orientation)
+    "base_pairs": lambda p: np.concatenate([base_features(p), pair_features(p)], axis=1),
+    "base_pairs_orient": lambda p: np.concatenate(
+        [base_features(p), pair_features(p), shape.orientation_features(p)], axis=1),
     # need --world: the shape part from MediaPipe's world landmarks
     "world_shape_orient": world_shape_orient,
     "world_base_shape_orient": base_world,

@@ -142,11 +142,14 @@ def score_fold(probs: np.ndarray, labels: np.ndarray) -> dict:
 def run_protocol(protocol: str, ds: dict, variant: str, mode: str, recipe: Recipe, seed: int) -> dict:
     t0 = time.perf_counter()
     fold_scores = {}
-    n = None if variant.startswith("world") else 21  # world variants read image + world points
     for name, train, test in folds(protocol, ds):
         train = training_labels(train, mode)
-        model = train_mlp(train.points[:, :n], train.labels, len(CLASSES), VARIANTS[variant], recipe, seed)
-        fold_scores[name] = score_fold(predict_proba(model, test.points[:, :n], VARIANTS[variant]), test.labels)
+        probs = []
+        for v in variant.split("+"):  # "a+b": the mean probability of one model per variant
+            n = None if v.startswith("world") else 21  # world variants read image + world points
+            model = train_mlp(train.points[:, :n], train.labels, len(CLASSES), VARIANTS[v], recipe, seed)
+            probs.append(predict_proba(model, test.points[:, :n], VARIANTS[v]))
+        fold_scores[name] = score_fold(np.mean(probs, axis=0), test.labels)
     per_letter, pairs = Counter(), Counter()
     totals = Counter()
     for s in fold_scores.values():
@@ -223,7 +226,8 @@ def per_letter_table(results: dict, config: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--variants", nargs="+", default=["base", "shape_orient"], choices=list(VARIANTS))
+    ap.add_argument("--variants", nargs="+", default=["base", "shape_orient"],
+                    help=f"of {', '.join(VARIANTS)}; 'a+b' averages the two models' probabilities")
     ap.add_argument("--labels", nargs="+", default=["keep"], choices=LABEL_MODES)
     ap.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=PROTOCOLS)
     ap.add_argument("--class-weighting", action="store_true")

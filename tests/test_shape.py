@@ -13,6 +13,7 @@ from fingerspell.hands.shape import (
     SHAPE_VECTOR_DIM,
     hand_shape_vector,
     orientation_features,
+    pair_features,
     palm_frame,
     shape_features,
     shape_vector_from_points,
@@ -61,6 +62,7 @@ def test_turning_the_hand_in_3d_keeps_the_shape_and_turns_the_orientation(hands)
             rot = _rotation(rng)
             turned = pts @ rot.T
             assert np.allclose(shape_features(turned), shape, atol=1e-5)
+            assert np.allclose(pair_features(turned), pair_features(pts), atol=1e-5)
             o = orientation_features(turned)
             assert np.allclose(o[:3], rot @ orient[:3], atol=1e-5)  # normal follows the turn
             assert np.allclose(o[3:], rot @ orient[3:], atol=1e-5)  # so does the pointing direction
@@ -97,3 +99,9 @@ def test_batches_stored_vectors_and_world_landmarks(hands):
         assert np.all(np.isfinite(world))
         assert np.allclose(world[SHAPE_DIM:], image[SHAPE_DIM:])  # orientation from the image points
     assert not np.any(shape_vector_from_points(np.zeros((21, 3))))  # no hand: zeros, no NaN
+
+
+def test_pair_features_see_r_cross_its_fingers(data, hands):
+    # Index tip minus middle tip along the palm's across axis: positive side by side (U), negative crossed (R).
+    r_hand, u_hand = hands[3], hands[2]
+    assert pair_features(_points(r_hand))[0] < 0 < pair_features(_points(u_hand))[0]

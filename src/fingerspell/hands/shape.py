@@ -129,6 +129,22 @@ def shape_vector_from_vector(vectors: np.ndarray) -> np.ndarray:
     return shape_vector_from_points(v[:, : NUM_LANDMARKS * 3].reshape(-1, NUM_LANDMARKS, 3))
 
 
+PAIR_DIM = 6
+
+
+def pair_features(points: np.ndarray) -> np.ndarray:
+    """(N, PAIR_DIM) palm-frame quantities aimed at the hard pairs (benchmarks/hard_pairs.py), all
+    rotation-invariant: index tip minus middle tip along the across axis (R crosses them, U does not);
+    the thumb tip across, along and out of the palm (where the thumb sits: M/N/S/T/A/E); the index and
+    middle tips out of the palm (curled or straight: X, G/H). Appended to today's landmark vector they
+    gave the best leave-one-signer-out figures (docs/accuracy_features.md, variant ``base_pairs``)."""
+    p, single = _batch(points)
+    q = np.einsum("nij,nkj->nki", palm_frame(p), p)
+    out = np.stack([q[:, 8, 0] - q[:, 12, 0], q[:, 4, 0], q[:, 4, 1], q[:, 4, 2], q[:, 8, 2], q[:, 12, 2]],
+                   axis=1).astype(np.float32)
+    return out[0] if single else out
+
+
 def world_points(world_landmarks: np.ndarray, handedness: str = "Right") -> np.ndarray:
     """MediaPipe world landmarks (metres) in the same form as image points: wrist-relative,
     left hands mirrored, unit palm size."""
@@ -156,7 +172,8 @@ def hand_shape_vector(hand: Hand, use_world: bool = False) -> np.ndarray:
 
 
 __all__ = [
-    "INVARIANT_DIM", "LOCAL_DIM", "ORIENTATION_DIM", "SHAPE_DIM", "SHAPE_VECTOR_DIM", "hand_shape_vector",
+    "INVARIANT_DIM", "LOCAL_DIM", "ORIENTATION_DIM", "PAIR_DIM", "SHAPE_DIM", "SHAPE_VECTOR_DIM", "hand_shape_vector",
+    "pair_features",
     "orientation_features", "palm_frame", "shape_features", "shape_vector_from_points",
     "shape_vector_from_vector", "world_points",
 ]
