@@ -45,6 +45,7 @@ _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 STATES = ("no_hand", "moving", "holding", "read")
 _FOLD = {"J": "I", "Z": "D"}  # a still hand's J / Z probability belongs to its shape letter
 _RECENT = 3  # frames whose average must agree with the hold's average before it is read
+_MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
 
 
 @dataclass(frozen=True)
@@ -288,8 +289,8 @@ class HoldSegmenter:
         if not self._movement:
             self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
         self._movement.append(frame)
-        if len(self._movement) > 90:
-            self._movement = self._movement[-90:]
+        if frame.t - self._movement[0].t > _MOVEMENT_S:  # a J or Z takes under a second
+            self._movement = [f for f in self._movement if frame.t - f.t <= _MOVEMENT_S]
         self._state = "moving"
         return HoldUpdate("moving", motion, None, 0.0, unread=unread)
 

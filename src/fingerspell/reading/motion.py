@@ -79,18 +79,26 @@ def normalise(path: np.ndarray) -> np.ndarray:
     return c / r if r > 1e-12 else c
 
 
-def path_distance(path: np.ndarray, tmpl: np.ndarray, max_rotation_deg: float) -> float:
-    """Smallest mean point distance between a normalised path and a template or its mirror image,
-    over rotations within +-max_rotation_deg."""
-    best = math.inf
+def template_variants(tmpl: np.ndarray, max_rotation_deg: float) -> np.ndarray:
+    """(K, n, 2): a template and its mirror image under rotations within +-max_rotation_deg."""
+    out = []
     for mirror in (1.0, -1.0):
         t = tmpl * np.array([mirror, 1.0])
         for deg in np.arange(-max_rotation_deg, max_rotation_deg + 1e-9, 5.0):
             a = math.radians(deg)
             rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-            d = float(np.linalg.norm(path - t @ rot.T, axis=1).mean())
-            best = min(best, d)
-    return best
+            out.append(t @ rot.T)
+    return np.stack(out)
+
+
+def path_distance(path: np.ndarray, tmpl: np.ndarray, max_rotation_deg: float) -> float:
+    """Smallest mean point distance between a normalised path and a template or its mirror image,
+    over rotations within +-max_rotation_deg."""
+    return _nearest(path, template_variants(tmpl, max_rotation_deg))
+
+
+def _nearest(path: np.ndarray, variants: np.ndarray) -> float:
+    return float(np.linalg.norm(variants - path[None], axis=2).mean(axis=1).min())
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,8 @@ class MotionMatcher:
             idx = [self.classes.index(c) for c in SHAPE_GATE[letter] if c in self.classes]
             if idx and letter in self.classes:
                 self._gates[letter] = idx
-        self._templates = {k: template(k, self.options.points) for k in self._gates}
+        self._variants = {k: template_variants(template(k, self.options.points), self.options.max_rotation_deg)
+                          for k in self._gates}
 
     def match(self, points: np.ndarray, probs: np.ndarray, times: Optional[Sequence[float]] = None
               ) -> Optional[MotionResult]:
@@ -183,7 +192,7 @@ class MotionMatcher:
             path = resample(part, o.points)
             if letter == "J" and turn_deg(path) < o.min_turn_j_deg:
                 continue
-            d = path_distance(normalise(path), self._templates[letter], o.max_rotation_deg)
+            d = _nearest(normalise(path), self._variants[letter])
             if d <= limit and (best is None or d < best[0]):
                 best = (d, float(gate[lo + i:lo + j].mean()))
         if best is None:
