@@ -13,7 +13,11 @@ down-left, right in the signer's view). :class:`MotionMatcher` gets the frames o
 3. resamples it to ``points`` points by arc length, centres it and scales it to unit RMS radius,
    and compares it with a template, and with its mirror image (camera mirrored or not, left or
    right hand), under rotations within ``max_rotation_deg``: the mean point distance must stay
-   under ``max_distance``.
+   under ``max_distance_j`` / ``max_distance_z``, and a J's path must turn round by
+   ``min_turn_j_deg`` (an arc or a bend between two letters is otherwise close to a hook). The
+   whole path and sub-paths without up to 40% of its start and 30% of its end are tried (the
+   move into the letter's place in the same hand shape, as in ZZ), each at least
+   ``min_duration_s`` long.
 
 Measured with ``benchmarks/holds_sim.py`` (30 fps, words spelled by the landmark simulator from
 real massey and asl-alphabets landmarks, 12 J/Z per 20 words, 3 repetitions, paces 1.0 and 0.5 s
