@@ -87,11 +87,18 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def browser(data, tmp_path_factory):
+def camera_video(data, tmp_path_factory):
+    return write_y4m(data, tmp_path_factory.mktemp("camera") / "cat.y4m")
+
+
+@pytest.fixture()
+def browser(camera_video):
+    """A fresh browser per test: its fake camera plays the video from the start (a page opened in a
+    browser that already played part of it would start mid-word)."""
     from playwright.sync_api import sync_playwright
 
     exe = chromium()
-    video = write_y4m(data, tmp_path_factory.mktemp("camera") / "cat.y4m")
+    video = camera_video
     args = ["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={video}", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--disable-quic",
@@ -137,7 +144,7 @@ def test_practice_marks_letters_right_and_wrong(browser, server):
     page, errors = open_page(browser, f"{server}/?mode=practice&word={PRACTICE}")
     page.wait_for_selector("#summary:not([hidden])", timeout=90_000)
     states = page.eval_on_selector_all("#target .cell", "cells => cells.map(c => c.dataset.state)")
-    assert states == ["right", "wrong", "right"], states
+    assert states == ["right", "wrong", "right"], (states, page.locator("#target").inner_text())
     assert "read A" in page.locator("#target .cell.wrong").inner_text()
     summary = page.locator("#summary").inner_text()
     assert f"{PRACTICE}: 2 of 3 right" in summary and "O (read A)" in summary, summary
