@@ -120,6 +120,15 @@ def latencies(truth_spans, holds) -> List[float]:
     return out
 
 
+def video_words(words: Sequence[str], n: int, rng) -> List[str]:
+    """Half motion-letter words (J, Z, with doubles), half others, picked at random."""
+    motion = [w for w in words if set(w) & set("JZ")]
+    other = [w for w in words if w not in motion]
+    k = min(len(motion), (n + 1) // 2)
+    picks = list(rng.choice(motion, size=k, replace=False)) if k else []
+    return picks + list(rng.choice(other, size=min(len(other), n - k), replace=False))
+
+
 def summarize(rows: List[dict]) -> dict:
     """Figures over many spelled words."""
     if not rows:
@@ -135,7 +144,7 @@ def summarize(rows: List[dict]) -> dict:
     return {"words": n, "raw_accuracy": float(np.mean(raw_ok)), "decoded_accuracy": float(np.mean(dec_ok)),
             "raw_ler": sum(edit_distance(r["raw"], r["truth"]) for r in rows) / letters,
             "decoded_ler": sum(edit_distance(r["decoded"], r["truth"]) for r in rows) / letters,
-            "jz_recall": sum(h for _, h in jz) / max(1, sum(t for t, _ in jz)),
+            "jz_recall": sum(h for _, h in jz) / sum(t for t, _ in jz) if sum(t for t, _ in jz) else None,
             "correct_made_wrong": broke / max(1, sum(raw_ok)),
             "latency_median_ms": 1000 * float(np.median(lat)) if lat else None,
             "latency_p90_ms": 1000 * float(np.percentile(lat, 90)) if lat else None,
@@ -172,8 +181,8 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
                        for r in range(args.reps) for w in nonwords]
     out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
     if args.videos:
-        picks = [words[int(i)] for i in rng.choice(len(words), size=min(args.videos, len(words)), replace=False)]
-        out["video 1.0"] = [video_word(w, letters, group, ckpt, decoder, rng, pace=1.0) for w in picks]
+        out["video 1.0"] = [video_word(w, letters, group, ckpt, decoder, rng, pace=1.0)
+                            for w in video_words(words, args.videos, rng)]
     return out
 
 
@@ -185,11 +194,12 @@ def table(summary: Dict[str, dict]) -> str:
         if not key.startswith(("sim", "video")) or not s:
             continue
         kind, pace = key.split()
+        jz = "-" if s["jz_recall"] is None else f"{s['jz_recall']:.0%}"
         lat = (f"{s['latency_median_ms']:.0f} / {s['latency_p90_ms']:.0f}" if s["latency_median_ms"] is not None
                else "-")
         lines.append(f"| {'simulated landmarks' if kind == 'sim' else 'real video, MediaPipe'} | {pace} "
                      f"| {s['words']} | {s['raw_accuracy']:.1%} | {s['decoded_accuracy']:.1%} "
-                     f"| {s['raw_ler']:.1%} / {s['decoded_ler']:.1%} | {s['jz_recall']:.0%} | {lat} "
+                     f"| {s['raw_ler']:.1%} / {s['decoded_ler']:.1%} | {jz} | {lat} "
                      f"| {s['correct_made_wrong']:.1%} |")
     return "\n".join(lines) + "\n"
 

@@ -51,6 +51,7 @@ class _Film:
         self.pos = np.zeros(2)
         self.unit = 0.5 * o.hand_height * o.size[1] / 2  # about a palm, in pixels
         self.photo: "Photo | None" = None
+        self.angle = 0.0  # the hand's turn (degrees) after a J, kept until the next move
 
     @property
     def t(self) -> float:
@@ -72,14 +73,14 @@ class _Film:
         u = _smooth(np.arange(1, k + 1) / k)
         path = self.pos + (target - self.pos) * u[:, None]
         path[:, 1] -= arc * self.unit * np.sin(np.pi * np.arange(1, k + 1) / k)
-        self.shoot(photo, path)
-        self.pos, self.photo = target.copy(), photo
+        self.shoot(photo, path, list(self.angle * (1 - u)))  # the hand turns back as it moves on
+        self.pos, self.photo, self.angle = target.copy(), photo, 0.0
 
     def hold(self, photo: Photo, seconds: float) -> None:
         k = self.n(seconds)
         phase, freq = self.rng.uniform(0, 2 * math.pi, 2), self.rng.uniform(1.0, 3.0)
         wob = 1.5 * np.sin(2 * math.pi * freq * np.arange(k)[:, None] / self.o.fps + phase)
-        self.shoot(photo, self.pos + wob)
+        self.shoot(photo, self.pos + wob, [self.angle] * k)
 
     def motion(self, letter: str, photo: Photo) -> None:
         o, rng = self.o, self.rng
@@ -92,7 +93,7 @@ class _Film:
             path, turn = _z_path(s, -side, rng.uniform(1.0, 1.6), rng.uniform(0.8, 1.3)), 0.0
         start = self.t
         self.shoot(photo, self.pos + path * self.unit, list(turn * s))
-        self.pos = self.pos + path[-1] * self.unit
+        self.pos, self.angle = self.pos + path[-1] * self.unit, float(turn)
         self.truth.append((letter, start, self.t))
         self.hold(photo, max(o.pace - o.transition_s - seconds, 0.15))
 
@@ -112,6 +113,7 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
         photo = photos[key]
         if c in "JZ":
             film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.1, 2) * film.unit, o.transition_s)
+            film.hold(photo, rng.uniform(0.0, 0.1))  # the hand shape is formed, then drawn
             film.motion(c, photo)
         else:
             if c == prev:  # a double letter: a short slide or bounce of the same hand
