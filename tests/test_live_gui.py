@@ -135,3 +135,43 @@ def test_speech_uses_espeak_or_says_why_not(tmp_path, monkeypatch, capsys):
     speaker.speak("BOOK")
     speaker.wait()
     assert said.read_text().strip() == "BOOK"
+
+
+def test_window_says_whether_speech_is_available(xvfb, data, monkeypatch):
+    import tkinter as tk
+
+    from fingerspell.apps.live import LiveApp, LiveOptions
+    from fingerspell.runtime.recognizer import Recognizer
+    from fingerspell.runtime.sources import open_source
+
+    def texts(widget):
+        out = []
+        for child in widget.winfo_children():
+            try:
+                out.append(str(child.cget("text")))
+            except tk.TclError:
+                pass
+            out += texts(child)
+        return out
+
+    class Speaker:
+        def speak(self, text):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setenv("DISPLAY", xvfb)
+    shown = {}
+    with Recognizer.from_model(str(tiny_mlp(data))) as recognizer:
+        for case, speaker, speak in (("on", Speaker(), True), ("missing", None, True), ("off", None, False)):
+            root = tk.Tk()
+            app = LiveApp(root, recognizer, lambda: open_source(str(word_video(data))),
+                          LiveOptions(autostart=False, speak=speak), speaker=speaker)
+            root.update()
+            shown[case] = texts(root)
+            app.exit()
+    joined = {case: " ".join(t) for case, t in shown.items()}
+    assert "speech on" in joined["on"] and "Speak" in shown["on"]  # the Speak button
+    assert "speech unavailable" in joined["missing"] and "espeak-ng" in joined["missing"]
+    assert "speech off" in joined["off"] and "Speak" not in shown["off"]

@@ -11,17 +11,15 @@ how far the hold is toward writing it, and the next guesses; below, the sentence
 spaces and a cursor, word suggestions, and the edit buttons. No widget changes size between
 states. When no hand is seen, a hint on the video says how to show it.
 
-Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a
-suggested word, Ctrl+z Undo a word correction, m Mirror, r Reset, v Speak (with ``--speak``),
-q or Escape Exit.
-"""
+Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a suggested
+word, Ctrl+z Undo a word correction, m Mirror, r Reset, v Speak (``--speak``), q or Escape Exit."""
 
 from __future__ import annotations
 
 import os
 import queue
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
@@ -46,6 +44,7 @@ class LiveOptions:
     poll_ms: int = 15
     mirror: Optional[bool] = None
     title: str = "fingerspell: ASL fingerspelling"
+    speak: bool = False  # --speak was asked for (the window says whether speech is available)
 
 
 def check_display() -> None:
@@ -176,7 +175,8 @@ class LiveApp:
         for i, (name, cmd) in enumerate(actions):
             self.buttons[name] = ttk.Button(edit, text=name, width=7, command=cmd, takefocus=0)
             self.buttons[name].grid(row=0, column=i, padx=2)
-        speak = " \u00b7 v speak" if self.speaker is not None else ""
+        speak = (" \u00b7 v speak \u00b7 speech on" if self.speaker is not None else " \u00b7 speech unavailable: "
+                 "install espeak-ng" if self.options.speak else " \u00b7 speech off (--speak)")
         keys = ("keys: s start/stop \u00b7 space \u00b7 BackSpace delete \u00b7 1-3 words \u00b7 Ctrl+z undo "
                 "\u00b7 m mirror \u00b7 r reset \u00b7 q exit" + speak)
         ttk.Label(card, text=keys, style="Muted.TLabel").grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
@@ -389,6 +389,7 @@ def run_live(recognizer_factory: Callable[[], Recognizer], source_spec: str, fps
         from fingerspell.runtime.speech import find_speaker
 
         speaker = find_speaker()
+        options = replace(options or LiveOptions(), speak=True)
     with recognizer:
         app = LiveApp(root, recognizer, lambda: open_source(source_spec, fps=fps), options, speaker=speaker,
                       source=source)
