@@ -161,11 +161,16 @@ def session_holdout(d: dict, recipe: Recipe) -> dict:
     feat = VARIANTS["base"]
     sess = _sessions(d)
     user = np.array([s[:-1] for s in sess])
+    names = sorted(set(sess.tolist()))
     out = {}
-    for s in sorted(set(sess.tolist())):
+    for i, s in enumerate(names):
         test = sess == s
+        # the same amount of data as other_folders: the sibling in, one session of another folder out
+        swap_out = next(o for o in names[i + 2:] + names[:i] if o[:-1] != s[:-1] and o[-1] == s[-1])
         accs = {}
-        for name, train in (("other_folders", user != s[:-1]), ("with_sibling", ~test)):
+        swapped = ((user != s[:-1]) & (sess != swap_out)) | ((user == s[:-1]) & ~test)
+        for name, train in (("other_folders", user != s[:-1]), ("with_sibling", ~test),
+                            ("sibling_for_" + swap_out, swapped)):
             model = train_mlp(d["points"][train], d["labels"][train], len(CLASSES), feat, recipe, seed=0)
             accs[name] = round(float((predict_proba(model, d["points"][test], feat).argmax(1)
                                       == d["labels"][test]).mean()), 3)
@@ -184,8 +189,12 @@ def write_markdown(res: dict, path: Path) -> None:
         weak = "; ".join(f"{c} {r:.0%} ({', '.join(f'{x}:{n}' for x, n in top)})" for c, r, top in v["weak"])
         lines.append(f"| {k} | {v['accuracy']:.1%} | {weak} |")
     lines += ["", "## mon95 sessions held out", "",
-              "| session | trained on the other folders | trained on all else (sibling included) |", "|---|---|---|"]
-    lines += [f"| {s} | {v['other_folders']:.1%} | {v['with_sibling']:.1%} |" for s, v in res["sessions"].items()]
+              "| session | trained on the other folders | all else (sibling included) | sibling in place of "
+              "another folder's session (same amount of data) |", "|---|---|---|---|"]
+    for sname, v in res["sessions"].items():
+        swap = [k for k in v if k.startswith("sibling_for_")][0]
+        lines.append(f"| {sname} | {v['other_folders']:.1%} | {v['with_sibling']:.1%} | {v[swap]:.1%} "
+                     f"(without {swap[len('sibling_for_'):]}) |")
     lines += ["", "## mon95 flat-hand (B) proportions per session (mean ± std)", "",
               "| session | index / palm | pinky / palm | width / palm | index / middle |", "|---|---|---|---|---|"]
     for s, v in res["proportions"].items():
