@@ -40,6 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, machine  # noqa: E402
+from holds_sim import edit_distance, latencies  # noqa: E402
 from words_video import video_word  # noqa: E402
 
 from fingerspell.data.schema import load_dataset  # noqa: E402
@@ -55,15 +56,6 @@ WORDS = ("HELLO", "BOOK", "JAZZ", "QUIZ", "JUMP", "PIZZA", "FIXED", "WAVY", "GLY
          "COFFEE", "SQUARE", "WORLD", "HAPPY", "MOVIE", "BLACK", "EXTRA", "QUEEN", "ZONE", "DOG")
 # Names, codes and random strings: the decoder must leave them as spelled.
 NONWORDS = ("QXJ", "KIRA", "ZDRV", "BLIXO", "MAVEK", "YUNG", "PHUOC", "XKCD")
-
-
-def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
 
 
 def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
@@ -105,19 +97,6 @@ def outcome(truth: str, words, holds, truth_spans) -> dict:
     decoded = "".join(w.word for w in words)
     return {"truth": truth, "raw": raw, "decoded": decoded, "latency": latencies(truth_spans, holds),
             "motion_hits": sum(1 for h in holds if h.kind == "motion")}
-
-
-def latencies(truth_spans, holds) -> List[float]:
-    """Written-at minus the true hold start, for static letters matched in order."""
-    out, k = [], 0
-    for letter, start, _end in truth_spans:
-        for j in range(k, len(holds)):
-            if holds[j].letter == letter and holds[j].written_at >= start - 0.05:
-                if holds[j].kind == "static":
-                    out.append(holds[j].written_at - start)
-                k = j + 1
-                break
-    return out
 
 
 def video_words(words: Sequence[str], n: int, rng) -> List[str]:
