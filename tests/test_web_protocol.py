@@ -59,7 +59,9 @@ def model():
 
 @pytest.fixture
 def client(model):
-    app = create_app(ServerConfig(max_frame_bytes=300_000, max_clients=3), model)
+    # No rate cap here: these tests send frames as fast as replies come, which on a quiet machine is
+    # well over the default 40 a second (the cap itself: test_rate_cap_drops_frames_beyond_the_limit).
+    app = create_app(ServerConfig(max_frame_bytes=300_000, max_clients=3, max_fps=10_000.0), model)
     with TestClient(app, base_url=BASE) as c:
         yield c
 
@@ -225,7 +227,7 @@ def test_real_server_on_loopback_keeps_clients_apart(model, data):
     import uvicorn
     from websockets.sync.client import connect
 
-    app = create_app(ServerConfig(), model)
+    app = create_app(ServerConfig(max_fps=10_000.0), model)  # frames go as fast as replies come
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, ws="websockets-sansio", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
