@@ -19,21 +19,28 @@ STATES = ("confident", "uncertain", "no_hand", "space")
 
 
 def _photos(data: Path):
-    """(sure photo, unsure photo, threshold between them, SPACE photo) picked with the shipped model."""
+    """(sure photo, unsure photo, threshold between them, SPACE photo) picked with the shipped model,
+    read as the window reads them: in video mode, a few frames of each photo."""
     import fingerspell
     from fingerspell.hands.detector import load_image
+    from fingerspell.runtime.recognizer import Recognizer
 
     # mon95 hands stand small in the frame, as before a camera (video mode has no bordered retry).
     candidates = [data / "mon95" / f"user_{u}" / f"{c}{k}.jpg" for u in (3, 4, 5, 6, 7)
                   for c in "ABCDEGKLMNORSTUVWXY" for k in (0, 5)]
-    with fingerspell.load() as reader:
-        scored = []
+    scored, t = [], 0.0
+    with Recognizer.from_model() as rec:
         for path in candidates:
             frame = letterbox(load_image(path))
-            r = reader.predict(frame)
-            if r.hand and r.letter not in ("SPACE", "DEL", "NOTHING"):
-                scored.append((r.confidence, frame))
-        scored.sort(key=lambda s: s[0])
+            for _ in range(3):
+                t += 0.1
+                best = rec.process(frame.copy(), t).best
+            if best is not None and best.label not in ("SPACE", "DEL", "NOTHING"):
+                scored.append((best.confidence, frame))
+            t += 1.0  # the hand leaves between two photos
+            rec.process(np.zeros_like(frame), t)
+    scored.sort(key=lambda s: s[0])
+    with fingerspell.load() as reader:
         spaces = [letterbox(load_image(p)) for p in sorted((data / "asl-alphabets" / "test" / "Space").glob("*.jpg"))]
         space = next(f for f in spaces if reader.predict(f).letter == "SPACE")
     (low, unsure), (high, sure) = scored[0], scored[-1]
