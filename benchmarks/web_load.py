@@ -30,18 +30,11 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
+from fingerspell.runtime.sources import letterbox
+
 LETTERS = "ABCLOVY"
 MAX_CLIENTS = 16
 MAX_SECONDS = 900
-
-
-def letterbox(img: np.ndarray, size=(640, 480)) -> np.ndarray:
-    w, h = size
-    s = min(w / img.shape[1], h / img.shape[0])
-    nw, nh = int(img.shape[1] * s), int(img.shape[0] * s)
-    out = np.zeros((h, w, 3), np.uint8)
-    out[(h - nh) // 2:(h - nh) // 2 + nh, (w - nw) // 2:(w - nw) // 2 + nw] = cv2.resize(img, (nw, nh))
-    return out
 
 
 def photo_frames(data: Path, per_letter: int = 10) -> List[bytes]:

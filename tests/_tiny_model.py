@@ -22,6 +22,8 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
+from fingerspell.runtime.sources import letterbox  # noqa: F401  (the tests import it from here)
+
 LETTERS_MON95 = "ABCDEFGHIKLMNOPQRSTUVWXY"  # no J, Z
 TRAIN_USERS = (3, 4, 5, 6)
 VIDEO_USER = 7
@@ -40,18 +42,6 @@ def workdir() -> Path:
     d = Path(tempfile.mkdtemp(prefix="fingerspell-runtime-tests-"))
     atexit.register(shutil.rmtree, d, True)
     return d
-
-
-def letterbox(img: np.ndarray, size: Tuple[int, int] = SIZE) -> np.ndarray:
-    """Scale a photo into a black frame of ``size`` (aspect kept), as a camera frame."""
-    w, h = size
-    ih, iw = img.shape[:2]
-    s = min(w / iw, h / ih)
-    nw, nh = int(round(iw * s)), int(round(ih * s))
-    out = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - nh) // 2, (w - nw) // 2
-    out[y:y + nh, x:x + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    return out
 
 
 def mon95(data: Path, user: int, letter: str, k: int) -> np.ndarray:

@@ -21,6 +21,7 @@ import pytest
 from fingerspell.apps.web.options import default_options
 from fingerspell.apps.web.server import ServerConfig, create_app
 from fingerspell.apps.web.sessions import RecognizerFactory
+from fingerspell.runtime.sources import letterbox
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -37,15 +38,6 @@ def chromium() -> str:
         pytest.fail("Chromium is missing: run `make chromium` (apt-get install chromium); the browser test never "
                     "skips", pytrace=False)
     return path
-
-
-def letterbox(img: np.ndarray) -> np.ndarray:
-    w, h = SIZE
-    s = min(w / img.shape[1], h / img.shape[0])
-    nw, nh = int(img.shape[1] * s), int(img.shape[0] * s)
-    out = np.zeros((h, w, 3), np.uint8)
-    out[(h - nh) // 2:(h - nh) // 2 + nh, (w - nw) // 2:(w - nw) // 2 + nw] = cv2.resize(img, (nw, nh))
-    return out
 
 
 def write_y4m(data: Path, path: Path, word: str = WORD, hold_s: float = 2.5, gap_s: float = 0.3,

@@ -20,20 +20,12 @@ from fingerspell.apps.web.protocol import jpeg_size
 from fingerspell.apps.web.security import RateCap, origin_problem
 from fingerspell.apps.web.server import ServerConfig, create_app, network_note
 from fingerspell.apps.web.sessions import RecognizerFactory
+from fingerspell.runtime.sources import letterbox
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws"
 ORIGIN = {"origin": BASE}
 FPS = 15
-
-
-def letterbox(img: np.ndarray, size=(640, 480)) -> np.ndarray:
-    w, h = size
-    s = min(w / img.shape[1], h / img.shape[0])
-    nw, nh = int(img.shape[1] * s), int(img.shape[0] * s)
-    out = np.zeros((h, w, 3), np.uint8)
-    out[(h - nh) // 2:(h - nh) // 2 + nh, (w - nw) // 2:(w - nw) // 2 + nw] = cv2.resize(img, (nw, nh))
-    return out
 
 
 def photo_jpegs(data, letter: str, n: int = 4) -> list:

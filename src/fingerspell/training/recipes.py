@@ -2,7 +2,8 @@
 shipped weights) and ``benchmarks/accuracy.py`` (their unseen-signer figures), so both train alike.
 
 Vector models: 128-row batches at lr 3e-3 (the small MLP is stable there and converges in tens of
-epochs), J and Z photos trained as the I and D hand shapes they show; mask CNNs: 100-row batches at lr 1e-3. Both: Adam, weight decay 1e-4, a cosine schedule,
+epochs), J and Z photos trained as the I and D hand shapes they show; mask CNNs: 100-row batches at
+lr 1e-3. Both: Adam, weight decay 1e-4, a cosine schedule,
 no validation split (every signer's rows train; the last epoch is kept).
 """
 
