@@ -211,3 +211,14 @@ def test_run_on_one_photo_answers_with_its_letter(data, capsys):
     assert main(["run", "--source", str(photo), "--no-progress"]) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().splitlines()[-1] == "B" and "still-image mode" in captured.err
+
+
+def test_an_unsure_space_or_del_is_never_written(bank, decoder):
+    # A long, still hold that stays unsure writes its letter for the decoder to weigh, but an unsure
+    # DEL or SPACE would cut or end a word the person did not mean to: those stay unwritten.
+    holds = [{"C": 0.95}, {"A": 0.4, "S": 0.3}, {"DEL": 0.4, "B": 0.3}, {"SPACE": 0.45, "B": 0.3}, {"T": 0.95}]
+    frames, t = frames_for_word(bank, holds)
+    reader = Reader(CLASSES, decoder=None)
+    ups = read(reader, frames, t)
+    assert [u.hold.letter for u in ups if u.hold] == ["C", "A", "T"]
+    assert reader.sentence.current == "CAT"

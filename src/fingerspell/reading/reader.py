@@ -24,9 +24,12 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from fingerspell.errors import FingerspellError
+from fingerspell.labels import LETTERS
 from fingerspell.reading.holds import FrameReading, Hold, HoldOptions, HoldSegmenter
 from fingerspell.reading.sentence import Sentence
 from fingerspell.reading.words import Decoded, WordDecoder
+
+STATIC_LETTERS = frozenset(LETTERS) - {"J", "Z"}  # J and Z are written only from their motion
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class Reader:
 
     def _uncertain(self, hold: Optional[Hold]) -> Optional[Hold]:
         o = self.options
-        if hold is None or hold.letter in ("NOTHING", "J", "Z") or not o.uncertain_min:
+        # Only letters: an unsure SPACE or DEL would end or cut a word the person did not mean to.
+        if hold is None or hold.letter not in STATIC_LETTERS or not o.uncertain_min:
             return None
         if hold.confidence < o.uncertain_min or hold.end - hold.start < o.uncertain_hold_s:
             return None
