@@ -179,3 +179,12 @@ def test_recording_in_the_window_from_a_video(xvfb, data, store, monkeypatch):
     assert prof.letters == ("A", "L", "Y") and min(prof.card["samples_per_letter"].values()) >= 5
     clf, _ = load_classifier("landmark_mlp")
     assert accuracy(clf, prof.inputs, prof.labels) >= 0.9  # the frames captured show the letter asked for
+
+
+def test_the_calibration_window_shows_how_each_letter_is_signed():
+    from fingerspell.apps.web.chart import letter_picture
+
+    a, b, nothing = letter_picture("A"), letter_picture("b"), letter_picture("NOTHING")
+    assert a.shape == (160, 160, 3) and (a < 200).any(axis=2).sum() > 200  # a drawn hand
+    assert (a != b).any(axis=2).sum() > 200  # another letter, another hand
+    assert (nothing == 255).all()  # no letter: an empty frame

@@ -1,6 +1,7 @@
 """A small Tk window for recording a calibration profile from a camera (``fingerspell calibrate --window``).
 
-It shows the camera picture, the letter to sign in large type, the countdown or the capture time
+It shows the camera picture, the letter to sign in large type beside a drawing of how it is signed
+(the letter chart's mean hand), the countdown or the capture time
 left, how many frames of the letter were captured and the overall progress. Buttons (and keys):
 Redo last (``r``), Skip (``s``), Stop (``Esc``). A worker thread reads frames, finds the hand and
 drives a :class:`~fingerspell.reading.calibration_capture.CalibrationRecorder`; the Tk thread only
@@ -38,7 +39,12 @@ class CalibrationWindow:
         self.canvas = tk.Label(root)
         self.canvas.pack()
         self.letter_var, self.info_var = tk.StringVar(value="…"), tk.StringVar(value="starting the camera")
-        tk.Label(root, textvariable=self.letter_var, font=("Helvetica", 64, "bold")).pack()
+        sign = tk.Frame(root)
+        sign.pack()
+        self.picture = tk.Label(sign)  # how the letter is signed: the chart's drawn hand
+        self.picture.pack(side="left", padx=8)
+        self._picture_of: Optional[str] = None
+        tk.Label(sign, textvariable=self.letter_var, font=("Helvetica", 64, "bold")).pack(side="left")
         tk.Label(root, textvariable=self.info_var, font=("Helvetica", 14)).pack()
         bar = tk.Frame(root)
         bar.pack(pady=6)
@@ -105,6 +111,13 @@ class CalibrationWindow:
         self._photo = ImageTk.PhotoImage(Image.fromarray(cv2.cvtColor(small, cv2.COLOR_BGR2RGB)))
         self.canvas.configure(image=self._photo)
         self.letter_var.set(status.letter or "done")
+        if status.letter and status.letter != self._picture_of:
+            from fingerspell.apps.web.chart import letter_picture
+
+            rgb = cv2.cvtColor(letter_picture(status.letter), cv2.COLOR_BGR2RGB)
+            self._sign = ImageTk.PhotoImage(Image.fromarray(rgb))
+            self.picture.configure(image=self._sign)
+            self._picture_of = status.letter
         what = "get ready" if status.phase == "countdown" else f"captured {status.captured}"
         self.info_var.set(f"{what} · {status.seconds_left:.1f} s · {status.progress:.0%} of the letters · "
                           f"{status.message}")

@@ -73,3 +73,28 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def letter_picture(letter: str, size: int = 160) -> np.ndarray:
+    """A BGR picture of how ``letter`` is signed: its chart skeleton drawn on white (the same mean hand
+    the web page's chart shows); a class without a hand (NOTHING) is an empty frame."""
+    import cv2
+
+    from fingerspell.hands.landmarks import FINGER_CONNECTIONS, FINGERS, PALM_CONNECTIONS
+
+    img = np.full((size, size, 3), 255, np.uint8)
+    entry = json.loads(CHART_FILE.read_text())["classes"].get(canonical_class(letter) or letter, {})
+    points = entry.get("points")
+    if points is None:
+        return img
+    pts = np.asarray(points, dtype=np.float64)
+    span = float(np.max(pts.max(axis=0) - pts.min(axis=0))) or 1.0
+    pts = (pts - (pts.max(axis=0) + pts.min(axis=0)) / 2) * (0.8 * size / span) + size / 2
+    px = [tuple(int(round(v)) for v in p) for p in pts]
+    colours = [(40, 40, 200), (40, 160, 40), (200, 90, 30), (0, 170, 220), (170, 60, 170)]
+    for a, b in PALM_CONNECTIONS:
+        cv2.line(img, px[a], px[b], (120, 120, 120), 2, cv2.LINE_AA)
+    for a, b in FINGER_CONNECTIONS:
+        colour = next(c for f, c in zip(FINGERS, colours) if b in f)
+        cv2.line(img, px[a], px[b], colour, 3, cv2.LINE_AA)
+    return img
