@@ -28,10 +28,11 @@ from typing import Tuple
 
 import numpy as np
 
-from fingerspell.hands.landmarks import (
-    FINGERS,
+from fingerspell.hands.landmarks import (  # the same tip pairs, thumb joints and angles as the vector
+    _ANGLE_TRIPLES,
+    _THUMB_TO_JOINTS,
+    _TIP_PAIRS,
     NUM_LANDMARKS,
-    TIPS,
     WRIST,
     Hand,
     normalize_landmarks,
@@ -40,13 +41,6 @@ from fingerspell.hands.landmarks import (
 
 INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 5, 9, 17
 
-_TIP_PAIRS = tuple((a, b) for i, a in enumerate(TIPS) for b in TIPS[i + 1:])
-_THUMB_TO_JOINTS = tuple((4, j) for finger in FINGERS[1:] for j in finger[:-1])
-_ANGLE_TRIPLES = tuple(
-    (chain[k - 1], chain[k], chain[k + 1])
-    for chain in ((WRIST,) + finger for finger in FINGERS)
-    for k in range(1, 4)
-)
 LOCAL_DIM = (NUM_LANDMARKS - 1) * 3          # landmarks 1..20 in the palm frame
 INVARIANT_DIM = len(_TIP_PAIRS) + len(_THUMB_TO_JOINTS) + len(_ANGLE_TRIPLES)
 SHAPE_DIM = LOCAL_DIM + INVARIANT_DIM        # 60 + 37 = 97
