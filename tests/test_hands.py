@@ -60,6 +60,38 @@ def test_massey_hands_are_found_with_the_border_retry(data, detectors):
     assert plain < found
 
 
+def test_hands_at_the_photo_edge_are_looked_at_again_with_room_around_them(data, detectors):
+    """A hand within 10% of the edge (massey's tight crops) is detected again on a bordered copy,
+    mapped back to the photo's own coordinates; a hand in the middle of the frame is left alone."""
+    plain = HandDetector(backend="solutions", mode="image", max_hands=1, refine_border=0.0)
+    refined = detectors["solutions"]
+    try:
+        files = _massey_letters(data, per_letter=1)[:12]
+        moved = []
+        for f in files:
+            a, b = plain.detect(load_image(f)), refined.detect(load_image(f))
+            assert a and b, f
+            if plain.last_used_border:  # found only on the bordered retry: nothing to refine
+                continue
+            moved.append(float(np.abs(a[0].landmarks[:, :2] - b[0].landmarks[:, :2]).mean()))
+            assert b[0].image_size == a[0].image_size
+        assert len(moved) >= 6
+        assert sum(m > 1e-4 for m in moved) >= len(moved) - 2  # re-detected, so not bit-identical
+        assert np.median(moved) < 0.05  # ... yet the same hand, in the photo's coordinates
+        img = load_image(data / "mon95/user_3/A7.jpg")
+        a, b = plain.detect(img), refined.detect(img)
+        pts = a[0].landmarks[:, :2]
+        assert 0.1 < pts.min() and pts.max() < 0.9
+        np.testing.assert_allclose(a[0].landmarks, b[0].landmarks)
+    finally:
+        plain.close()
+
+
+def test_refine_options_are_checked():
+    with pytest.raises(FingerspellError, match="refine_edge"):
+        DetectorOptions(refine_edge=0.7)
+
+
 @pytest.mark.parametrize("backend", ["solutions", "tasks"])
 @pytest.mark.parametrize("fill", [0, 255])
 def test_no_hand_on_a_blank_frame(detectors, backend, fill):
