@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fingerspell.data.augment import DEFAULT_OPTIONS, PARENT, AugmentOptions
+from fingerspell.data.augment import DEFAULT_OPTIONS, PARENT, AugmentOptions, random_flex
 from fingerspell.hands import shape
 from fingerspell.hands.landmarks import NUM_LANDMARKS
 
@@ -134,6 +134,8 @@ def augment_batch(points: np.ndarray, rng: np.random.Generator, opts: AugmentOpt
     yaw = _rotations("y", np.deg2rad(rng.uniform(-opts.view_yaw_deg, opts.view_yaw_deg, n)))
     pitch = _rotations("x", np.deg2rad(rng.uniform(-opts.view_pitch_deg, opts.view_pitch_deg, n)))
     p = np.einsum("nij,nkj->nki", pitch @ yaw, p)
+    if opts.finger_flex_deg > 0:
+        p = random_flex(p, rng, opts.finger_flex_deg)
     if opts.bone_scale > 0:
         f = rng.uniform(1 - opts.bone_scale, 1 + opts.bone_scale, (n, NUM_LANDMARKS))
         out = p.copy()
@@ -166,6 +168,8 @@ class Recipe:
     augment: bool = True
     class_weighting: bool = False
     augment_options: AugmentOptions = DEFAULT_OPTIONS
+    label_smoothing: float = 0.0
+    mixup: float = 0.0  # Beta(a, a) mixing of feature rows and their targets; 0 = off
 
 
 def class_weight_tensor(labels: np.ndarray, num_classes: int) -> torch.Tensor:
@@ -187,7 +191,7 @@ def train_mlp(points: np.ndarray, labels: np.ndarray, num_classes: int, features
     weight = class_weight_tensor(labels, num_classes) if recipe.class_weighting else None
     if extra_weight is not None:
         weight = (weight if weight is not None else torch.ones(num_classes)) * torch.as_tensor(extra_weight).float()
-    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=recipe.label_smoothing)
     y_all = torch.from_numpy(labels.astype(np.int64))
     n = len(labels)
     for epoch in range(recipe.epochs):
@@ -202,7 +206,13 @@ def train_mlp(points: np.ndarray, labels: np.ndarray, num_classes: int, features
             if len(idx) < 2:
                 continue
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x_all[idx]), y_all[idx])
+            if recipe.mixup > 0:
+                lam = float(rng.beta(recipe.mixup, recipe.mixup))
+                other = idx[torch.from_numpy(rng.permutation(len(idx)))]
+                out = model(lam * x_all[idx] + (1 - lam) * x_all[other])
+                loss = lam * loss_fn(out, y_all[idx]) + (1 - lam) * loss_fn(out, y_all[other])
+            else:
+                loss = loss_fn(model(x_all[idx]), y_all[idx])
             loss.backward()
             opt.step()
     return model.eval()

@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -139,7 +140,9 @@ def score_fold(probs: np.ndarray, labels: np.ndarray) -> dict:
             "pairs": Counter(f"{CLASSES[t]}->{CLASSES[p]}" for t, p in zip(truth, pred) if t != p)}
 
 
-def run_protocol(protocol: str, ds: dict, variant: str, mode: str, recipe: Recipe, seed: int) -> dict:
+def run_protocol(protocol: str, ds: dict, variant: str, mode: str, recipe: Recipe, seed: int,
+                 keep_probs: Optional[dict] = None) -> dict:
+    """Score one protocol; ``keep_probs`` (a dict) receives each fold's test probabilities and labels."""
     t0 = time.perf_counter()
     fold_scores = {}
     for name, train, test in folds(protocol, ds):
@@ -150,6 +153,12 @@ def run_protocol(protocol: str, ds: dict, variant: str, mode: str, recipe: Recip
             model = train_mlp(train.points[:, :n], train.labels, len(CLASSES), VARIANTS[v], recipe, seed)
             probs.append(predict_proba(model, test.points[:, :n], VARIANTS[v]))
         fold_scores[name] = score_fold(np.mean(probs, axis=0), test.labels)
+        if keep_probs is not None:
+            keep_probs[name] = (np.mean(probs, axis=0).astype(np.float32), test.labels)
+    return summarize(fold_scores, t0)
+
+
+def summarize(fold_scores: dict, t0: float) -> dict:
     per_letter, pairs = Counter(), Counter()
     totals = Counter()
     for s in fold_scores.values():
@@ -224,6 +233,45 @@ def per_letter_table(results: dict, config: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def training_tag(args) -> str:
+    """The part of a variant's name that says how it was trained, e.g. ``@flex15,ls0.1``."""
+    parts = [f"{name}{value:g}" for name, value in (("flex", args.flex), ("ls", args.label_smoothing),
+                                                     ("mix", args.mixup)) if value]
+    if args.hidden:
+        parts.append("h" + "x".join(map(str, args.hidden)))
+    if args.dropout is not None:
+        parts.append(f"do{args.dropout:g}")
+    return ("@" + ",".join(parts)) if parts else ""
+
+
+def save_probs(folder: Path, key: str, kept: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for name, (probs, labels) in kept.items():
+        arrays[f"{name}|probs"], arrays[f"{name}|labels"] = probs, labels
+    np.savez_compressed(folder / (key.replace("/", "__") + ".npz"), **arrays)
+
+
+def ensemble_scores(folder: Path, pattern: str) -> str:
+    """Mean probability over the saved runs matching ``pattern`` (seeds, variants), per protocol."""
+    lines = [f"ensemble {pattern}:"]
+    for protocol in PROTOCOLS:
+        files = sorted(folder.glob(pattern.replace("/", "__").replace("PROTOCOL", protocol) + ".npz"))
+        if not files:
+            continue
+        runs = [np.load(f) for f in files]
+        t0 = time.perf_counter()
+        scores = {}
+        for key in runs[0].files:
+            if key.endswith("|probs"):
+                name = key[:-6]
+                scores[name] = score_fold(np.mean([r[key] for r in runs], axis=0), runs[0][name + "|labels"])
+        r = summarize(scores, t0)
+        lines.append(f"  {protocol:12s} {len(files)} runs: static {r['static']:.1%}  "
+                     f"{r['top_confusions'][:6]}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", nargs="+", default=["base", "shape_orient"],
@@ -236,6 +284,16 @@ def main() -> None:
     ap.add_argument("--world", action="store_true", help="add world landmarks (benchmarks/world_landmarks.py)")
     ap.add_argument("--view-yaw", type=float, default=None, help="augmentation: turn in depth (default 30)")
     ap.add_argument("--view-pitch", type=float, default=None, help="augmentation: tilt in depth (default 20)")
+    ap.add_argument("--flex", type=float, default=0.0, help="augmentation: bend/spread fingers by up to this (deg)")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of feature rows; 0 = off")
+    ap.add_argument("--hidden", type=int, nargs="+", default=None, help="MLP widths (default 256 128)")
+    ap.add_argument("--dropout", type=float, default=None, help="default 0.3")
+    ap.add_argument("--save-probs", default=None, help="folder: each run's test probabilities (.npz), "
+                    "for --ensemble")
+    ap.add_argument("--ensemble", nargs="+", default=None, metavar="GLOB",
+                    help="score the mean probability of the saved runs matching each glob "
+                         "(in --save-probs) and exit")
     ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
     ap.add_argument("--results", default=str(REPO / "benchmarks" / "results" / "feature_variants.json"))
     ap.add_argument("--table", nargs="?", const="", default=None,
@@ -250,6 +308,10 @@ def main() -> None:
         if args.table:
             print(per_letter_table(results, args.table))
         return
+    if args.ensemble:
+        for pattern in args.ensemble:
+            print(ensemble_scores(Path(args.save_probs), pattern))
+        return
     torch.set_num_threads(1)
     ds, dropped = load_points(Path(args.data_dir), args.protocols,
                               REPO / "artifacts" / "world" if args.world else None)
@@ -262,14 +324,24 @@ def main() -> None:
                       is not None else recipe.augment_options.view_pitch_deg)
         recipe = replace(recipe, augment_options=aug)
         tag = f"@yaw{aug.view_yaw_deg:g}pitch{aug.view_pitch_deg:g}"
+    tag += training_tag(args)
+    if args.flex:
+        recipe = replace(recipe, augment_options=replace(recipe.augment_options, finger_flex_deg=args.flex))
+    recipe = replace(recipe, label_smoothing=args.label_smoothing, mixup=args.mixup,
+                     hidden=tuple(args.hidden) if args.hidden else recipe.hidden,
+                     dropout=recipe.dropout if args.dropout is None else args.dropout)
     for seed in args.seeds:
         for variant in args.variants:
             for mode in args.labels:
                 for protocol in args.protocols:
-                    r = run_protocol(protocol, ds, variant, mode, recipe, seed)
+                    kept: dict = {}
+                    r = run_protocol(protocol, ds, variant, mode, recipe, seed, kept)
                     r["label_exceptions_left_out"] = dropped
+                    key = run_key(variant + tag, mode, args.class_weighting, protocol, seed, args.epochs)
+                    if args.save_probs:
+                        save_probs(Path(args.save_probs), key, kept)
                     results = json.loads(path.read_text()) if path.exists() else {}
-                    results[run_key(variant + tag, mode, args.class_weighting, protocol, seed, args.epochs)] = r
+                    results[key] = r
                     atomic_write_json(path, results)
                     print(f"{variant:18s} {mode:8s} {protocol:12s} seed {seed}: static {r['static']:.1%} "
                           f"all {r['all']:.1%} ({r['seconds']} s) {r['top_confusions'][:5]}", flush=True)

@@ -63,13 +63,16 @@ class AugmentOptions:
     # on asl-alphabets + massey and tested on mon95 it lifted accuracy from about 74% to 79%.
     view_yaw_deg: float = 30.0
     view_pitch_deg: float = 20.0
+    # Each finger joint bent or straightened by U(-f, f) degrees (descendants follow) and each
+    # finger spread by U(-f/2, f/2) at its knuckle: how other signers shape the same letter.
+    finger_flex_deg: float = 0.0
     renormalize: bool = True
 
     def __post_init__(self) -> None:
         for name in ("flip_p", "crop_p", "mirror_p"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise FingerspellError(f"AugmentOptions.{name} must be a probability in [0, 1]")
-        for name in ("rotate_deg", "vector_rotate_deg", "view_yaw_deg", "view_pitch_deg"):
+        for name in ("rotate_deg", "vector_rotate_deg", "view_yaw_deg", "view_pitch_deg", "finger_flex_deg"):
             if not 0.0 <= getattr(self, name) <= 45.0:
                 raise FingerspellError(f"AugmentOptions.{name} must lie in [0, 45] degrees (15 is the default)")
         for name in ("scale", "vector_scale"):
@@ -138,6 +141,43 @@ def scale_bones(points: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return out
 
 
+def _rotate_about(points: np.ndarray, centre: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotate (N, K, 3) points about per-row axes (N, 3, unit) through ``centre`` (N, 3) (Rodrigues)."""
+    v = points - centre[:, None]
+    k = axis[:, None]
+    c, s = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    dot = np.sum(v * k, axis=-1, keepdims=True)
+    return centre[:, None] + v * c + np.cross(k, v) * s + k * dot * (1 - c)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n > 1e-9, n, 1.0)
+
+
+def flex_fingers(points: np.ndarray, flex: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Bend (N, 21, 3) hands: ``flex`` (N, 5, 3) radians at each finger's three joints (about the axis
+    across the bone, in the palm's plane), ``spread`` (N, 5) radians at each finger's first joint about
+    the palm normal. Points beyond a joint turn with it; bone lengths are kept."""
+    p = np.array(points, np.float64)
+    normal = _unit(np.cross(p[:, 5] - p[:, WRIST], p[:, 17] - p[:, WRIST]))
+    for f, finger in enumerate(FINGERS):
+        finger = list(finger)
+        p[:, finger[1:]] = _rotate_about(p[:, finger[1:]], p[:, finger[0]], normal, spread[:, f])
+        for k in range(3):
+            joint, rest = finger[k], finger[k + 1:]
+            axis = _unit(np.cross(p[:, rest[0]] - p[:, joint], normal))
+            p[:, rest] = _rotate_about(p[:, rest], p[:, joint], axis, flex[:, f, k])
+    return p
+
+
+def random_flex(points: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndarray:
+    """:func:`flex_fingers` with flex U(-degrees, degrees) and spread U(-degrees/2, degrees/2)."""
+    n = len(points)
+    a = np.deg2rad(degrees)
+    return flex_fingers(points, rng.uniform(-a, a, (n, 5, 3)), rng.uniform(-a / 2, a / 2, (n, 5)))
+
+
 def augment_points(points: np.ndarray, rng: np.random.Generator, opts: AugmentOptions = DEFAULT_OPTIONS) -> np.ndarray:
     """Augment (21, 3) normalised points (wrist at the origin); returns new points."""
     pts = np.asarray(points, np.float64).reshape(NUM_LANDMARKS, 3) - np.asarray(points, np.float64)[WRIST]
@@ -147,6 +187,8 @@ def augment_points(points: np.ndarray, rng: np.random.Generator, opts: AugmentOp
         yaw = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
         pitch = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(b), -np.sin(b)], [0.0, np.sin(b), np.cos(b)]])
         pts = pts @ (pitch @ yaw).T
+    if opts.finger_flex_deg > 0:
+        pts = random_flex(pts[None], rng, opts.finger_flex_deg)[0]
     if opts.bone_scale > 0:
         pts = scale_bones(pts, rng.uniform(1 - opts.bone_scale, 1 + opts.bone_scale, size=NUM_LANDMARKS))
     theta = np.deg2rad(rng.uniform(-opts.vector_rotate_deg, opts.vector_rotate_deg))
@@ -193,5 +235,5 @@ def augment_vectors(batch: np.ndarray, rng: np.random.Generator,
 
 __all__ = [
     "AugmentOptions", "DEFAULT_OPTIONS", "PARENT", "augment_mask", "augment_masks", "augment_points",
-    "augment_vector", "augment_vectors", "scale_bones",
+    "augment_vector", "augment_vectors", "flex_fingers", "random_flex", "scale_bones",
 ]
