@@ -16,6 +16,8 @@ from fingerspell.data.augment import (
     augment_points,
     augment_vector,
     augment_vectors,
+    flex_fingers,
+    random_flex,
     scale_bones,
 )
 from fingerspell.errors import FingerspellError
@@ -181,3 +183,23 @@ def test_view_rotation_turns_the_hand_in_depth(vectors):
     assert not np.allclose(q[:, 2], p[:, 2])
     # A rigid turn keeps every joint's distance from the wrist.
     assert np.allclose(np.linalg.norm(q, axis=1), np.linalg.norm(p, axis=1))
+
+
+def test_finger_flex_bends_fingers_and_keeps_bones(vectors):
+    """Bending a joint moves only the points beyond it, keeps every bone's length; 0 changes nothing."""
+    pts = np.stack([points_from_vector(v) for v in vectors])
+    n = len(pts)
+    np.testing.assert_allclose(flex_fingers(pts, np.zeros((n, 5, 3)), np.zeros((n, 5))), pts, atol=1e-12)
+    flex = np.zeros((n, 5, 3))
+    flex[:, 1, 1] = np.deg2rad(30)  # the index finger's middle joint (landmark 6)
+    bent = flex_fingers(pts, flex, np.zeros((n, 5)))
+    moved = np.abs(bent - pts).max(axis=(0, 2))
+    assert set(np.flatnonzero(moved > 1e-9)) == {7, 8}
+    bones = lambda p: np.linalg.norm(p[:, 1:] - p[:, list(PARENT[1:])], axis=-1)  # noqa: E731
+    rand = random_flex(pts, np.random.default_rng(0), 15.0)
+    np.testing.assert_allclose(bones(rand), bones(pts), atol=1e-9)
+    assert np.abs(rand - pts).mean() > 0.005
+    out = augment_points(pts[0], np.random.default_rng(0), AugmentOptions(finger_flex_deg=15.0))
+    assert out.shape == (21, 3) and np.isfinite(out).all()
+    with pytest.raises(FingerspellError):
+        AugmentOptions(finger_flex_deg=60.0)
