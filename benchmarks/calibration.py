@@ -207,7 +207,16 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--methods", nargs="+", default=None, help=f"of: {', '.join(METHODS)} (default: all)")
+    ap.add_argument("--results", default=str(RESULTS), help="folder for calibration.json and .md")
     args = ap.parse_args()
+    if args.methods:
+        unknown = set(args.methods) - set(METHODS)
+        if unknown:
+            raise SystemExit(f"unknown methods {sorted(unknown)}: use {', '.join(METHODS)}")
+        for m in list(METHODS):
+            if m not in args.methods:
+                del METHODS[m]
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     results = {}
@@ -216,7 +225,7 @@ def main() -> None:
         results[name] = {}
         for g in sorted(np.unique(data.groups).tolist()):
             results[name][g] = r = signer_scores(name, data, g, args)
-            print(f"{g}: " + "  ".join(f"k={k} {v['none']:.3f}->{v[CHOSEN]:.3f} (head {v['head']:.3f})"
+            print(f"{g}: " + "  ".join(f"k={k} {v['none']:.3f}->" + " ".join(f"{v[m]:.3f}" for m in METHODS)
                                       for k, v in r["k"].items()) + f"  fit {r['timing']}", flush=True)
     summary = summarize(results, args.ks)
     timing = [r["timing"] for ds in results.values() for r in ds.values()]
@@ -224,12 +233,13 @@ def main() -> None:
               "epochs": args.epochs, "fit_seconds_24x5": {m: float(np.median([t[m] for t in timing]))
                                                           for m in cal.METHODS},
               "machine": machine(), "seconds": round(time.perf_counter() - t0, 1)}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "calibration.json").write_text(json.dumps(report, indent=1) + "\n")
+    out = Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "calibration.json").write_text(json.dumps(report, indent=1) + "\n")
     md = table(results, summary, args.ks)
     fits = ", ".join(f"{s:.2f} s ({m})" for m, s in report["fit_seconds_24x5"].items())
     md += f"\nFitting a profile from 24 letters x 5 samples: {fits}, median over the folds; {report['machine']}.\n"
-    (RESULTS / "calibration.md").write_text(md)
+    (out / "calibration.md").write_text(md)
     print(md)
 
 
