@@ -57,6 +57,9 @@ class DecoderOptions:
     accept_ratio: float = 50.0  # a correction must be this many times likelier than the spelled string
     accept_probability: float = 0.5  # and have at least this posterior
     confident: float = 0.9  # when every hold's top letter is at least this sure, the spelling stands
+    # Hold probabilities are raised to 1/temperature (and renormalised) first: a model is surer of
+    # itself than it should be on a hand it never saw (docs/words.md).
+    temperature: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,19 @@ class Decoded:
 Hyp = Tuple[float, int, Node, str]
 
 
-def _hold_logs(holds: Sequence[TopLetters], floor: float) -> List[Tuple[Dict[str, float], float]]:
+def _tempered(top: TopLetters, temperature: float) -> List[Tuple[str, float]]:
+    """A hold's top list with every probability (and what the list leaves over) raised to 1/T."""
+    pairs = [(str(letter), min(max(float(p), 0.0), 1.0)) for letter, p in top]
+    if temperature == 1.0:
+        return pairs
+    rest = max(1e-6, 1.0 - sum(p for _, p in pairs))
+    powered = [(letter, p ** (1.0 / temperature)) for letter, p in pairs]
+    total = sum(p for _, p in powered) + rest ** (1.0 / temperature)
+    return [(letter, p / total) for letter, p in powered]
+
+
+def _hold_logs(holds: Sequence[TopLetters], floor: float,
+               temperature: float = 1.0) -> List[Tuple[Dict[str, float], float]]:
     """Per hold, log probability by letter (A-Z only) and the log probability of any other letter.
 
     Another letter gets the probability the top list leaves over, spread evenly, but at least
@@ -82,10 +97,10 @@ def _hold_logs(holds: Sequence[TopLetters], floor: float) -> List[Tuple[Dict[str
     out = []
     for top in holds:
         logs: Dict[str, float] = {}
-        for letter, p in top:
-            key = str(letter).upper()
+        for letter, p in _tempered(top, temperature):
+            key = letter.upper()
             if key in LETTERS and p > 0 and key not in logs:
-                logs[key] = math.log(min(float(p), 1.0))
+                logs[key] = math.log(p)
         if logs:
             left = max(0.0, 1.0 - sum(math.exp(v) for v in logs.values())) / max(1, 26 - len(logs))
             out.append((logs, math.log(max(left, floor))))
@@ -200,7 +215,7 @@ class WordDecoder:
     def decode(self, holds: Sequence[TopLetters]) -> Decoded:
         """The word for one finished word's holds (each: its top letters with probabilities)."""
         start = time.perf_counter()
-        logs = _hold_logs(holds, self.options.floor_prob)
+        logs = _hold_logs(holds, self.options.floor_prob, self.options.temperature)
         spelled, spelled_score = _spelled(logs)
         lex = self.lexicon  # one lexicon for the whole search, even if learn() swaps it meanwhile
         if not logs or lex is None:
@@ -230,7 +245,7 @@ class WordDecoder:
 
         Probabilities are normalised over the ``k`` words returned.
         """
-        logs = _hold_logs(holds, self.options.floor_prob)
+        logs = _hold_logs(holds, self.options.floor_prob, self.options.temperature)
         lex = self.lexicon
         if not logs or lex is None or k <= 0:
             return []
