@@ -160,3 +160,17 @@ def test_learned_word_is_kept_afterwards():
     assert d.learn("GRUGH") is False and d.learn("NO-WORD") is False
     assert d.decode(h).word == "GRUGH"
     assert d.decode(holds("HOUS") + [(("D", 0.5), ("E", 0.3))]).word == "HOUSE"  # the rest still works
+
+
+def test_temperature_lets_an_over_sure_misread_be_corrected():
+    """GUEAT with U at 0.93 (R 0.07) stands at temperature 1 and becomes GREAT at 2: the option works
+    on the probabilities, not on a list of words."""
+    holds = [(("G", 0.99), ("H", 0.005), ("T", 0.003)), (("U", 0.9266), ("R", 0.0674), ("V", 0.005)),
+             (("E", 0.99), ("S", 0.005), ("M", 0.003)), (("A", 0.99), ("S", 0.005), ("E", 0.003)),
+             (("T", 0.99), ("S", 0.005), ("A", 0.003))]
+    plain = WordDecoder(options=DecoderOptions(temperature=1.0)).decode(holds)
+    softer = WordDecoder(options=DecoderOptions(temperature=2.0)).decode(holds)
+    assert plain.word == "GUEAT" and not plain.accepted
+    assert softer.word == "GREAT" and softer.accepted and softer.spelled == "GUEAT"
+    with pytest.raises(FingerspellError, match="temperature"):
+        DecoderOptions(temperature=0)

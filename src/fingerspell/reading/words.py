@@ -61,6 +61,10 @@ class DecoderOptions:
     # itself than it should be on a hand it never saw (docs/words.md).
     temperature: float = 1.0
 
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise FingerspellError(f"decoder temperature must be above 0, got {self.temperature}")
+
 
 @dataclass(frozen=True)
 class Decoded:
