@@ -90,7 +90,9 @@ def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
         assert app.panel.letter.cget("fg") == lw.STATES["confident"][0]
         assert app.sentence_view.content().endswith(lw.CURSOR) and app.sentence_var.get().strip()
         app.add_space()
-        feed(unsure, 1, "uncertain")
+        t[0] += 1.0  # the hand leaves, then comes back with the unsure photo, as when it was picked
+        app.session.process(np.zeros_like(sure), t[0])
+        feed(unsure, 3, "uncertain")
         assert app.panel.letter.cget("fg") == lw.STATES["uncertain"][0]
         assert app.sentence_view.content().startswith(app.sentence_var.get().strip() + lw.VISIBLE_SPACE)
         boxes["uncertain"] = lw.widget_boxes(root)

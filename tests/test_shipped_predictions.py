@@ -6,7 +6,12 @@
 probabilities the recognizer kept (mask models: the more confident of the mask and its mirror).
 The ``landmark_mlp`` rows were rewritten once since, from the same stored hands, when that model was
 retrained on purpose with J and Z photos as the I and D shapes (``static_letters``); the top letter
-of all 21 photos stayed the same. ``mobilenetv2`` rows are the 3f2a073 ones.
+of all 21 photos stayed the same. The whole file was written again when still-image detection began
+to look again, with a border, at hands near the photo's edge (``DetectorOptions.refine_border``) and
+the landmark MLP was retrained on datasets built that way: 9 of the 21 stored hands moved (mean
+0.002-0.011 of the photo, one massey L by 0.19, a misplaced hand put right: mobilenetv2 read it as
+NOTHING 0.77 and now reads L 1.00); every other top letter stayed the same. The mobilenetv2 weights
+are the 3f2a073 ones.
 """
 
 from __future__ import annotations
