@@ -144,10 +144,13 @@ def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
     accs = [r.accuracy for _, r in folds]
     e2e_correct = sum(r.end_to_end_accuracy * r.end_to_end_n for _, r in folds)
     e2e_n = sum(r.end_to_end_n for _, r in folds)
-    pairs = Counter()
+    pairs, per_letter = Counter(), {}
     for _, r in folds:
         labels = r.confusion_labels
         for i, row in enumerate(r.confusion):
+            ok_n = per_letter.setdefault(labels[i], [0, 0])
+            ok_n[0] += int(row[i])
+            ok_n[1] += int(sum(row))
             for j, c in enumerate(row):
                 if i != j and c:
                     pairs[f"{labels[i]}->{labels[j]}"] += c
@@ -158,6 +161,7 @@ def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
         "folds": {g: {"accuracy": r.accuracy, "macro_f1": r.macro_f1, "n": r.n, "missed": r.n_missed}
                   for g, r in folds},
         "top_confusions": pairs.most_common(10),
+        "per_letter": {c: v for c, v in per_letter.items() if v[1]},  # [correct, photos], pooled over folds
         "seconds": round(time.perf_counter() - t0, 1), "machine": machine(), "device": _device_name(args),
         "settings": {"input_size": None if model == "landmark_mlp" else args.input_size,
                      "epochs": args.vector_epochs if model == "landmark_mlp" else args.mask_epochs},
@@ -176,9 +180,31 @@ def write_table(results: dict, path: Path) -> str:
             lines.append(f"| {model} | {protocol} | {r['end_to_end_accuracy']:.1%} "
                          f"| {r['accuracy_given_hand']:.1%}{std} | {r['macro_f1']:.3f} | {r['seconds']:.0f} s "
                          f"| {r['device']} |")
-    table = "\n".join(lines) + "\n"
+    table = "\n".join(lines) + "\n" + per_letter_table(results)
     path.write_text(table)
     return table
+
+
+def per_letter_table(results: dict, goal: float = 0.9) -> str:
+    """Recall per letter and protocol (pooled over folds) with each protocol's commonest confusions,
+    for every model whose results hold them; bold below ``goal``."""
+    out = []
+    for model in MODELS:
+        runs = {p: results[f"{model}/{p}"] for p in PROTOCOLS if "per_letter" in results.get(f"{model}/{p}", {})}
+        if not runs:
+            continue
+        letters = sorted({c for r in runs.values() for c in r["per_letter"]})
+        out += ["", f"{model}, recall per letter (pooled over folds; bold: below {goal:.0%}; – : no photo):", "",
+                "| letter | " + " | ".join(runs) + " |", "|---" * (len(runs) + 1) + "|"]
+        for c in letters:
+            cells = []
+            for r in runs.values():
+                ok, n = r["per_letter"].get(c, (0, 0))
+                cells.append("–" if not n else (f"**{ok / n:.0%}**" if ok / n < goal else f"{ok / n:.0%}"))
+            out.append(f"| {c} | " + " | ".join(cells) + " |")
+        out.append("| commonest confusions | " + " | ".join(
+            ", ".join(f"{pair} {n}" for pair, n in r["top_confusions"][:4]) for r in runs.values()) + " |")
+    return "\n".join(out) + ("\n" if out else "")
 
 
 def main() -> None:
