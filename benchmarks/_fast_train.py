@@ -22,6 +22,8 @@ from torch import nn
 from fingerspell.data.augment import DEFAULT_OPTIONS, PARENT, AugmentOptions, random_flex
 from fingerspell.hands import shape
 from fingerspell.hands.landmarks import NUM_LANDMARKS
+from fingerspell.models.landmark_mlp import LandmarkMLP
+from fingerspell.training.data import class_weights
 
 _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 
@@ -96,18 +98,6 @@ VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def LandmarkMLP(num_classes: int, input_size: int, hidden=(256, 128), dropout: float = 0.3) -> nn.Module:
-    """The shipped LandmarkMLP's layers (models/landmark_mlp.py), built here so that this script
-    does not depend on the model registry while it is being reorganised."""
-    layers: list = [nn.BatchNorm1d(input_size)]
-    prev = input_size
-    for units in hidden:
-        layers += [nn.Linear(prev, units), nn.BatchNorm1d(units), nn.ReLU(inplace=True), nn.Dropout(dropout)]
-        prev = units
-    layers.append(nn.Linear(prev, num_classes))
-    return nn.Sequential(*layers)
-
-
 def palm_sizes(p: np.ndarray) -> np.ndarray:
     return np.mean([np.linalg.norm(p[:, a] - p[:, b], axis=-1) for a, b in _PALM_PAIRS], axis=0)
 
@@ -172,14 +162,6 @@ class Recipe:
     mixup: float = 0.0  # Beta(a, a) mixing of feature rows and their targets; 0 = off
 
 
-def class_weight_tensor(labels: np.ndarray, num_classes: int) -> torch.Tensor:
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    present = counts > 0
-    w = np.ones(num_classes)
-    w[present] = counts[present].sum() / (present.sum() * counts[present])
-    return torch.tensor(w, dtype=torch.float32)
-
-
 def train_mlp(points: np.ndarray, labels: np.ndarray, num_classes: int, features: Callable,
               recipe: Recipe = Recipe(), seed: int = 0, extra_weight: Optional[np.ndarray] = None) -> nn.Module:
     """Train a LandmarkMLP on ``features(augmented points)``; returns the model in eval mode."""
@@ -188,7 +170,7 @@ def train_mlp(points: np.ndarray, labels: np.ndarray, num_classes: int, features
     dim = features(points[:2]).shape[1]
     model = LandmarkMLP(num_classes, input_size=dim, hidden=recipe.hidden, dropout=recipe.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    weight = class_weight_tensor(labels, num_classes) if recipe.class_weighting else None
+    weight = class_weights(labels, num_classes) if recipe.class_weighting else None
     if extra_weight is not None:
         weight = (weight if weight is not None else torch.ones(num_classes)) * torch.as_tensor(extra_weight).float()
     loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=recipe.label_smoothing)
