@@ -102,13 +102,18 @@ def test_a_profile_round_trips_and_is_never_overwritten_silently(data, tmp_path)
         prof = cal.fit_profile(clf, x, y, cal.model_identity(model), method=method, source="test")
         path = cal.save_profile(prof, tmp_path / f"{method}.profile")
         back = cal.load_profile(path)
-        assert back.card == prof.card and back.method == method
+        assert back.card == prof.card and back.card["method_requested"] == method
+        assert back.method == (method if method != "auto" else "head")  # one sample a letter: the last layer only
         assert back.letters == ("A", "B", "R", "U") and set(back.card["samples_per_letter"].values()) == {1}
         assert np.array_equal(back.inputs, prof.inputs) and np.array_equal(back.labels, prof.labels)
         assert np.allclose(cal.ProfiledClassifier(clf, back).predict_proba(x),
                            cal.ProfiledClassifier(clf, prof).predict_proba(x))
         with pytest.raises(FingerspellError, match="already exists"):
             cal.save_profile(prof, path)
+    # auto: the whole network once every letter has 3 samples
+    three = np.concatenate([x, x + 0.01, x - 0.01]), np.concatenate([y, y, y])
+    assert cal.fit_profile(clf, *three, cal.model_identity(model)).method == "net"
+    assert cal.resolve_method("auto", np.array([0, 0, 0, 1, 1])) == "head"
     from safetensors import safe_open
 
     with safe_open(str(tmp_path / "head.profile"), framework="numpy") as fh:
@@ -188,3 +193,22 @@ def test_the_calibration_window_shows_how_each_letter_is_signed():
     assert a.shape == (160, 160, 3) and (a < 200).any(axis=2).sum() > 200  # a drawn hand
     assert (a != b).any(axis=2).sum() > 200  # another letter, another hand
     assert (nothing == 255).all()  # no letter: an empty frame
+
+
+def test_motion_letters_are_not_calibrated_on_a_static_letter_model(data, store, tmp_path, capsys):
+    # The shipped model trains J photos as I and Z as D, and the reader takes J and Z from the hand's
+    # path: calibrating them from still samples would teach it a one-frame distinction it must not make.
+    shipped, card = load_classifier("landmark_mlp")
+    assert cap.static_letters_model(card)
+    letters = cap.parse_letters(None, shipped.classes, card)
+    assert "J" not in letters and "Z" not in letters and {"I", "D", "A", "Y"} <= set(letters)
+    assert len(letters) == 24
+    src = str(class_folder(data, tmp_path / "me", (1,)))
+    assert cli(["calibrate", "--source", src, "--out", "me", "--letters", "A,J"]) == 2
+    assert "J is read from the hand's motion" in capsys.readouterr().err
+    assert not (store / "me.profile").exists()
+    # A model whose J and Z are classes of their own (trained without static_letters) keeps them.
+    tiny, tiny_card = load_classifier(tiny_mlp(data))
+    assert not cap.static_letters_model(tiny_card)
+    assert {"J", "Z"} <= set(cap.parse_letters(None, tiny.classes, tiny_card))
+    assert cap.parse_letters("z,a", tiny.classes, tiny_card) == ("Z", "A")

@@ -27,12 +27,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="folder of photos in class folders (DIR/A/*.jpg), a video with --labels, "
                                     "or a webcam index (0)")
     p.add_argument("--out", help="profile name (stored in the profile folder) or path (me.profile)")
-    p.add_argument("--letters", default=None, help="only these letters, e.g. A,B,R (default: all letters)")
+    p.add_argument("--letters", default=None, help="only these letters, e.g. A,B,R (default: every letter "
+                                                   "read from a still hand; J and Z come from the motion)")
     p.add_argument("--model", default=None, help="base model: checkpoint path or shipped name (default: shipped)")
     p.add_argument("--labels", default=None, help="label CSV for a video: start_s,end_s,letter rows "
                                                   "(default: the video's name with .csv)")
-    p.add_argument("--method", choices=["net", "head", "proto"], default=None,
-                   help="adaptation (default: net, see docs/calibration.md)")
+    p.add_argument("--method", choices=["auto", "net", "head", "proto"], default=None,
+                   help="adaptation (default: auto = net with 3 or more samples of every letter, else head; "
+                        "see docs/calibration.md)")
     p.add_argument("--per-letter", type=int, default=None, help="use at most N samples per letter")
     p.add_argument("--update", action="store_true", help="merge into an existing profile")
     p.add_argument("--overwrite", action="store_true", help="replace an existing profile")
@@ -132,14 +134,14 @@ def run(args) -> int:
     base = cal.model_identity(args.model)
     if old is not None:
         cal.check_profile(old, base, out)
-    clf, _ = load_classifier(base["path"])
-    letters = cap.parse_letters(args.letters, clf.classes)
+    clf, card = load_classifier(base["path"])
+    letters = cap.parse_letters(args.letters, clf.classes, card)
     t0 = time.perf_counter()
     x, y = _collect(args, clf, letters)
     t1 = time.perf_counter()
     if old is not None:
         x, y = cal.merge_samples(old, x, y)
-    method = args.method or (old.method if old is not None else cal.DEFAULT_METHOD)
+    method = args.method or (old.card.get("method_requested", old.method) if old is not None else cal.DEFAULT_METHOD)
     prof = cal.fit_profile(clf, x, y, base, method=method, source=str(args.source))
     t2 = time.perf_counter()
     cal.save_profile(prof, out, overwrite=True if old is not None or args.overwrite else False)

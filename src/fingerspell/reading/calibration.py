@@ -4,7 +4,9 @@ The adaptation leaves the base model untouched and never forgets a letter the pe
 record: whatever the method, only the probability the base model gives to the *recorded* letters is
 re-divided among them; every other class keeps exactly its base probability.
 
-* **net** (the default): a copy of the model is fine-tuned on the samples (every weight, BatchNorm
+* **auto** (the default): ``net`` when every recorded letter has at least ``NET_MIN_SAMPLES`` (3)
+  samples, else ``head``: the fewer the samples, the fewer weights they move.
+* **net**: a copy of the model is fine-tuned on the samples (every weight, BatchNorm
   statistics frozen, 100 Adam steps), pulled towards the base weights (L2) and, for unrecorded
   classes, towards the base probabilities (distillation).
 * **head**: the same for the last linear layer only, on the samples' embeddings (its input).
@@ -36,8 +38,13 @@ from fingerspell.fileio import atomic_write_bytes
 PathLike = Union[str, Path]
 PROFILE_FORMAT = "fingerspell-profile"
 PROFILE_VERSION = 1
-METHODS = ("net", "head", "proto")
-DEFAULT_METHOD = "net"
+FIT_METHODS = ("net", "head", "proto")
+METHODS = ("auto",) + FIT_METHODS
+DEFAULT_METHOD = "auto"
+#: ``auto`` fine-tunes the whole network (``net``) once every recorded letter has this many samples,
+#: and only the last layer (``head``) below that (docs/calibration.md: with one photo a letter,
+#: ``net`` made three signers slightly worse, ``head`` none).
+NET_MIN_SAMPLES = 3
 DEFAULT_TEMPERATURE = 0.02
 DEFAULT_BLEND = 0.0
 _SHA_CACHE: Dict[Tuple[str, int, int], str] = {}
@@ -191,6 +198,7 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
     y = np.asarray(labels, dtype=np.int64).reshape(-1)
     if len(x) == 0 or len(x) != len(y):
         raise FingerspellError(f"calibration needs samples with labels, got {len(x)} samples and {len(y)} labels")
+    requested, method = method, resolve_method(method, y)
     classes = tuple(classifier.classes)
     if y.min() < 0 or y.max() >= len(classes):
         raise FingerspellError(f"calibration labels run outside the model's {len(classes)} classes")
@@ -208,7 +216,17 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
 
         tensors = {f"net.{n}": v for n, v in fit_net(emb.module, x, y, logits, **params).items()}
     arch = str(getattr(classifier, "card", {}).get("architecture", ""))
-    return Profile(x, y, _card(classes, base, y, method, params, source, arch), tensors)
+    card = _card(classes, base, y, method, params, source, arch)
+    card["method_requested"] = requested
+    return Profile(x, y, card, tensors)
+
+
+def resolve_method(method: str, labels: np.ndarray) -> str:
+    """The fitting method ``method`` stands for: ``auto`` picks ``net`` or ``head`` by samples per letter."""
+    if method != "auto":
+        return method
+    counts = np.bincount(np.asarray(labels, dtype=np.int64).reshape(-1))
+    return "net" if counts[counts > 0].min() >= NET_MIN_SAMPLES else "head"
 
 
 def merge_samples(old: Profile, inputs: np.ndarray, labels: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -230,11 +248,12 @@ def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.n
     recorded = np.unique(profile.labels)
     p = np.asarray(probs, np.float64)
     mass = p[:, recorded].sum(axis=1, keepdims=True)
+    blend = float(profile.card["params"].get("blend", DEFAULT_BLEND))
     if profile.method == "net":
-        inner = _softmax(np.asarray(net_logits, np.float64)[:, recorded])
+        net = np.asarray(net_logits, np.float64)[:, recorded]
+        inner = _softmax(net + blend * np.log(np.maximum(p[:, recorded], 1e-12)))
     elif profile.method == "head":
         w, b = profile.tensors["head.weight"], profile.tensors["head.bias"]
-        blend = float(profile.card["params"].get("blend", DEFAULT_BLEND))
         head = (z.astype(np.float64) @ w.T.astype(np.float64) + b)[:, recorded]
         inner = _softmax(head + blend * np.log(np.maximum(p[:, recorded], 1e-12)))
     else:

@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from fingerspell.data.exceptions import MOTION_LETTER_SHAPES
 from fingerspell.errors import FingerspellError
 from fingerspell.labels import LETTERS, canonical_class
 
@@ -25,16 +26,32 @@ PathLike = Union[str, Path]
 Samples = Tuple[np.ndarray, np.ndarray]  # (model input rows, class indices into the model's classes)
 
 
-def parse_letters(spec: Optional[str], classes: Sequence[str]) -> Tuple[str, ...]:
-    """``"A,B,r"`` -> ``("A", "B", "R")`` checked against the model; None -> the model's letters A-Z."""
+def static_letters_model(card: Optional[dict]) -> bool:
+    """Was the model trained with J and Z photos as I and D (the shipped recipe, ``static_letters``)?"""
+    training = (card or {}).get("training") or {}
+    return bool(training.get("static_letters") or (training.get("options") or {}).get("static_letters"))
+
+
+def parse_letters(spec: Optional[str], classes: Sequence[str], card: Optional[dict] = None) -> Tuple[str, ...]:
+    """``"A,B,r"`` -> ``("A", "B", "R")`` checked against the model; None -> the model's letters A-Z.
+
+    For a model trained with ``static_letters`` (``card``), J and Z are not calibrated: the reader
+    takes them from the hand's path and reads their still hand shapes as I and D, so samples of
+    them would only teach the model a distinction from one frame that it must not make.
+    """
+    motion = set(MOTION_LETTER_SHAPES) if static_letters_model(card) else set()
     if not spec:
-        return tuple(c for c in classes if c in LETTERS)
+        return tuple(c for c in classes if c in LETTERS and c not in motion)
     out = []
     for name in spec.split(","):
         c = canonical_class(name.strip())
         if c is None or c not in classes:
             raise FingerspellError(f"--letters: {name.strip()!r} is not a class of this model "
                                    f"({', '.join(classes)}): give letters such as A,B,R")
+        if c in motion:
+            raise FingerspellError(f"--letters: {c} is read from the hand's motion, not calibrated; its still "
+                                   f"hand shape is {MOTION_LETTER_SHAPES[c]}: calibrate "
+                                   f"{MOTION_LETTER_SHAPES[c]} instead")
         out.append(c)
     return tuple(dict.fromkeys(out))
 
