@@ -247,3 +247,29 @@ def test_init_from_checkpoint_and_missed_from_build_report(tiny, tmp_path):
 def test_evaluate_takes_a_shipped_model_name(tiny, capsys):
     assert main(["evaluate", "--model", "landmark_mlp", "--data", str(tiny[1])]) == 0
     assert "macro F1" in capsys.readouterr().out
+
+
+def test_sign_offset_lowers_space_del_and_nothing_once(tiny, tmp_path):
+    """The recipe's prior against the three non-letter signs: applied to the kept checkpoint, once."""
+    from fingerspell.training.trainer import SIGNS
+
+    out = tmp_path / "signs"
+    said = []
+    train(_opts(tiny, out, epochs=2, val_data=(), val_fraction=0.0, sign_offset=2.0), log=said.append)
+    assert any("scores lowered by 2" in s for s in said)
+    best, card = load_checkpoint(out / "best")
+    last, _ = load_checkpoint(out / "last")  # the resume point: the same epoch, without the offset
+    assert card["sign_offset_applied"] == 2.0 and card["training"]["options"]["sign_offset"] == 2.0
+    signs = [CLASSES.index(c) for c in SIGNS]
+    x = torch.from_numpy(load_dataset(tiny[1]).vectors[:20])
+    with torch.no_grad():
+        diff = (best(x) - last(x)).numpy()
+    assert np.allclose(diff[:, signs], -2.0, atol=1e-5)
+    assert np.allclose(np.delete(diff, signs, axis=1), 0.0, atol=1e-6)
+    # A finished run resumed does not lower them a second time.
+    train(_opts(tiny, out, epochs=2, val_data=(), val_fraction=0.0, sign_offset=2.0, resume=True), log=lambda s: None)
+    again, _ = load_checkpoint(out / "best")
+    with torch.no_grad():
+        assert np.allclose((again(x) - last(x)).numpy()[:, signs], -2.0, atol=1e-5)
+    with pytest.raises(FingerspellError, match="--sign-offset"):
+        _opts(tiny, tmp_path / "bad", sign_offset=-1.0)

@@ -52,6 +52,9 @@ def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> No
     opt.add_argument("--static-letters", action="store_true",
                      help="train J photos as I and Z photos as D: the motion reader writes J and Z")
     opt.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    opt.add_argument("--sign-offset", type=float, default=0.0, metavar="LOGITS",
+                     help="after training, lower the SPACE, DEL and NOTHING scores by this much: letters "
+                          "are far commoner while spelling (the shipped recipe uses 2; default 0)")
     m = p.add_argument_group("model")
     m.add_argument("--input-size", type=int, default=None,
                    help="mask side the model reads (default: the dataset's; others are re-drawn from landmarks)")
@@ -114,7 +117,7 @@ def options_from_args(args: argparse.Namespace):
         patience=args.patience or None, seed=args.seed, device=args.device, input_size=args.input_size,
         model_kwargs=_model_kwargs(args.model_arg), augment=not args.no_augment,
         class_weighting=args.class_weighting, balanced_sampling=args.balanced_sampling,
-        static_letters=args.static_letters,
+        static_letters=args.static_letters, sign_offset=getattr(args, "sign_offset", 0.0),
         pretrained=args.pretrained, pretrained_path=args.pretrained_path, init_from=args.init_from,
         freeze_backbone=args.freeze_backbone, finetune_epochs=args.finetune_epochs,
         finetune_lr_factor=args.finetune_lr_factor, unfreeze_stages=args.unfreeze_stages,

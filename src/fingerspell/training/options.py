@@ -63,6 +63,9 @@ class Hyperparameters:
     freeze_backbone: train only the new layers (head and attention) for ``epochs``; then
         ``finetune_epochs`` more epochs with the top ``unfreeze_stages`` backbone stages trainable at
         ``lr * finetune_lr_factor``.
+    sign_offset: after training, this is subtracted from the final layer's bias of SPACE, DEL and
+        NOTHING (a prior: while spelling, letters are far commoner than those three signs, and a false
+        DEL removes a letter). 0 = off. Measured in ``benchmarks/sign_offset.py``.
     """
 
     epochs: int = 10
@@ -77,6 +80,7 @@ class Hyperparameters:
     finetune_epochs: int = 0
     finetune_lr_factor: float = 0.1
     unfreeze_stages: int = 2
+    sign_offset: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -93,6 +97,8 @@ class Hyperparameters:
             raise FingerspellError("--finetune-epochs follows --freeze-backbone: give both (or neither)")
         if not 0.0 < self.finetune_lr_factor <= 1.0:
             raise FingerspellError("--finetune-lr-factor must lie in (0, 1]")
+        if not 0.0 <= self.sign_offset <= 20.0:
+            raise FingerspellError(f"--sign-offset must lie in [0, 20], got {self.sign_offset}")
 
     @property
     def total_epochs(self) -> int:

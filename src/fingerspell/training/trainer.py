@@ -339,6 +339,8 @@ class Trainer:
         if self.main:
             self.history.save(self.out_dir, plot=self.options.run.plot)  # the PNG once: ~1 s a figure
             if (self.out_dir / "best.json").exists():
+                if self.options.hyper.sign_offset:
+                    apply_sign_offset(best_path, self.options.hyper.sign_offset, self.keeper.half_best, self.say)
                 best_card = read_card(best_path)
         seconds = time.perf_counter() - t_start
         validated = self.val_loader is not None and stopper.best_acc >= 0
@@ -357,3 +359,32 @@ class Trainer:
             last_epoch=last_epoch, stopped_early=self.stopped_early, history=self.history.epochs,
             card=best_card, seconds=seconds,
         )
+
+
+SIGNS = ("SPACE", "DEL", "NOTHING")
+
+
+def apply_sign_offset(path: Path, offset: float, half: bool = False, say: Callable[[str], None] = print) -> bool:
+    """Lower the final layer's bias of SPACE, DEL and NOTHING by ``offset`` in the checkpoint at ``path``.
+
+    Done once: the card records ``sign_offset_applied``, and a checkpoint that has it is left alone
+    (a resumed, finished run calls this again). The "last" checkpoint, the resume point, is not touched.
+    Returns whether the checkpoint was changed.
+    """
+    from fingerspell.models.checkpoint import load_checkpoint, save_checkpoint
+
+    model, card = load_checkpoint(path)
+    if card.get("sign_offset_applied") is not None:
+        return False
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    classes = list(card.get("classes", []))
+    idx = [classes.index(c) for c in SIGNS if c in classes]
+    if not linears or linears[-1].bias is None or not idx:
+        say(f"--sign-offset: {path.name} has no SPACE/DEL/NOTHING class scored by a final linear layer; left as is")
+        return False
+    with torch.no_grad():
+        linears[-1].bias[idx] -= float(offset)
+    card["sign_offset_applied"] = float(offset)
+    save_checkpoint(model.float(), card, path, half=half)
+    say(f"SPACE/DEL/NOTHING scores lowered by {offset:g} in {path.name}")
+    return True
