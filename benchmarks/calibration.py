@@ -70,8 +70,11 @@ def read_as_reader(probs: np.ndarray) -> np.ndarray:
 
 def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: int) -> Path:
     """A landmark_mlp trained without ``group`` (accuracy.py's recipe), cached by data and recipe."""
+    from fingerspell.training.recipes import RECIPES
+
+    kwargs = RECIPES["vector"]["model_kwargs"]  # the shipped model's R/U/V expert
     recipe = {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": seed,
-              "schedule": "cosine", "augment": True, "static_letters": True}
+              "schedule": "cosine", "augment": True, "static_letters": True, "model_kwargs": repr(kwargs)}
     held = data.groups == group
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode() + data.vectors[~held].tobytes()
                          + data.labels[~held].tobytes()).hexdigest()[:16]
@@ -86,7 +89,7 @@ def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: in
     opts = make(data=(f"{name} without {group}",), model="landmark_mlp", out=str(out), val_fraction=0.0,
                         patience=None, epochs=epochs, batch_size=128, lr=3e-3, weight_decay=1e-4,
                         lr_schedule="cosine", device="cpu", threads=1, progress=False, plot=False,
-                        overwrite=True, seed=seed, static_letters=True)
+                        overwrite=True, seed=seed, static_letters=True, model_kwargs=kwargs)
     result = train(opts, train_data=data.subset(~held), log=lambda s: None)
     done.write_text(json.dumps({"checkpoint": str(result.best_path), "recipe": recipe}))
     return Path(result.best_path)

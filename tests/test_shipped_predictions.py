@@ -12,7 +12,8 @@ the landmark MLP was retrained on datasets built that way: 9 of the 21 stored ha
 0.002-0.011 of the photo, one massey L by 0.19, a misplaced hand put right: mobilenetv2 read it as
 NOTHING 0.77 and now reads L 1.00); every other top letter stayed the same. The landmark_mlp rows
 were rewritten again when the shipped recipe began to lower the SPACE, DEL and NOTHING scores after
-training (``sign_offset``; the model was retrained, no top letter of the 21 changed). The
+training (``sign_offset``; the model was retrained, no top letter of the 21 changed), and again
+when it gained its R/U/V expert (``expert_classes``; retrained, no top letter changed). The
 mobilenetv2 weights are the 3f2a073 ones.
 """
 

@@ -251,7 +251,7 @@ def test_evaluate_takes_a_shipped_model_name(tiny, capsys):
 
 def test_sign_offset_lowers_space_del_and_nothing_once(tiny, tmp_path):
     """The recipe's prior against the three non-letter signs: applied to the kept checkpoint, once."""
-    from fingerspell.training.trainer import SIGNS
+    from fingerspell.training.signs import SIGNS
 
     out = tmp_path / "signs"
     said = []
@@ -273,3 +273,36 @@ def test_sign_offset_lowers_space_del_and_nothing_once(tiny, tmp_path):
         assert np.allclose((again(x) - last(x)).numpy()[:, signs], -2.0, atol=1e-5)
     with pytest.raises(FingerspellError, match="--sign-offset"):
         _opts(tiny, tmp_path / "bad", sign_offset=-1.0)
+
+
+def test_landmark_mlp_expert_splits_r_u_v_and_trains_with_the_main_model(tiny, tmp_path):
+    """The R/U/V expert: its palm-frame numbers equal hands/shape.py's, it only re-divides the main
+    model's R+U+V probability, the trainer trains it (its loss is added), and checkpoints keep it."""
+    from fingerspell.hands.shape import pair_features as numpy_pairs
+    from fingerspell.models.landmark_mlp import LandmarkMLP, pair_features
+    from fingerspell.training.recipes import RECIPES
+
+    vectors = load_dataset(tiny[1]).vectors.astype(np.float32)
+    x = torch.from_numpy(vectors)
+    got = pair_features(x).numpy()
+    assert np.abs(got - numpy_pairs(vectors[:, :63].reshape(-1, 21, 3))).max() < 1e-4
+    group = [CLASSES.index(c) for c in "RUV"]
+    assert dict(RECIPES["vector"]["model_kwargs"])["expert_classes"] == tuple(group)
+    kwargs = dict(RECIPES["vector"]["model_kwargs"])
+    result = train(_opts(tiny, tmp_path / "expert", epochs=2, val_data=(), val_fraction=0.0,
+                         model_kwargs=tuple(kwargs.items())), log=lambda s: None)
+    model, card = load_checkpoint(result.best_path)
+    assert card["build_kwargs"] == {"expert_classes": group} and isinstance(model, LandmarkMLP)
+    fresh = LandmarkMLP(len(CLASSES), expert_classes=group)
+    trained = dict(model.named_parameters())
+    assert any(not torch.equal(p, trained[n]) for n, p in fresh.named_parameters() if n.startswith("expert."))
+    with torch.no_grad():
+        out = model(x)
+        main = torch.log_softmax(model.net(x), 1)
+    assert torch.allclose(out.exp().sum(1), torch.ones(len(x)), atol=1e-5)
+    others = [i for i in range(len(CLASSES)) if i not in group]
+    assert torch.allclose(out[:, others], main[:, others], atol=1e-5)  # the rest is the main model's
+    assert torch.allclose(out[:, group].exp().sum(1), main[:, group].exp().sum(1), atol=1e-5)
+    assert not torch.allclose(out[:, group], main[:, group], atol=1e-3)  # ... and the split is the expert's
+    with pytest.raises(FingerspellError, match="expert_classes"):
+        LandmarkMLP(len(CLASSES), expert_classes=(3,))

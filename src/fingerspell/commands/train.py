@@ -20,22 +20,8 @@ def _csv(text: str) -> tuple:
     return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
-def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> None:
-    """Arguments shared by ``train`` and ``logo``."""
-    p.add_argument("--data", action="append", required=True, metavar="FILE",
-                   help="dataset .npz (repeat to join several)")
-    p.add_argument("--model", required=True, choices=MODEL_NAMES)
-    p.add_argument("--out", required=True, metavar="DIR", help="run folder")
-    val = p.add_argument_group("validation")
-    if not logo:
-        val.add_argument("--val-data", action="append", default=[], metavar="FILE",
-                         help="validation dataset file (repeatable)")
-    val.add_argument("--val-groups", type=_csv, default=(), metavar="G1,G2",
-                     help="validate on these groups (signers) of the training data")
-    val.add_argument("--val-fraction", type=float, default=None,
-                     help="validate on a random stratified fraction (overstates accuracy: near-copies on both "
-                          "sides); 0 = no validation. Default without --val-*: "
-                          + ("none (fixed epochs)" if logo else "0.1"))
+def _add_optimisation_arguments(p: argparse.ArgumentParser) -> None:
+    """The optimisation group of ``train`` and ``logo``."""
     opt = p.add_argument_group("optimisation (defaults: a small, safe start; the shipped models' tuned "
                                "settings are in fingerspell.training.recipes)")
     opt.add_argument("--epochs", type=int, default=10,
@@ -55,6 +41,25 @@ def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> No
     opt.add_argument("--sign-offset", type=float, default=0.0, metavar="LOGITS",
                      help="after training, lower the SPACE, DEL and NOTHING scores by this much: letters "
                           "are far commoner while spelling (the shipped recipe uses 2; default 0)")
+
+
+def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> None:
+    """Arguments shared by ``train`` and ``logo``."""
+    p.add_argument("--data", action="append", required=True, metavar="FILE",
+                   help="dataset .npz (repeat to join several)")
+    p.add_argument("--model", required=True, choices=MODEL_NAMES)
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder")
+    val = p.add_argument_group("validation")
+    if not logo:
+        val.add_argument("--val-data", action="append", default=[], metavar="FILE",
+                         help="validation dataset file (repeatable)")
+    val.add_argument("--val-groups", type=_csv, default=(), metavar="G1,G2",
+                     help="validate on these groups (signers) of the training data")
+    val.add_argument("--val-fraction", type=float, default=None,
+                     help="validate on a random stratified fraction (overstates accuracy: near-copies on both "
+                          "sides); 0 = no validation. Default without --val-*: "
+                          + ("none (fixed epochs)" if logo else "0.1"))
+    _add_optimisation_arguments(p)
     m = p.add_argument_group("model")
     m.add_argument("--input-size", type=int, default=None,
                    help="mask side the model reads (default: the dataset's; others are re-drawn from landmarks)")

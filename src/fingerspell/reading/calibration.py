@@ -92,7 +92,8 @@ class Embedder:
         heads = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
         if not heads:
             raise FingerspellError(f"{type(module).__name__} has no linear layer to calibrate on")
-        self.head = heads[-1]
+        # the main class scores' layer (LandmarkMLP names it: its R/U/V expert's layer comes last)
+        self.head = module.final_linear() if hasattr(module, "final_linear") else heads[-1]
 
     def __call__(self, x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         import torch

@@ -31,6 +31,7 @@ from fingerspell.training.callbacks import CheckpointKeeper, EarlyStopping, Hist
 from fingerspell.training.distributed import DistContext, all_reduce_sum, broadcast_flag, wrap
 from fingerspell.training.options import TrainOptions
 from fingerspell.training.schedule import apply_phase, param_groups, phase_of, set_epoch_lr
+from fingerspell.training.signs import apply_sign_offset
 
 
 @dataclass
@@ -292,6 +293,10 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             logits = self.ddp_model(x)
             loss = self.loss_fn(logits, y)
+            aux = getattr(unwrap(self.ddp_model), "aux_outputs", None)
+            if aux:  # a model's extra heads trained on the same labels (LandmarkMLP's R/U/V expert)
+                loss = loss + sum(self.loss_fn(a, y) for a in aux)
+                unwrap(self.ddp_model).aux_outputs = []
             value = float(loss.item())
             check_finite_loss(value, n)  # a NaN loss never reaches the weights
             loss.backward()
@@ -360,31 +365,3 @@ class Trainer:
             card=best_card, seconds=seconds,
         )
 
-
-SIGNS = ("SPACE", "DEL", "NOTHING")
-
-
-def apply_sign_offset(path: Path, offset: float, half: bool = False, say: Callable[[str], None] = print) -> bool:
-    """Lower the final layer's bias of SPACE, DEL and NOTHING by ``offset`` in the checkpoint at ``path``.
-
-    Done once: the card records ``sign_offset_applied``, and a checkpoint that has it is left alone
-    (a resumed, finished run calls this again). The "last" checkpoint, the resume point, is not touched.
-    Returns whether the checkpoint was changed.
-    """
-    from fingerspell.models.checkpoint import load_checkpoint, save_checkpoint
-
-    model, card = load_checkpoint(path)
-    if card.get("sign_offset_applied") is not None:
-        return False
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    classes = list(card.get("classes", []))
-    idx = [classes.index(c) for c in SIGNS if c in classes]
-    if not linears or linears[-1].bias is None or not idx:
-        say(f"--sign-offset: {path.name} has no SPACE/DEL/NOTHING class scored by a final linear layer; left as is")
-        return False
-    with torch.no_grad():
-        linears[-1].bias[idx] -= float(offset)
-    card["sign_offset_applied"] = float(offset)
-    save_checkpoint(model.float(), card, path, half=half)
-    say(f"SPACE/DEL/NOTHING scores lowered by {offset:g} in {path.name}")
-    return True
