@@ -212,26 +212,3 @@ def test_motion_letters_are_not_calibrated_on_a_static_letter_model(data, store,
     assert not cap.static_letters_model(tiny_card)
     assert {"J", "Z"} <= set(cap.parse_letters(None, tiny.classes, tiny_card))
     assert cap.parse_letters("z,a", tiny.classes, tiny_card) == ("Z", "A")
-
-
-def test_a_head_profile_keeps_the_r_u_v_experts_split(data, tmp_path):
-    # With one sample a letter only the main layer adapts; the shipped model's R/U/V expert still
-    # divides R, U and V among themselves, as it does without a profile.
-    shipped, card = load_classifier("landmark_mlp")
-    group = [shipped.classes.index(c) for c in "RUV"]
-    assert card["build_kwargs"]["expert_classes"] == group
-    x, y = cap.samples_from_folder(class_folder(data, tmp_path / "me", (1,)), shipped, ("A", "R", "U", "V"))
-    prof = cal.fit_profile(shipped, x, y, cal.model_identity("landmark_mlp"))
-    assert prof.method == "head"
-    profiled = cal.ProfiledClassifier(shipped, prof)
-    tx, _ = cap.samples_from_folder(class_folder(data, tmp_path / "test", (3, 7)), shipped, ("R", "U", "V", "K"))
-    adapted = profiled.predict_proba(tx)
-    expert = profiled.embedder.last_expert[:, group]
-    share = np.exp(expert - expert.max(1, keepdims=True))
-    share /= share.sum(1, keepdims=True)
-    got = adapted[:, group] / adapted[:, group].sum(1, keepdims=True)
-    assert np.allclose(got, share, atol=1e-4)
-    # without the expert's split, the adapted main layer alone would divide them otherwise
-    logits, z = profiled.embedder(tx)
-    alone = cal.adapt_proba(prof, shipped.predict_proba(tx), logits, z)
-    assert not np.allclose(alone[:, group] / alone[:, group].sum(1, keepdims=True), share, atol=1e-2)

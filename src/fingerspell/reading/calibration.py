@@ -98,30 +98,15 @@ class Embedder:
     def __call__(self, x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         import torch
 
-        seen, expert = [], []
-        hooks = [self.head.register_forward_hook(lambda mod, inp, out: seen.append(inp[0]))]
-        if getattr(self.module, "expert_classes", None):  # LandmarkMLP's R/U/V expert: keep its scores
-            hooks.append(self.module.expert.register_forward_hook(lambda mod, inp, out: expert.append(out)))
+        seen = []
+        hook = self.head.register_forward_hook(lambda mod, inp, out: seen.append(inp[0]))
         try:
             with torch.inference_mode():
                 logits = self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
         finally:
-            for hook in hooks:
-                hook.remove()
-        self.last_expert = expert[-1].float().numpy() if expert else None
+            hook.remove()
         emb = seen[-1].reshape(seen[-1].shape[0], -1)
         return logits.float().numpy(), emb.float().numpy()
-
-    def combine_head(self, head: np.ndarray) -> np.ndarray:
-        """Scores of the (adapted) main layer as the model combines them: with an expert, its split of
-        its classes (from the last call) is applied; otherwise ``head`` unchanged."""
-        if getattr(self, "last_expert", None) is None or len(self.last_expert) != len(head):
-            return head
-        import torch
-
-        with torch.inference_mode():
-            return self.module.combine(torch.from_numpy(np.asarray(head, np.float32)),
-                                       torch.from_numpy(self.last_expert)).double().numpy()
 
     def head_weights(self) -> Tuple[np.ndarray, np.ndarray]:
         w = self.head.weight.detach().float().numpy().copy()
@@ -255,13 +240,11 @@ def merge_samples(old: Profile, inputs: np.ndarray, labels: np.ndarray) -> Tuple
 # --- adapted probabilities ---------------------------------------------------------------------
 
 def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.ndarray,
-                net_logits: Optional[np.ndarray] = None, combine=None) -> np.ndarray:
+                net_logits: Optional[np.ndarray] = None) -> np.ndarray:
     """Adapted (N, C) probabilities from the base model's output and the frames' embeddings.
 
     Only the probability the base model gave to the recorded letters is re-divided among them;
     every other class keeps its base probability. ``net_logits``: the fine-tuned copy's (``net``).
-    ``combine``: for ``head``, how the model turns its main layer's scores into its output
-    (:meth:`Embedder.combine_head`: a LandmarkMLP expert's R/U/V split stays the expert's).
     """
     recorded = np.unique(profile.labels)
     p = np.asarray(probs, np.float64)
@@ -272,8 +255,7 @@ def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.n
         inner = _softmax(net + blend * np.log(np.maximum(p[:, recorded], 1e-12)))
     elif profile.method == "head":
         w, b = profile.tensors["head.weight"], profile.tensors["head.bias"]
-        head = z.astype(np.float64) @ w.T.astype(np.float64) + b
-        head = (combine(head) if combine is not None else head)[:, recorded]
+        head = (z.astype(np.float64) @ w.T.astype(np.float64) + b)[:, recorded]
         inner = _softmax(head + blend * np.log(np.maximum(p[:, recorded], 1e-12)))
     else:
         temp = float(profile.card["params"].get("temperature", DEFAULT_TEMPERATURE))
@@ -322,7 +304,7 @@ class ProfiledClassifier:
         else:
             probs = self.base.predict_proba(x)
             logits, z = self.embedder(x)
-        return adapt_proba(self.profile, probs, logits, z, self._net_logits(x), self.embedder.combine_head)
+        return adapt_proba(self.profile, probs, logits, z, self._net_logits(x))
 
     def _net_logits(self, x: np.ndarray) -> Optional[np.ndarray]:
         if self._net is None:
