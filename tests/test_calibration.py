@@ -103,7 +103,8 @@ def test_a_profile_round_trips_and_is_never_overwritten_silently(data, tmp_path)
         path = cal.save_profile(prof, tmp_path / f"{method}.profile")
         back = cal.load_profile(path)
         assert back.card == prof.card and back.card["method_requested"] == method
-        assert back.method == (method if method != "auto" else "head")  # one sample a letter: the last layer only
+        assert back.method == (method if method != "auto" else "net")
+        assert back.card["params"].get("blend") == (0.5 if method == "auto" else None)  # one sample: base kept in
         assert back.letters == ("A", "B", "R", "U") and set(back.card["samples_per_letter"].values()) == {1}
         assert np.array_equal(back.inputs, prof.inputs) and np.array_equal(back.labels, prof.labels)
         assert np.allclose(cal.ProfiledClassifier(clf, back).predict_proba(x),
@@ -112,8 +113,8 @@ def test_a_profile_round_trips_and_is_never_overwritten_silently(data, tmp_path)
             cal.save_profile(prof, path)
     # auto: the whole network once every letter has 3 samples
     three = np.concatenate([x, x + 0.01, x - 0.01]), np.concatenate([y, y, y])
-    assert cal.fit_profile(clf, *three, cal.model_identity(model)).method == "net"
-    assert cal.resolve_method("auto", np.array([0, 0, 0, 1, 1])) == "head"
+    assert "blend" not in cal.fit_profile(clf, *three, cal.model_identity(model)).card["params"]
+    assert cal.resolve_method("auto", np.array([0, 0, 0, 1, 1])) == ("net", {"blend": 0.5})
     from safetensors import safe_open
 
     with safe_open(str(tmp_path / "head.profile"), framework="numpy") as fh:
