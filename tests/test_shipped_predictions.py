@@ -1,6 +1,7 @@
 """The shipped models give the same probabilities on real photos as the reference.
 
-``tests/data/shipped_predictions.npz`` was written by the code at commit 3f2a073 (before the
+``tests/data/shipped_predictions.json`` (text: landmarks and probabilities, no photo; an ``.npz``
+until 2026-11-26, converted exactly) was written by the code at commit 3f2a073 (before the
 ``features/`` package and ``models/checkpoint.py``): for 21 real photos from $FINGERSPELL_DATA
 (ASL Alphabets test, Massey, MON95) it holds the detected hand and, per shipped model, the
 probabilities the recognizer kept (mask models: the more confident of the mask and its mirror).
@@ -19,6 +20,7 @@ mobilenetv2 weights are the 3f2a073 ones.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -29,19 +31,18 @@ from fingerspell.hands.landmarks import Hand, landmark_box
 from fingerspell.runtime.classifier import load_classifier
 from fingerspell.runtime.recognizer import Recognizer
 
-REFERENCE = Path(__file__).resolve().parent / "data" / "shipped_predictions.npz"
+REFERENCE = Path(__file__).resolve().parent / "data" / "shipped_predictions.json"
 SHIPPED = ("landmark_mlp", "mobilenetv2")
 
 
 def _reference():
-    ref = np.load(REFERENCE)
     rows = {}
-    for i, key in enumerate(ref["keys"]):
-        name, rel = str(key).split("|", 1)
-        size = tuple(int(v) for v in ref["image_size"][i])
-        lm = ref["landmarks"][i].astype(np.float32)
-        hand = Hand(lm, str(ref["handedness"][i]), 1.0, landmark_box(lm, size), size)
-        rows.setdefault(name, []).append((rel, hand, ref["probs"][i], bool(ref["mirrored"][i])))
+    for row in json.loads(REFERENCE.read_text())["rows"]:
+        name, rel = row["key"].split("|", 1)
+        size = tuple(row["image_size"])
+        lm = np.asarray(row["landmarks"], dtype=np.float32)
+        hand = Hand(lm, row["handedness"], 1.0, landmark_box(lm, size), size)
+        rows.setdefault(name, []).append((rel, hand, np.asarray(row["probs"], dtype=np.float32), row["mirrored"]))
     return rows
 
 
