@@ -122,7 +122,7 @@ def options_from_args(args: argparse.Namespace):
         patience=args.patience or None, seed=args.seed, device=args.device, input_size=args.input_size,
         model_kwargs=_model_kwargs(args.model_arg), augment=not args.no_augment,
         class_weighting=args.class_weighting, balanced_sampling=args.balanced_sampling,
-        static_letters=args.static_letters, sign_offset=getattr(args, "sign_offset", 0.0),
+        static_letters=args.static_letters, sign_offset=args.sign_offset,
         pretrained=args.pretrained, pretrained_path=args.pretrained_path, init_from=args.init_from,
         freeze_backbone=args.freeze_backbone, finetune_epochs=args.finetune_epochs,
         finetune_lr_factor=args.finetune_lr_factor, unfreeze_stages=args.unfreeze_stages,

@@ -9,7 +9,7 @@ Nothing here unpickles: weights load through safetensors, and ``.pth`` files onl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -22,6 +22,16 @@ PathLike = Union[str, Path]
 def unwrap(model: nn.Module) -> nn.Module:
     """The bare model inside DistributedDataParallel / DataParallel."""
     return getattr(model, "module", model)
+
+
+def final_linear(model: nn.Module) -> Optional[nn.Linear]:
+    """The linear layer whose outputs are the class scores: the model's own ``final_linear()`` where it
+    has one (LandmarkMLP with an R/U/V expert, whose layer comes last), else its last ``nn.Linear``."""
+    model = unwrap(model)
+    if hasattr(model, "final_linear"):
+        return model.final_linear()
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[-1] if linears else None
 
 
 def load_safetensors(path: Path) -> Dict[str, torch.Tensor]:

@@ -86,17 +86,15 @@ def model_identity(model: Optional[PathLike] = None) -> dict:
 # --- embeddings --------------------------------------------------------------------------------
 
 class Embedder:
-    """Runs a torch model once and returns (logits, embedding): the input of its last ``nn.Linear``."""
+    """Runs a torch model once and returns (logits, embedding): the input of its class-score layer."""
 
     def __init__(self, module) -> None:
-        import torch
+        from fingerspell.models.weights import final_linear
 
         self.module = module.eval()
-        heads = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
-        if not heads:
+        self.head = final_linear(module)  # the class scores' layer (not a LandmarkMLP expert's)
+        if self.head is None:
             raise FingerspellError(f"{type(module).__name__} has no linear layer to calibrate on")
-        # the main class scores' layer (LandmarkMLP names it: its R/U/V expert's layer comes last)
-        self.head = module.final_linear() if hasattr(module, "final_linear") else heads[-1]
 
     def __call__(self, x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         import torch

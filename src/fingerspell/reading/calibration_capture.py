@@ -28,8 +28,7 @@ Samples = Tuple[np.ndarray, np.ndarray]  # (model input rows, class indices into
 
 def static_letters_model(card: Optional[dict]) -> bool:
     """Was the model trained with J and Z photos as I and D (the shipped recipe, ``static_letters``)?"""
-    training = (card or {}).get("training") or {}
-    return bool(training.get("static_letters") or (training.get("options") or {}).get("static_letters"))
+    return bool((((card or {}).get("training") or {}).get("options") or {}).get("static_letters"))
 
 
 def parse_letters(spec: Optional[str], classes: Sequence[str], card: Optional[dict] = None) -> Tuple[str, ...]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
-from torch import nn
+
+from fingerspell.models.weights import final_linear
 
 SIGNS = ("SPACE", "DEL", "NOTHING")
 
@@ -36,11 +37,3 @@ def apply_sign_offset(path: Path, offset: float, half: bool = False, say: Callab
     say(f"SPACE/DEL/NOTHING scores lowered by {offset:g} in {path.name}")
     return True
 
-
-def final_linear(model: nn.Module) -> Optional[nn.Linear]:
-    """The linear layer whose outputs are the class scores: the model's own ``final_linear()`` where it
-    has one (LandmarkMLP with an expert), else its last ``nn.Linear``."""
-    if hasattr(model, "final_linear"):
-        return model.final_linear()
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    return linears[-1] if linears else None

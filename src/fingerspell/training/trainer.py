@@ -364,4 +364,3 @@ class Trainer:
             last_epoch=last_epoch, stopped_early=self.stopped_early, history=self.history.epochs,
             card=best_card, seconds=seconds,
         )
-
