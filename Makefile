@@ -5,6 +5,7 @@
 PYTHON ?= $(shell for p in python3.11 python3.12 python3.10 python3.9; do $$p -c '' 2>/dev/null && { echo $$p; break; }; done)
 VENV ?= .venv
 STAMP := $(VENV)/.installed
+NEED_GB ?= 8
 FINGERSPELL_DATA ?= $(abspath ../shared/data)
 export FINGERSPELL_DATA
 
@@ -12,6 +13,8 @@ export FINGERSPELL_DATA
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: need Python 3.9-3.12 (mediapipe 0.10.21 has no wheel for others)"; exit 1; }
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4/1048576)}'); test "$$free" -ge $(NEED_GB) || { \
+	  echo "error: $(VENV) needs about $(NEED_GB) GB of free disk (torch, mediapipe) and $$(pwd) has $$free GB: free some space (old clones, /tmp) and rerun"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
