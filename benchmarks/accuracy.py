@@ -9,6 +9,9 @@ Protocols (letters only, A-Z; no hand found counts as wrong end to end):
   to-mon95     train on asl-alphabets train + massey, test on mon95
   to-asl       train on mon95 + massey, test on the asl-alphabets test set (its SPACE/DEL/NOTHING
                photos are left out: neither training set has those signs)
+  massey-loso-all, mon95-loso-all
+               the shipped model's training set (all four data sets) without one signer, test on
+               that signer, for each signer: how the shipped model reads a person it never saw
 
 Datasets come from ``artifacts/data`` (built with ``fingerspell build-dataset`` if missing).
 Results merge into ``benchmarks/results/accuracy.json`` (so CPU and GPU runs of different models
@@ -37,7 +40,7 @@ from fingerspell.labels import CLASSES, LETTERS  # noqa: E402
 DATASETS = {  # name -> source folder under the shared data
     "asl_train": "asl-alphabets/train", "asl_test": "asl-alphabets/test", "massey": "massey", "mon95": "mon95",
 }
-PROTOCOLS = ("massey-loso", "mon95-loso", "to-mon95", "to-asl")
+PROTOCOLS = ("massey-loso", "mon95-loso", "to-mon95", "to-asl", "massey-loso-all", "mon95-loso-all")
 MODELS = ("landmark_mlp", "cnn", "mobilenetv2", "resnet18")
 LETTER_IDS = [CLASSES.index(c) for c in LETTERS]
 
@@ -125,12 +128,16 @@ def _device_name(args) -> str:
 def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
     t0 = time.perf_counter()
     folds = []
-    if protocol.endswith("-loso"):
-        data, missed = ds[protocol.split("-")[0]]
+    if "-loso" in protocol:
+        name = protocol.split("-")[0]
+        data, missed = ds[name]
         data = letters(data)
+        # -all: the other data sets whole (SPACE/DEL/NOTHING too), as the shipped model trains
+        others = [ds[n][0] for n in DATASETS if n != name] if protocol.endswith("-all") else []
         for g in sorted(np.unique(data.groups).tolist()):
             held = data.groups == g
-            rep = fit_and_score(model, args, data.subset(~held), data.subset(held), missed.get(g, 0),
+            train = DatasetArrays.concatenate([data.subset(~held)] + others) if others else data.subset(~held)
+            rep = fit_and_score(model, args, train, data.subset(held), missed.get(g, 0),
                                 work / f"{protocol}_{g.replace('/', '_')}")
             folds.append((g, rep))
             print(f"  {model} {protocol} {g}: accuracy {rep.accuracy:.3f}", flush=True)

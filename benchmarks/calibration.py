@@ -68,16 +68,33 @@ def read_as_reader(probs: np.ndarray) -> np.ndarray:
     return folded.argmax(1)
 
 
-def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: int) -> Path:
-    """A landmark_mlp trained without ``group`` (accuracy.py's recipe), cached by data and recipe."""
+OTHER_SETS = ("asl_train", "asl_test", "massey", "mon95")
+
+
+def other_sets(name: str, data_dir: Path, train_on: str):
+    """With ``train_on="all"``, the data sets besides ``name`` whole (the shipped model's training
+    set, less the exceptions such as mon95's T), which the fold models also train on; else None."""
+    if train_on != "all":
+        return None
+    from fingerspell.data.exceptions import drop_exceptions
+
+    return DatasetArrays.concatenate([drop_exceptions(load_dataset(Path(data_dir) / f"{n}.npz"))[0]
+                                      for n in OTHER_SETS if n != name])
+
+
+def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: int,
+               extra: DatasetArrays = None) -> Path:
+    """A landmark_mlp trained without ``group`` (accuracy.py's recipe), on ``data``'s other signers
+    and ``extra`` (other data sets) if given; cached by data and recipe."""
     from fingerspell.training.recipes import RECIPES
 
     kwargs = RECIPES["vector"]["model_kwargs"]  # the shipped model's R/U/V expert
     recipe = {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": seed,
               "schedule": "cosine", "augment": True, "static_letters": True, "model_kwargs": repr(kwargs)}
     held = data.groups == group
-    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode() + data.vectors[~held].tobytes()
-                         + data.labels[~held].tobytes()).hexdigest()[:16]
+    train_data = data.subset(~held) if extra is None else DatasetArrays.concatenate([data.subset(~held), extra])
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode() + train_data.vectors.tobytes()
+                         + train_data.labels.tobytes()).hexdigest()[:16]
     out = FOLDS / f"{name}-{group.split('/')[-1]}-{key}"
     done = out / "done.json"
     if done.is_file():
@@ -90,7 +107,7 @@ def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: in
                         patience=None, epochs=epochs, batch_size=128, lr=3e-3, weight_decay=1e-4,
                         lr_schedule="cosine", device="cpu", threads=1, progress=False, plot=False,
                         overwrite=True, seed=seed, static_letters=True, model_kwargs=kwargs)
-    result = train(opts, train_data=data.subset(~held), log=lambda s: None)
+    result = train(opts, train_data=train_data, log=lambda s: None)
     done.write_text(json.dumps({"checkpoint": str(result.best_path), "recipe": recipe}))
     return Path(result.best_path)
 
@@ -113,7 +130,7 @@ def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
     from fingerspell.runtime.classifier import load_classifier
     from fingerspell.training.data import model_inputs
 
-    ckpt = fold_model(name, data, group, args.epochs, args.seed)
+    ckpt = fold_model(name, data, group, args.epochs, args.seed, other_sets(name, args.data_dir, args.train_on))
     clf, _ = load_classifier(ckpt)
     base = cal.model_identity(ckpt)
     emb = cal.embedder_for(clf)
@@ -232,6 +249,8 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
+                    help="fold models from the data set's other signers, or from every data set but that signer")
     ap.add_argument("--methods", nargs="+", default=None, help=f"of: {', '.join(METHODS)} (default: all)")
     ap.add_argument("--results", default=str(RESULTS), help="folder for calibration.json and .md")
     args = ap.parse_args()

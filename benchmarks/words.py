@@ -144,7 +144,8 @@ def still_false_jz(fold: FoldReader, bank: LetterBank, rng, reps: int) -> tuple:
 
 def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[str, list]:
     letters = bench_cal.letters_of(name, data)
-    ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed)
+    ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
+                                bench_cal.other_sets(name, args.data_dir, args.train_on))
     fold = FoldReader(ckpt, decoder)
     bank = LetterBank.from_dataset(letters, groups=[group])
     words, nonwords = spellable(WORDS, bank), spellable(NONWORDS, bank)
@@ -200,6 +201,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
     ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (1.0 s a letter)")
     ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
+    ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
+                    help="fold models from the data set's other signers, or from every data set but that signer")
     ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS / "words.json"))
