@@ -222,11 +222,11 @@ def main(argv=None) -> int:
         data = load_dataset(Path(args.data_dir) / f"{name}.npz")
         for group in sorted(np.unique(data.groups).tolist()):
             got = run_signer(name, data, group, args, decoder, bench_cal)
-            per_signer[f"{name}/{group}"] = {k: summarize(v) for k, v in got.items() if k.startswith(("sim", "vid"))}
+            per_signer[group] = {k: summarize(v) for k, v in got.items() if k.startswith(("sim", "vid"))}
             for k, v in got.items():
                 rows.setdefault(k, []).extend(v)
-            s1 = per_signer[f"{name}/{group}"].get("sim 1.0", {})
-            print(f"{name}/{group}: sim 1.0 s decoded {s1.get('decoded_accuracy', float('nan')):.1%}  "
+            s1 = per_signer[group].get("sim 1.0", {})
+            print(f"{group}: sim 1.0 s decoded {s1.get('decoded_accuracy', float('nan')):.1%}  "
                   f"({time.time() - t0:.0f} s)", flush=True)
     summary = {k: summarize(v) for k, v in rows.items() if k.startswith(("sim", "video"))}
     still = np.sum(rows.get("still_dj", [[0, 0]]), axis=0)
