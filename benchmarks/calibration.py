@@ -112,17 +112,31 @@ def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: in
     return Path(result.best_path)
 
 
-def draw(labels: np.ndarray, k: int, rng: np.random.Generator):
-    """(calibration index, test index) with k per class, or None if a class has no photo left."""
+def draw(labels: np.ndarray, k: int, rng: np.random.Generator, sessions: np.ndarray = None):
+    """(calibration index, test index) with k per class, or None if a class has no photo left.
+
+    With ``sessions`` (one id per photo), the k photos come from one session picked at random and
+    the test photos from the others: calibrated one day, read another."""
     cal_idx, test_idx = [], []
+    mine = np.ones(len(labels), bool)
+    if sessions is not None:
+        mine = sessions == rng.choice(np.unique(sessions))
     for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) <= k:
+        idx = np.flatnonzero((labels == c) & mine)
+        if len(idx) < k or (sessions is None and len(idx) == k):
             return None
         pick = rng.permutation(idx)
         cal_idx += pick[:k].tolist()
-        test_idx += pick[k:].tolist()
+        test_idx += (pick[k:].tolist() if sessions is None else np.flatnonzero((labels == c) & ~mine).tolist())
     return np.array(cal_idx), np.array(test_idx)
+
+
+def sessions_of(name: str, paths: np.ndarray, split: str):
+    """mon95's recording session per photo (photos 0-4 and 5-9 of each letter, docs/labels.md) when
+    ``split`` is "session"; None otherwise (massey's photos of a signer are one varied set)."""
+    if split != "session" or name != "mon95":
+        return None
+    return np.array([int(Path(str(p)).stem[-1]) // 5 for p in paths])
 
 
 def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
@@ -145,7 +159,7 @@ def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
     for k in args.ks:
         rows = {"none": [], **{m: [] for m in METHODS}}
         for _ in range(args.draws):
-            split = draw(y, k, rng)
+            split = draw(y, k, rng, sessions_of(name, mine.paths, args.split))
             if split is None:
                 break
             ci, ti = split
@@ -251,6 +265,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
                     help="fold models from the data set's other signers, or from every data set but that signer")
+    ap.add_argument("--split", choices=["random", "session"], default="random",
+                    help="mon95: calibration photos at random, or from one recording session, tested on the other")
     ap.add_argument("--methods", nargs="+", default=None, help=f"of: {', '.join(METHODS)} (default: all)")
     ap.add_argument("--results", default=str(RESULTS), help="folder for calibration.json and .md")
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 """Word benchmark: whole words fingerspelled at a natural pace by people the model never saw.
 
     OMP_NUM_THREADS=1 python benchmarks/words.py [--datasets mon95 massey] [--paces 2.0 1.0 0.5]
-        [--reps 2] [--videos 4] [--epochs 40] [--seed 0]
+        [--reps 2] [--videos 4] [--epochs 40] [--seed 0] [--train-on signers|all] [--calibrate K]
 
 For each signer of mon95 (users 3-7) and massey (hand1-5), a landmark_mlp fold model is trained
 on the other signers of that data set (the recipe of ``benchmarks/accuracy.py``; the fold models
@@ -23,6 +23,12 @@ letter error rate (edit distance / letters), J/Z recall, J or Z written for stil
 from a hold's start to its letter, correct words the decoder made wrong, and spelled non-words
 (names, codes) it changed. mon95 has no ASL T (its T is another hand shape) and no J or Z
 photos: its signers spell the words without a T; J is drawn with their I and Z with their D.
+
+``--train-on all`` trains each fold on every data set less the signer (as the shipped model trains);
+``--calibrate K`` first gives each signer a profile from K of their photos per letter (the product's
+default calibration) and spells the words with their other photos (simulated words only; mon95's
+profile comes from one recording session and its words from the other, since the photos of one
+session are near-identical frames).
 
 Writes ``benchmarks/results/words.json`` and ``.md``.
 """
@@ -142,11 +148,34 @@ def still_false_jz(fold: FoldReader, bank: LetterBank, rng, reps: int) -> tuple:
     return false, n
 
 
+def calibrate(fold: FoldReader, ckpt: Path, letters, group: str, k: int, bench_cal, rng):
+    """Give ``fold`` a profile (the default method) from k photos per still letter of ``group``
+    (as ``benchmarks/calibration.py`` draws them); return ``letters`` without those photos."""
+    from fingerspell.reading import calibration as cal
+    from fingerspell.training.data import model_inputs
+
+    rows = np.flatnonzero((letters.groups == group) & np.isin(letters.labels, bench_cal.STATIC))
+    name = group.split("/")[0]  # mon95: calibrated in one recording session, spelled with the other's photos
+    split = bench_cal.draw(letters.labels[rows], k, rng, bench_cal.sessions_of(name, letters.paths[rows], "session"))
+    if split is None:
+        raise SystemExit(f"{group} has a letter with {k} photos or fewer: use a smaller --calibrate")
+    picked = rows[split[0]]
+    x = model_inputs(letters.subset(picked), fold.clf.input_kind)
+    profile = cal.fit_profile(fold.clf, x, letters.labels[picked], cal.model_identity(ckpt))
+    fold.clf = cal.ProfiledClassifier(fold.clf, profile)
+    keep = np.ones(len(letters.labels), bool)
+    keep[rows] = False
+    keep[rows[split[1]]] = True  # the photos left to spell with: massey's others, mon95's other session
+    return letters.subset(keep)
+
+
 def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[str, list]:
     letters = bench_cal.letters_of(name, data)
     ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
     fold = FoldReader(ckpt, decoder)
+    if args.calibrate:  # the signer's profile from k photos a letter; the words are spelled with the others
+        letters = calibrate(fold, ckpt, letters, group, args.calibrate, bench_cal, np.random.default_rng(args.seed))
     bank = LetterBank.from_dataset(letters, groups=[group])
     words, nonwords = spellable(WORDS, bank), spellable(NONWORDS, bank)
     rng = np.random.default_rng(args.seed)
@@ -160,7 +189,7 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     out["nonwords"] = [fold.read(synth_word(w, bank, SynthOptions(pace=1.0, mirror=bool(r % 2)), rng))
                        for r in range(args.reps) for w in nonwords]
     out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
-    if args.videos:
+    if args.videos and not args.calibrate:
         out["video 1.0"] = [video_word(w, letters, group, ckpt, decoder, rng, pace=1.0)
                             for w in video_words(words, args.videos, rng)]
     return out
@@ -203,6 +232,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
     ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
                     help="fold models from the data set's other signers, or from every data set but that signer")
+    ap.add_argument("--calibrate", type=int, default=0, metavar="K",
+                    help="calibrate each signer with K photos per letter first (simulated words only)")
     ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS / "words.json"))

@@ -104,17 +104,18 @@ def test_a_profile_round_trips_and_is_never_overwritten_silently(data, tmp_path)
         back = cal.load_profile(path)
         assert back.card == prof.card and back.card["method_requested"] == method
         assert back.method == (method if method != "auto" else "net")
-        assert back.card["params"].get("blend") == (0.5 if method == "auto" else None)  # one sample: base kept in
+        assert back.card["params"].get("blend") == (0.5 if method == "auto" else None)  # base kept in
         assert back.letters == ("A", "B", "R", "U") and set(back.card["samples_per_letter"].values()) == {1}
         assert np.array_equal(back.inputs, prof.inputs) and np.array_equal(back.labels, prof.labels)
         assert np.allclose(cal.ProfiledClassifier(clf, back).predict_proba(x),
                            cal.ProfiledClassifier(clf, prof).predict_proba(x))
         with pytest.raises(FingerspellError, match="already exists"):
             cal.save_profile(prof, path)
-    # auto: the whole network once every letter has 3 samples
+    # auto keeps the base model's view however many samples a letter has
     three = np.concatenate([x, x + 0.01, x - 0.01]), np.concatenate([y, y, y])
-    assert "blend" not in cal.fit_profile(clf, *three, cal.model_identity(model)).card["params"]
+    assert cal.fit_profile(clf, *three, cal.model_identity(model)).card["params"]["blend"] == 0.5
     assert cal.resolve_method("auto", np.array([0, 0, 0, 1, 1])) == ("net", {"blend": 0.5})
+    assert cal.resolve_method("net", np.array([0, 1])) == ("net", {})
     from safetensors import safe_open
 
     with safe_open(str(tmp_path / "head.profile"), framework="numpy") as fh:

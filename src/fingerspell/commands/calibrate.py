@@ -33,8 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", default=None, help="label CSV for a video: start_s,end_s,letter rows "
                                                   "(default: the video's name with .csv)")
     p.add_argument("--method", choices=["auto", "net", "head", "proto"], default=None,
-                   help="adaptation (default: auto = net, blended with the base model below 3 samples of a "
-                        "letter; see docs/calibration.md)")
+                   help="adaptation (default: auto = net, blended with the base model; see "
+                        "docs/calibration.md)")
     p.add_argument("--per-letter", type=int, default=None, help="use at most N samples per letter")
     p.add_argument("--update", action="store_true", help="merge into an existing profile")
     p.add_argument("--overwrite", action="store_true", help="replace an existing profile")
