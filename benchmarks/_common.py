@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,3 +28,9 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def mon95_sessions(paths) -> list:
+    """mon95's recording session of each photo: 0 for photos 0-4 of a letter, 1 for 5-9 (two
+    sittings of near-identical frames per user folder, docs/labels.md)."""
+    return [int(re.search(r"(\d+)\.\w+$", str(p)).group(1)) // 5 for p in paths]

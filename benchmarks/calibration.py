@@ -19,6 +19,7 @@ Writes ``benchmarks/results/calibration.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, machine  # noqa: E402
+from _common import REPO, machine, mon95_sessions  # noqa: E402
 
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES  # noqa: E402
 from fingerspell.data.schema import DatasetArrays, load_dataset  # noqa: E402
@@ -71,7 +72,8 @@ def read_as_reader(probs: np.ndarray) -> np.ndarray:
 OTHER_SETS = ("asl_train", "asl_test", "massey", "mon95")
 
 
-def other_sets(name: str, data_dir: Path, train_on: str):
+@functools.lru_cache(maxsize=2)
+def other_sets(name: str, data_dir: str, train_on: str):
     """With ``train_on="all"``, the data sets besides ``name`` whole (the shipped model's training
     set, less the exceptions such as mon95's T), which the fold models also train on; else None."""
     if train_on != "all":
@@ -118,16 +120,14 @@ def draw(labels: np.ndarray, k: int, rng: np.random.Generator, sessions: np.ndar
     With ``sessions`` (one id per photo), the k photos come from one session picked at random and
     the test photos from the others: calibrated one day, read another."""
     cal_idx, test_idx = [], []
-    mine = np.ones(len(labels), bool)
-    if sessions is not None:
-        mine = sessions == rng.choice(np.unique(sessions))
+    mine = np.ones(len(labels), bool) if sessions is None else sessions == rng.choice(np.unique(sessions))
     for c in np.unique(labels):
-        idx = np.flatnonzero((labels == c) & mine)
-        if len(idx) < k or (sessions is None and len(idx) == k):
+        pick = rng.permutation(np.flatnonzero((labels == c) & mine))
+        test = pick[k:] if sessions is None else np.flatnonzero((labels == c) & ~mine)
+        if len(pick) < k or not len(test):
             return None
-        pick = rng.permutation(idx)
         cal_idx += pick[:k].tolist()
-        test_idx += (pick[k:].tolist() if sessions is None else np.flatnonzero((labels == c) & ~mine).tolist())
+        test_idx += test.tolist()
     return np.array(cal_idx), np.array(test_idx)
 
 
@@ -136,7 +136,7 @@ def sessions_of(name: str, paths: np.ndarray, split: str):
     ``split`` is "session"; None otherwise (massey's photos of a signer are one varied set)."""
     if split != "session" or name != "mon95":
         return None
-    return np.array([int(Path(str(p)).stem[-1]) // 5 for p in paths])
+    return np.array(mon95_sessions(paths))
 
 
 def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:

@@ -19,7 +19,6 @@ Writes ``benchmarks/results/label_audit.json`` and ``label_audit.md``.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO  # noqa: E402
+from _common import REPO, mon95_sessions  # noqa: E402
 from _fast_train import VARIANTS, Recipe, predict_proba, train_mlp  # noqa: E402
 
 from fingerspell.data.schema import load_dataset  # noqa: E402
@@ -135,8 +134,7 @@ def cross_source(ds: dict, recipe: Recipe) -> dict:
 
 
 def _sessions(d: dict) -> np.ndarray:
-    k = np.array([int(re.search(r"(\d+)\.\w+$", p).group(1)) for p in d["paths"]])
-    return np.array([f"{g.split('/')[-1]}{'a' if kk < 5 else 'b'}" for g, kk in zip(d["groups"], k)])
+    return np.array([f"{g.split('/')[-1]}{'ab'[k]}" for g, k in zip(d["groups"], mon95_sessions(d["paths"]))])
 
 
 def finger_proportions(d: dict, sess: np.ndarray) -> dict:

@@ -200,7 +200,7 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
     if len(x) == 0 or len(x) != len(y):
         raise FingerspellError(f"calibration needs samples with labels, got {len(x)} samples and {len(y)} labels")
     requested = method
-    method, auto_params = resolve_method(method, y)
+    method, auto_params = resolve_method(method)
     params = {**auto_params, **params}
     classes = tuple(classifier.classes)
     if y.min() < 0 or y.max() >= len(classes):
@@ -224,9 +224,9 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
     return Profile(x, y, card, tensors)
 
 
-def resolve_method(method: str, labels: np.ndarray) -> Tuple[str, dict]:
+def resolve_method(method: str) -> Tuple[str, dict]:
     """(fitting method, its parameters) that ``method`` stands for: ``auto`` is ``net`` with the
-    base model blended in (``blend`` AUTO_BLEND), whatever the samples (``labels``)."""
+    base model blended in (``blend`` AUTO_BLEND)."""
     if method != "auto":
         return method, {}
     return "net", {"blend": AUTO_BLEND}
