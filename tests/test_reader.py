@@ -213,12 +213,26 @@ def test_run_on_one_photo_answers_with_its_letter(data, capsys):
     assert captured.out.strip().splitlines()[-1] == "B" and "still-image mode" in captured.err
 
 
-def test_an_unsure_space_or_del_is_never_written(bank, decoder):
+def test_an_unsure_space_or_del_never_acts_and_is_read_for_its_letters(bank, decoder):
     # A long, still hold that stays unsure writes its letter for the decoder to weigh, but an unsure
-    # DEL or SPACE would cut or end a word the person did not mean to: those stay unwritten.
+    # DEL or SPACE would cut or end a word the person did not mean to: below sign_confidence the
+    # sign is left out and the hold is read for its letters (B here), never as the sign.
     holds = [{"C": 0.95}, {"A": 0.4, "S": 0.3}, {"DEL": 0.4, "B": 0.3}, {"SPACE": 0.45, "B": 0.3}, {"T": 0.95}]
     frames, t = frames_for_word(bank, holds)
     reader = Reader(CLASSES, decoder=None)
     ups = read(reader, frames, t)
-    assert [u.hold.letter for u in ups if u.hold] == ["C", "A", "T"]
-    assert reader.sentence.current == "CAT"
+    assert [u.hold.letter for u in ups if u.hold] == ["C", "A", "B", "B", "T"]
+    assert reader.sentence.current == "CABBT"
+
+
+def test_a_letter_half_read_as_del_keeps_the_letter_before_it(bank, decoder):
+    # Measured: a new signer's O read as DEL 0.58 (C 0.39) made JOY come out as Y. Under
+    # sign_confidence the DEL is left out; a sure DEL (0.95) still deletes.
+    frames, t = frames_for_word(bank, [{"J": 0.95}, {"DEL": 0.58, "C": 0.39}, {"Y": 0.95}])
+    reader = Reader(CLASSES, decoder=None)
+    read(reader, frames, t)
+    assert reader.sentence.current == "ICY"  # J's photo folds to I when still; C for the decoder
+    frames, t = frames_for_word(bank, [{"B": 0.95}, {"O": 0.95}, {"DEL": 0.95}])
+    reader = Reader(CLASSES, decoder=None)
+    read(reader, frames, t)
+    assert reader.sentence.current == "B"

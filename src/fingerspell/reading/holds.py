@@ -1,23 +1,20 @@
 """Letters from holds: the hand stops, the reading settles, one letter is written.
 
 Per frame the hand's **motion** is the second-largest speed among the wrist and the five
-fingertips (one jittery point cannot raise it; two moving fingers do), in palm
-sizes per second (pixel coordinates, so the aspect ratio is true; the palm size is that of the
-model's features, so the figure does not depend on the hand's distance from the camera). The
-positions are first median-filtered over the last three detections, which removes one-frame
-landmark jumps, and the speed is taken over ``motion_window_s`` (about three frames at 30 fps), which
-keeps detection jitter of a still hand well under ``still_speed``.
+fingertips (one jittery point cannot raise it; two moving fingers do), in palm sizes per second,
+so it does not depend on the hand's distance from the camera. Positions are median-filtered over
+the last three detections (no one-frame jumps) and the speed is taken over ``motion_window_s``.
 
 A **hold** is a stretch of low motion (hysteresis between ``still_speed`` and ``move_speed``)
 with a consistent reading. It writes ONE letter, from the static model's probabilities averaged
 over the hold (not a majority of argmaxes), as soon as it spans ``min_hold_s`` and ``min_frames``
-frames, the average's
-top letter reaches ``min_confidence`` and the last frames agree with it. Holding longer never
-repeats the letter. A hold ends when the hand moves (a motion burst: a slide or bounce makes a
-double letter), when the hand is released (no hand or NOTHING for more than ``dropout_frames``
-frames) or when the reading changes for ``change_frames`` frames in a row (a shape change with a
-still wrist). One or two frames without a detection neither end nor split a hold. Holds that end
-without reaching ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``.
+frames, the average's top letter reaches ``min_confidence`` and the last frames agree with it
+(SPACE and DEL need ``sign_confidence``). Holding longer never repeats the letter. A hold ends
+when the hand moves (a slide or bounce makes a double letter), when it is released (no hand or
+NOTHING for more than ``dropout_frames`` frames) or when the reading changes for
+``change_frames`` frames in a row (a shape change with a still wrist). One or two frames without
+a detection neither end nor split a hold. Holds that end without reaching ``min_confidence``
+write nothing and come back as ``HoldUpdate.unread``.
 
 J and Z: the data sets' J and Z photos are single frames of those motions, whose hand shape is
 that of I (little finger up) and of an extended index finger (D-like). A still hand must never
@@ -45,6 +42,7 @@ _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 STATES = ("no_hand", "moving", "holding", "read")
 _FOLD = {"J": "I", "Z": "D"}  # a still hand's J / Z probability belongs to its shape letter
 _RECENT = 3  # frames whose average must agree with the hold's average before it is read
+ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)
 _MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
 
 
@@ -88,24 +86,19 @@ class HoldUpdate:
 @dataclass(frozen=True)
 class HoldOptions:
     """How holds are found and read; the defaults suit the shipped landmark model at 30 fps (at 15
-    fps holds need about 0.4 s: 1.0 s per letter reads well, 0.5 s per letter does not).
+    fps holds need about 0.4 s). The measurements behind each default are in docs/holds.md.
 
     still_speed / move_speed: motion (palm sizes per second) under which the hand is still, and
-        over which it moves (hysteresis). Measured: a still hand through MediaPipe (real photos
-        moved by 0.7 px of tremor with camera noise, massey and mon95, video mode) 0.18 median,
-        0.55 p99, 0.71 max; transitions between letters 2-15; a double letter's slide is seen
-        from about 0.2 palm in 0.15 s or 0.4 palm in 0.25 s, a bounce from 0.2 palm.
+        over which it moves (hysteresis).
     motion_window_s: the speed is measured over this span (about three frames at 30 fps).
-    min_hold_s / min_frames: the span and the frames a hold needs before it can be read (at 30 fps
-        4 frames, 100 ms from the first to the last; at 15 fps 3 frames).
+    min_hold_s / min_frames: the span and the frames a hold needs before it can be read.
     min_confidence: the averaged probability the top letter needs to be written.
-    change_frames: consecutive frames with another confident reading that split a still hold (5 =
-        167 ms: the shipped model flips between look-alikes such as U and R for 3 frames now and
-        then; a split-off hold never writes a letter already written since the hand last moved).
-    dropout_frames: frames without a hand (or with NOTHING) that a hold survives (3 = 100 ms at
-        30 fps: a detector's one- or two-frame gaps with a frame to spare; a release that makes a
-        double letter takes the hand away far longer).
+    change_frames: consecutive frames with another confident reading that split a still hold (a
+        split-off hold never writes a letter already written since the hand last moved).
+    dropout_frames: frames without a hand (or with NOTHING) that a hold survives.
     nothing_threshold: a frame whose NOTHING probability reaches this counts as no hand.
+    sign_confidence: the averaged probability a SPACE or DEL hold needs (they end or cut a word);
+        below it the sign is left out of the hold's reading, which is read for its letters.
     min_gap_s: minimum time between written letters (the CLI's --cooldown); 0 = none.
     motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
     """
@@ -119,6 +112,7 @@ class HoldOptions:
     change_frames: int = 5
     dropout_frames: int = 3
     nothing_threshold: float = 0.5
+    sign_confidence: float = 0.9
     min_gap_s: float = 0.0
     motion_letters: bool = True
     motion: MotionOptions = field(default_factory=MotionOptions)
@@ -134,6 +128,7 @@ class HoldOptions:
             ("change_frames", self.change_frames >= 1, "at least 1"),
             ("dropout_frames", self.dropout_frames >= 0, "0 or more"),
             ("nothing_threshold", 0 < self.nothing_threshold <= 1, "in (0, 1]"),
+            ("sign_confidence", 0 <= self.sign_confidence <= 1, "in [0, 1]"),
             ("min_gap_s", self.min_gap_s >= 0, "0 or more seconds"),
         )
         for name, ok, want in checks:
@@ -214,6 +209,7 @@ class HoldSegmenter:
             if src in self.classes and dst in self.classes:
                 self._fold[self.classes.index(src)] = self.classes.index(dst)
         self._nothing = self.classes.index("NOTHING") if "NOTHING" in self.classes else None
+        self._signs = [i for i, c in enumerate(self.classes) if c in ACTION_SIGNS]
         self._matcher = MotionMatcher(self.classes, self.options.motion) if self.options.motion_letters else None
         self.reset()
 
@@ -310,7 +306,12 @@ class HoldSegmenter:
 
     # --- holds ----------------------------------------------------------------------------------
     def _average(self, frames: Sequence[_Frame]) -> np.ndarray:
-        return np.mean([f.folded for f in frames], axis=0)
+        return self._masked(np.mean([f.folded for f in frames], axis=0))
+
+    def _masked(self, reading: np.ndarray) -> np.ndarray:
+        """``reading`` without the SPACE and DEL probabilities under ``sign_confidence``."""
+        low = [i for i in self._signs if reading[i] < self.options.sign_confidence]
+        return np.where(np.isin(np.arange(len(reading)), low), 0.0, reading) if low else reading
 
     def _summary(self, frames: Sequence[_Frame], written_at: float, kind: str = "static") -> Hold:
         avg = self._average(frames)
@@ -345,11 +346,12 @@ class HoldSegmenter:
         if h is None or h.written is None or len(h.frames) <= o.change_frames:
             return
         tail = h.frames[-o.change_frames:]
-        letters = {int(np.argmax(f.folded)) for f in tail}
+        readings = [self._masked(f.folded) for f in tail]
+        letters = {int(np.argmax(r)) for r in readings}
         if len(letters) != 1:
             return
         idx = letters.pop()
-        if self.classes[idx] == h.written.letter or min(f.folded[idx] for f in tail) < o.min_confidence:
+        if self.classes[idx] == h.written.letter or min(r[idx] for r in readings) < o.min_confidence:
             return
         self._hold = _OpenHold(frames=list(tail), split=True)
 
