@@ -85,7 +85,7 @@ def test_a_pause_finishes_the_word_and_fixes_one_misread_letter(bank, decoder):
 
 
 def test_a_confident_name_stays_as_spelled(bank, decoder):
-    frames, t = frames_for_word(bank, [{c: 0.97} for c in "KIRAV"])
+    frames, t = frames_for_word(bank, [{c: 0.999} for c in "KIRAV"])
     reader = Reader(CLASSES, ReaderOptions(pause_s=0.5), decoder)
     read(reader, frames, t, gone_s=0.7)
     assert reader.sentence.text == "KIRAV"

@@ -13,8 +13,9 @@ compete for it:
 
 The scores are normalised into posteriors. The decoded word replaces the spelled one only when
 it is ``accept_ratio`` times likelier than the spelled string, its posterior reaches
-``accept_probability``, and not every hold was confident: a confidently spelled letter string is
-never forced into a dictionary word.
+``accept_probability``, and not every hold was ``confident``; and a correction never changes or
+drops a hold the model read at ``fixed`` or more: a confidently spelled letter string is never
+forced into a dictionary word.
 
 ``decode`` and ``suggest`` may run in several threads: the trie's lazily built nodes are the only
 shared state, and building one twice gives the same node.
@@ -39,7 +40,8 @@ TopLetters = Sequence[Tuple[str, float]]
 
 @dataclass(frozen=True)
 class DecoderOptions:
-    """How words are decoded; the defaults were set on benchmarks/decoder_sim.py (docs/words.md)."""
+    """How words are decoded; the defaults were set with benchmarks/decoder_sim.py and
+    benchmarks/decoder_holds.py (docs/words.md)."""
 
     enabled: bool = True  # False: every word stays as spelled, no suggestions
     min_frequency: float = 1e-7  # wordfreq words rarer than this are left out (~90k words remain)
@@ -54,9 +56,10 @@ class DecoderOptions:
     free_doubles: bool = True  # a double letter read as one hold costs double_miss_prob but no edit
     beam_width: int = 24  # hypotheses kept per hold
     edit_width: int = 8  # the best this many may also take a missed hold or an out-of-list letter
-    accept_ratio: float = 50.0  # a correction must be this many times likelier than the spelled string
+    accept_ratio: float = 10.0  # a correction must be this many times likelier than the spelled string
     accept_probability: float = 0.5  # and have at least this posterior
-    confident: float = 0.9  # when every hold's top letter is at least this sure, the spelling stands
+    confident: float = 0.99  # when every hold's top letter is at least this sure, the spelling stands
+    fixed: float = 0.99  # a correction never changes or drops a hold read at least this sure (above 1: off)
     # Hold probabilities are raised to 1/temperature (and renormalised) first: a model is surer of
     # itself than it should be on a hand it never saw (docs/words.md).
     temperature: float = 1.0
@@ -91,12 +94,19 @@ def _tempered(top: TopLetters, temperature: float) -> List[Tuple[str, float]]:
     return [(letter, p / total) for letter, p in powered]
 
 
-def _hold_logs(holds: Sequence[TopLetters], floor: float,
-               temperature: float = 1.0) -> List[Tuple[Dict[str, float], float]]:
+def _sure(top: TopLetters) -> float:
+    """The probability the model gave a hold's top letter (SPACE, DEL and the like not counted)."""
+    return max((float(p) for letter, p in top if str(letter).upper() in LETTERS), default=0.0)
+
+
+def _hold_logs(holds: Sequence[TopLetters], floor: float, temperature: float = 1.0,
+               keep: Optional[float] = None) -> List[Tuple[Dict[str, float], float]]:
     """Per hold, log probability by letter (A-Z only) and the log probability of any other letter.
 
     Another letter gets the probability the top list leaves over, spread evenly, but at least
-    ``floor``. Holds with no letter (only SPACE, DEL or "nothing") are dropped.
+    ``floor``. Holds with no letter (only SPACE, DEL or "nothing") are dropped. A hold whose top
+    letter the model gave at least ``keep`` (before tempering) is fixed: only that letter, and
+    ``-inf`` for any other (the search neither changes nor drops it).
     """
     out = []
     for top in holds:
@@ -105,9 +115,15 @@ def _hold_logs(holds: Sequence[TopLetters], floor: float,
             key = letter.upper()
             if key in LETTERS and p > 0 and key not in logs:
                 logs[key] = math.log(p)
-        if logs:
-            left = max(0.0, 1.0 - sum(math.exp(v) for v in logs.values())) / max(1, 26 - len(logs))
-            out.append((logs, math.log(max(left, floor))))
+        if not logs:
+            continue
+        sure = _sure(top)
+        if keep is not None and sure >= keep:
+            best = max(logs, key=logs.__getitem__)
+            out.append(({best: logs[best]}, -math.inf))
+            continue
+        left = max(0.0, 1.0 - sum(math.exp(v) for v in logs.values())) / max(1, 26 - len(logs))
+        out.append((logs, math.log(max(left, floor))))
     return out
 
 
@@ -191,8 +207,8 @@ class WordDecoder:
                 child = kids.get(letter)
                 if child is not None:
                     push(child, prefix + letter, score + lp, edits)
-            if edits < max_edits:
-                push(node, prefix, score + self._log_extra, edits + 1)  # an extra hold
+            if edits < max_edits and log_other > -math.inf:  # an extra hold (never a fixed one)
+                push(node, prefix, score + self._log_extra, edits + 1)
         # Out-of-list letters, for the best hypotheses, only where they can still make the beam.
         w = self.options.prior_weight
         ranks = sorted((h[0] + w * h[2].max_logf for h in nxt.values()), reverse=True)
@@ -219,7 +235,8 @@ class WordDecoder:
     def decode(self, holds: Sequence[TopLetters]) -> Decoded:
         """The word for one finished word's holds (each: its top letters with probabilities)."""
         start = time.perf_counter()
-        logs = _hold_logs(holds, self.options.floor_prob, self.options.temperature)
+        o = self.options
+        logs = _hold_logs(holds, o.floor_prob, o.temperature, o.fixed)
         spelled, spelled_score = _spelled(logs)
         lex = self.lexicon  # one lexicon for the whole search, even if learn() swaps it meanwhile
         if not logs or lex is None:
@@ -236,7 +253,7 @@ class WordDecoder:
         ranked = sorted(((word, math.exp(s - top) / total) for word, s in scores.items()),
                         key=lambda item: -item[1])
         best, p_best = ranked[0]
-        confident = all(math.exp(max(h.values())) >= self.options.confident for h, _ in logs)
+        confident = all(_sure(h) >= o.confident for h in holds if _sure(h) > 0)
         p_spelled = dict(ranked)[spelled]
         accepted = (best != spelled and not confident and p_best >= self.options.accept_probability
                     and p_best >= self.options.accept_ratio * p_spelled)
