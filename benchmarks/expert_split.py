@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/feature_variants.py --variants base base_pairs --labels merge_jz \\
         --epochs 60 --seeds 0 1 --save-probs artifacts/probs --results artifacts/probs/fv.json
-    python benchmarks/expert_split.py artifacts/probs [--groups RU RUV RUVK]
+    python benchmarks/expert_split.py artifacts/probs [--groups RU RUV RUVK RUV+ES]
 
 Reads the test probabilities that ``feature_variants.py --save-probs`` kept for ``base`` (today's
 vector) and ``base_pairs`` (the vector plus six palm-frame numbers), per protocol and seed, and
@@ -27,10 +27,12 @@ from fingerspell.labels import CLASSES  # noqa: E402
 
 
 def resplit(base: np.ndarray, expert: np.ndarray, letters: str) -> np.ndarray:
-    idx = [CLASSES.index(c) for c in letters]
+    """``letters``: one group (RUV), or several disjoint groups joined by '+' (RUV+ES), each re-divided."""
     out = base.copy()
-    share = expert[:, idx] / np.maximum(expert[:, idx].sum(1, keepdims=True), 1e-12)
-    out[:, idx] = base[:, idx].sum(1, keepdims=True) * share
+    for group in letters.split("+"):
+        idx = [CLASSES.index(c) for c in group]
+        share = expert[:, idx] / np.maximum(expert[:, idx].sum(1, keepdims=True), 1e-12)
+        out[:, idx] = base[:, idx].sum(1, keepdims=True) * share
     return out
 
 

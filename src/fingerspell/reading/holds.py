@@ -42,6 +42,7 @@ _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 STATES = ("no_hand", "moving", "holding", "read")
 _FOLD = {"J": "I", "Z": "D"}  # a still hand's J / Z probability belongs to its shape letter
 _RECENT = 3  # frames whose average must agree with the hold's average before it is read
+_SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own second letter
 ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)
 _MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
 
@@ -72,8 +73,7 @@ class Hold:
 @dataclass(frozen=True)
 class HoldUpdate:
     """What one frame did. ``retract``: a letter written earlier that ``hold`` replaces (an I or D
-    hold that turned out to be the start of J or Z). ``unread``: a hold that ended on this frame
-    without a letter because its averaged reading stayed under ``min_confidence``."""
+    that was the start of J or Z). ``unread``: a hold that ended under ``min_confidence``."""
 
     state: str
     motion: float
@@ -350,9 +350,11 @@ class HoldSegmenter:
         letters = {int(np.argmax(r)) for r in readings}
         if len(letters) != 1:
             return
-        idx = letters.pop()
-        if self.classes[idx] == h.written.letter or min(r[idx] for r in readings) < o.min_confidence:
+        idx, w = letters.pop(), h.written
+        if self.classes[idx] == w.letter or min(r[idx] for r in readings) < o.min_confidence:
             return
+        if w.confidence < _SURE_SPLIT and w.top[1:] and w.top[1][0] == self.classes[idx]:
+            return  # an unsure hold drifting to its own runner-up (O 0.58, C 0.42) is one letter
         self._hold = _OpenHold(frames=list(tail), split=True)
 
     def _close_hold(self, t: float) -> Optional[Hold]:
