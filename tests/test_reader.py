@@ -232,6 +232,12 @@ def test_a_letter_half_read_as_del_keeps_the_letter_before_it(bank, decoder):
     reader = Reader(CLASSES, decoder=None)
     read(reader, frames, t)
     assert reader.sentence.current == "ICY"  # J's photo folds to I when still; C for the decoder
+    # at a fluent pace too: the hold is too short for an unsure letter, but it was a sure hold of a
+    # half-read sign, so its best letter is written as the hold is read
+    frames, t = frames_for_word(bank, [{"J": 0.95}, {"DEL": 0.58, "C": 0.39}, {"Y": 0.95}], pace=0.5)
+    reader = Reader(CLASSES, decoder=None)
+    ups = read(reader, frames, t)
+    assert reader.sentence.current == "ICY" and [u.hold.letter for u in ups if u.hold] == ["I", "C", "Y"]
     frames, t = frames_for_word(bank, [{"B": 0.95}, {"O": 0.95}, {"DEL": 0.95}])
     reader = Reader(CLASSES, decoder=None)
     read(reader, frames, t)

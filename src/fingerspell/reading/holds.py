@@ -16,12 +16,11 @@ NOTHING for more than ``dropout_frames`` frames) or when the reading changes for
 a detection neither end nor split a hold. Holds that end without reaching ``min_confidence``
 write nothing and come back as ``HoldUpdate.unread``.
 
-J and Z: the data sets' J and Z photos are single frames of those motions, whose hand shape is
-that of I (little finger up) and of an extended index finger (D-like). A still hand must never
-write J or Z, so the static probability of J is added to I and that of Z to D before averaging.
-J and Z come only from :mod:`fingerspell.reading.motion`, consulted when a movement ends. A motion
-letter drawn straight out of a written I (or D) hold takes that letter back
-(``HoldUpdate.retract``), and the still end pose right after the motion writes nothing.
+J and Z: the data sets' J and Z photos are single frames of those motions, in the hand shapes of
+I and of an extended index finger (D-like). A still hand must never write J or Z, so the static
+probability of J is added to I and that of Z to D before averaging. J and Z come only from
+:mod:`fingerspell.reading.motion`, consulted when a movement ends; one drawn straight out of a
+written I (or D) takes that letter back (``HoldUpdate.retract``), and its still end pose writes nothing.
 """
 
 from __future__ import annotations
@@ -308,8 +307,7 @@ class HoldSegmenter:
     def _average(self, frames: Sequence[_Frame]) -> np.ndarray:
         return self._masked(np.mean([f.folded for f in frames], axis=0))
 
-    def _masked(self, reading: np.ndarray) -> np.ndarray:
-        """``reading`` without the SPACE and DEL probabilities under ``sign_confidence``."""
+    def _masked(self, reading: np.ndarray) -> np.ndarray:  # without SPACE and DEL under sign_confidence
         low = [i for i in self._signs if reading[i] < self.options.sign_confidence]
         return np.where(np.isin(np.arange(len(reading)), low), 0.0, reading) if low else reading
 
@@ -329,7 +327,9 @@ class HoldSegmenter:
         if int(np.argmax(recent)) != best:
             h.frames = h.frames[-_RECENT:]  # the reading moved on: the hold starts again
             return None
-        if avg[best] < o.min_confidence or t - self._last_written < o.min_gap_s:
+        mass = avg.sum()  # under 1 - min_confidence: a sign under sign_confidence held most of it
+        sure = avg[best] >= o.min_confidence or (mass <= 1 - o.min_confidence and avg[best] >= o.min_confidence * mass)
+        if not sure or t - self._last_written < o.min_gap_s:  # a half-read sign is a hold: its best letter
             return None
         # the still end pose of a J or Z just written, or a flicker back to a letter already written
         if self.classes[best] in h.absorb or (h.split and self.classes[best] in self._stretch):
