@@ -14,7 +14,7 @@ shape, R against U, D against O) is still a letter the person signed: when it la
 ``uncertain_hold_s`` and its top letter has at least ``uncertain_min``, it is written when the hold
 ends, with its top letters, so that the word decoder can weigh its alternatives. Leaving it out
 would make the decoder guess a missing letter, which costs far more (measured on
-``benchmarks/words.py``).
+``benchmarks/words.py``; 0.2 s rather than 0.3 s keeps the brief holds of a fluent signer: docs/holds.md).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class ReaderOptions:
     pause_s: float = 1.0
     idle_s: float = 4.0
     uncertain_min: float = 0.3
-    uncertain_hold_s: float = 0.3
+    uncertain_hold_s: float = 0.2
 
     def __post_init__(self) -> None:
         if self.pause_s < 0 or self.idle_s < 0:
