@@ -128,14 +128,8 @@ def sweep(args) -> None:
 
 def _with_options(base: WordDecoder, kw: dict) -> WordDecoder:
     """A decoder with other options that shares ``base``'s lexicon (loading it takes a second)."""
-    import copy
-
-    d = copy.copy(base)
-    fresh = WordDecoder(options=replace(DecoderOptions(), enabled=False, **kw))
-    d.options = replace(DecoderOptions(), **kw)
-    for name, value in vars(fresh).items():
-        if name.startswith("_log"):
-            setattr(d, name, value)
+    d = WordDecoder(options=replace(DecoderOptions(), enabled=False, **kw))  # no lexicon loaded
+    d.options, d.lexicon = replace(d.options, enabled=True), base.lexicon
     return d
 
 

@@ -71,8 +71,8 @@ class Hold:
 
 @dataclass(frozen=True)
 class HoldUpdate:
-    """What one frame did. ``retract``: a letter written earlier that ``hold`` replaces (an I or D
-    that was the start of J or Z). ``unread``: a hold that ended under ``min_confidence``."""
+    """What one frame did. ``retract``: an I or D written earlier that began the J or Z in ``hold``;
+    ``unread``: a hold that ended under ``min_confidence``."""
 
     state: str
     motion: float
@@ -208,7 +208,7 @@ class HoldSegmenter:
             if src in self.classes and dst in self.classes:
                 self._fold[self.classes.index(src)] = self.classes.index(dst)
         self._nothing = self.classes.index("NOTHING") if "NOTHING" in self.classes else None
-        self._signs = [i for i, c in enumerate(self.classes) if c in ACTION_SIGNS]
+        self._signs = np.isin(self.classes, ACTION_SIGNS)  # SPACE and DEL
         self._matcher = MotionMatcher(self.classes, self.options.motion) if self.options.motion_letters else None
         self.reset()
 
@@ -308,8 +308,7 @@ class HoldSegmenter:
         return self._masked(np.mean([f.folded for f in frames], axis=0))
 
     def _masked(self, reading: np.ndarray) -> np.ndarray:  # without SPACE and DEL under sign_confidence
-        low = [i for i in self._signs if reading[i] < self.options.sign_confidence]
-        return np.where(np.isin(np.arange(len(reading)), low), 0.0, reading) if low else reading
+        return np.where(self._signs & (reading < self.options.sign_confidence), 0.0, reading)
 
     def _summary(self, frames: Sequence[_Frame], written_at: float, kind: str = "static") -> Hold:
         avg = self._average(frames)
@@ -327,9 +326,10 @@ class HoldSegmenter:
         if int(np.argmax(recent)) != best:
             h.frames = h.frames[-_RECENT:]  # the reading moved on: the hold starts again
             return None
-        mass = avg.sum()  # under 1 - min_confidence: a sign under sign_confidence held most of it
-        sure = avg[best] >= o.min_confidence or (mass <= 1 - o.min_confidence and avg[best] >= o.min_confidence * mass)
-        if not sure or t - self._last_written < o.min_gap_s:  # a half-read sign is a hold: its best letter
+        # a sign left out (under sign_confidence) that held most of it: its best letter, if sure among letters
+        mass = avg.sum()
+        half_sign = mass <= 1 - o.min_confidence and avg[best] >= o.min_confidence * mass
+        if (avg[best] < o.min_confidence and not half_sign) or t - self._last_written < o.min_gap_s:
             return None
         # the still end pose of a J or Z just written, or a flicker back to a letter already written
         if self.classes[best] in h.absorb or (h.split and self.classes[best] in self._stretch):

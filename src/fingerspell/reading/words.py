@@ -117,8 +117,7 @@ def _hold_logs(holds: Sequence[TopLetters], floor: float, temperature: float = 1
                 logs[key] = math.log(p)
         if not logs:
             continue
-        sure = _sure(top)
-        if keep is not None and sure >= keep:
+        if keep is not None and _sure(top) >= keep:
             best = max(logs, key=logs.__getitem__)
             out.append(({best: logs[best]}, -math.inf))
             continue
@@ -253,7 +252,7 @@ class WordDecoder:
         ranked = sorted(((word, math.exp(s - top) / total) for word, s in scores.items()),
                         key=lambda item: -item[1])
         best, p_best = ranked[0]
-        confident = all(_sure(h) >= o.confident for h in holds if _sure(h) > 0)
+        confident = all(p >= o.confident for p in map(_sure, holds) if p > 0)
         p_spelled = dict(ranked)[spelled]
         accepted = (best != spelled and not confident and p_best >= self.options.accept_probability
                     and p_best >= self.options.accept_ratio * p_spelled)
