@@ -195,3 +195,18 @@ def test_temperature_lets_an_over_sure_misread_be_corrected():
     assert u_plain == pytest.approx(0.9266) and u_soft < 0.8  # T=2 spreads an over-sure hold
     with pytest.raises(FingerspellError, match="temperature"):
         DecoderOptions(temperature=0)
+
+
+def test_a_motion_letter_whose_path_was_missed_is_read_from_its_still_shape():
+    """PIZZA from a new signer (word benchmark, mon95 user_5): the Z paths were missed and the
+    holds read K with D second (Z's still shape). Z is offered at D's probability times
+    ``motion_miss``; without it, the word stays as spelled."""
+    h = [(("P", 0.941), ("K", 0.024), ("Q", 0.016)), (("I", 0.997), ("Y", 0.002)),
+         (("K", 0.667), ("D", 0.19), ("L", 0.051)), (("K", 0.747), ("D", 0.142), ("L", 0.036)),
+         (("K", 0.6), ("D", 0.285), ("L", 0.041)), (("A", 0.998),)]
+    on = WordDecoder().decode(h)
+    assert (on.spelled, on.word, on.accepted) == ("PIKKKA", "PIZZA", True), on
+    off = WordDecoder(options=DecoderOptions(motion_miss=0.0)).decode(h)
+    assert (off.word, off.accepted) == ("PIKKKA", False), off
+    # A hold that read J or Z from the path is left as it is; a still, sure D is never made a Z.
+    assert WordDecoder().decode([(("D", 0.995),), (("O", 0.995),), (("E", 0.995),)]).word == "DOE"

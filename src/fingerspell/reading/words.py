@@ -36,6 +36,7 @@ from fingerspell.reading.lexicon import Lexicon, Node
 PathLike = Union[str, Path]
 LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 TopLetters = Sequence[Tuple[str, float]]
+MOTION_SHAPES = (("J", "I"), ("Z", "D"))  # a motion letter and the still shape it is read as
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class DecoderOptions:
     accept_probability: float = 0.5  # and have at least this posterior
     confident: float = 0.99  # when every hold's top letter is at least this sure, the spelling stands
     fixed: float = 0.99  # a correction never changes or drops a hold read at least this sure (above 1: off)
+    # J and Z are read from the hand's path; when the path is missed, their still shapes are read
+    # as I and D. A hold with no J (Z) of its own offers J (Z) at its I (D) probability times this
+    # (the share of motion letters whose path is missed, set high: docs/words.md).
+    motion_miss: float = 0.1
     # Hold probabilities are raised to 1/temperature (and renormalised) first: a model is surer of
     # itself than it should be on a hand it never saw (docs/words.md).
     temperature: float = 1.0
@@ -100,7 +105,7 @@ def _sure(top: TopLetters) -> float:
 
 
 def _hold_logs(holds: Sequence[TopLetters], floor: float, temperature: float = 1.0,
-               keep: Optional[float] = None) -> List[Tuple[Dict[str, float], float]]:
+               keep: Optional[float] = None, motion_miss: float = 0.0) -> List[Tuple[Dict[str, float], float]]:
     """Per hold, log probability by letter (A-Z only) and the log probability of any other letter.
 
     Another letter gets the probability the top list leaves over, spread evenly, but at least
@@ -122,6 +127,10 @@ def _hold_logs(holds: Sequence[TopLetters], floor: float, temperature: float = 1
             out.append(({best: logs[best]}, -math.inf))
             continue
         left = max(0.0, 1.0 - sum(math.exp(v) for v in logs.values())) / max(1, 26 - len(logs))
+        if motion_miss > 0:
+            for motion, still in MOTION_SHAPES:
+                if motion not in logs and still in logs:
+                    logs[motion] = logs[still] + math.log(motion_miss)
         out.append((logs, math.log(max(left, floor))))
     return out
 
@@ -235,7 +244,7 @@ class WordDecoder:
         """The word for one finished word's holds (each: its top letters with probabilities)."""
         start = time.perf_counter()
         o = self.options
-        logs = _hold_logs(holds, o.floor_prob, o.temperature, o.fixed)
+        logs = _hold_logs(holds, o.floor_prob, o.temperature, o.fixed, o.motion_miss)
         spelled, spelled_score = _spelled(logs)
         lex = self.lexicon  # one lexicon for the whole search, even if learn() swaps it meanwhile
         if not logs or lex is None:
@@ -265,7 +274,8 @@ class WordDecoder:
 
         Probabilities are normalised over the ``k`` words returned.
         """
-        logs = _hold_logs(holds, self.options.floor_prob, self.options.temperature)
+        logs = _hold_logs(holds, self.options.floor_prob, self.options.temperature,
+                          motion_miss=self.options.motion_miss)
         lex = self.lexicon
         if not logs or lex is None or k <= 0:
             return []
