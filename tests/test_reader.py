@@ -242,3 +242,17 @@ def test_a_letter_half_read_as_del_keeps_the_letter_before_it(bank, decoder):
     reader = Reader(CLASSES, decoder=None)
     read(reader, frames, t)
     assert reader.sentence.current == "B"
+
+
+def test_an_unsure_hold_of_exactly_the_minimum_span_is_written_wherever_it_starts():
+    """7 frames at 30 fps span 0.2 s (``uncertain_hold_s``); in floating point about 4 in 10 such
+    spans come out a hair under 0.2 s, which once decided by chance whether the letter was kept."""
+    from fingerspell.reading.holds import Hold
+
+    reader = Reader(CLASSES)
+    top = (("I", 0.42), ("K", 0.37), ("D", 0.05))
+    for i in range(300):
+        hold = Hold("I", 0.42, top, i / FPS, (i + 6) / FPS, float("nan"), "static")
+        assert reader._uncertain(hold) is hold, i
+        short = Hold("I", 0.42, top, i / FPS, (i + 5) / FPS, float("nan"), "static")
+        assert reader._uncertain(short) is None, i
