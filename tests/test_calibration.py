@@ -214,3 +214,26 @@ def test_motion_letters_are_not_calibrated_on_a_static_letter_model(data, store,
     assert not cap.static_letters_model(tiny_card)
     assert {"J", "Z"} <= set(cap.parse_letters(None, tiny.classes, tiny_card))
     assert cap.parse_letters("z,a", tiny.classes, tiny_card) == ("Z", "A")
+
+
+def test_a_gated_profile_adapts_only_the_letters_its_samples_need(data, tmp_path):
+    """``gate`` (measured in benchmarks/calibration.py, not the default): only the letters whose
+    samples the base model misreads or reads under the gate, and what they are read as, are
+    re-divided; a letter read right and sure keeps the base reading exactly."""
+    model = fold_base(data)  # never saw user 4
+    clf, _ = load_classifier(model)
+    x, y = cap.samples_from_folder(class_folder(data, tmp_path / "me", CALIB_PHOTOS, (SIGNER,)), clf,
+                                   LETTERS_MON95)
+    base = clf.predict_proba(x)
+    prof = cal.fit_profile(clf, x, y, cal.model_identity(model), gate=0.9)
+    adapt = prof.card["params"]["adapt"]
+    sure = {clf.classes[c] for c in np.unique(y)
+            if (base[y == c].argmax(1) == c).all() and (base[y == c][:, c] >= 0.9).all()}
+    misread = {clf.classes[c] for c in np.unique(y[base.argmax(1) != y])}
+    assert misread and misread <= set(adapt) and not sure & (set(adapt) - {clf.classes[i] for i in base.argmax(1)})
+    assert sure and len(adapt) < len(np.unique(y))  # some letters were left as the base model reads them
+    back = cal.load_profile(cal.save_profile(prof, tmp_path / "gated.profile"))
+    adapted = cal.ProfiledClassifier(clf, back).predict_proba(x)
+    kept = [i for i, c in enumerate(clf.classes) if c not in adapt]
+    assert np.allclose(adapted[:, kept], base[:, kept], atol=1e-6)
+    assert accuracy(cal.ProfiledClassifier(clf, back), x, y) > float((base.argmax(1) == y).mean())

@@ -218,6 +218,10 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
         from fingerspell.reading.calibration_head import fit_net
 
         tensors = {f"net.{n}": v for n, v in fit_net(emb.module, x, y, logits, **params).items()}
+    if params.get("gate"):  # measured, not the default (docs/calibration.md)
+        from fingerspell.reading.calibration_head import adapted_letters
+
+        params["adapt"] = [classes[i] for i in adapted_letters(logits, y, float(params["gate"]))]
     arch = str(getattr(classifier, "card", {}).get("architecture", ""))
     card = _card(classes, base, y, method, params, source, arch)
     card["method_requested"] = requested
@@ -249,6 +253,10 @@ def adapt_proba(profile: Profile, probs: np.ndarray, logits: np.ndarray, z: np.n
     every other class keeps its base probability. ``net_logits``: the fine-tuned copy's (``net``).
     """
     recorded = np.unique(profile.labels)
+    if "adapt" in profile.card["params"]:  # gated: only the letters the samples needed
+        recorded = np.asarray([profile.classes.index(c) for c in profile.card["params"]["adapt"]], np.int64)
+        if len(recorded) < 2:
+            return np.asarray(probs, np.float32)
     p = np.asarray(probs, np.float64)
     mass = p[:, recorded].sum(axis=1, keepdims=True)
     blend = float(profile.card["params"].get("blend", DEFAULT_BLEND))

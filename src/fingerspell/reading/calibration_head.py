@@ -82,3 +82,22 @@ def adapted_module(module, params: Dict[str, np.ndarray]):
         raise FingerspellError(f"the profile lacks {len(missing)} of the model's weights: calibrate again")
     net.load_state_dict(state, strict=False)
     return net
+
+
+def adapted_letters(logits: np.ndarray, labels: np.ndarray, gate: float) -> list:
+    """Class indices a ``gate``d profile re-divides: the recorded letters with a sample the base
+    model misreads or reads under ``gate``, and the recorded letters those samples are read as
+    (or, when read right, their runner-up)."""
+    z = np.asarray(logits, np.float64)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    recorded = set(np.unique(labels).tolist())
+    out = set()
+    for row, label in zip(p, np.asarray(labels).tolist()):
+        pred = int(np.argmax(row))
+        if pred != label or row[label] < gate:
+            out.add(label)
+            other = pred if pred != label else int(np.argsort(-row)[1])
+            if other in recorded:
+                out.add(other)
+    return sorted(out)
