@@ -136,3 +136,18 @@ def test_simulated_j_and_z_with_the_real_model(bank):
         total += 1
         hits += res is not None and res.letter == letter
     assert hits >= 18, f"{hits} of {total}"
+
+
+def test_a_j_whose_i_shape_is_read_as_y_is_still_a_j(bank):
+    """massey hand4's I (thumb a little out) is read as Y by models that never saw hand4: JOY came
+    out as YOY. The J gate counts Y with I; a Y path that is no hook stays no letter."""
+    m = MotionMatcher(CLASSES)
+    rng = np.random.default_rng(3)
+    s = np.linspace(0, 1, 15)
+    j = moved(bank.sample("I", rng), 20, _j_path(s, 1.0, 1.2, 0.6), turn_deg=-40)
+    res = m.match(j, shape_probs("Y", 15, 0.7) + shape_probs("I", 15, 0.2), np.arange(15) / 30)
+    assert res is not None and res.letter == "J"
+    y = bank.sample("Y", rng)
+    for direction in ((0, 1), (1, 0), (1, 1)):
+        line = np.linspace(0, 1.5, 12)[:, None] * np.asarray(direction, float)
+        assert m.match(moved(y, 20, line), shape_probs("Y", 12), np.arange(12) / 30) is None

@@ -5,7 +5,8 @@ side as the wrist turns. Z is an extended index finger whose tip draws a Z (righ
 down-left, right in the signer's view). :class:`MotionMatcher` gets the frames of one movement
 (from :class:`fingerspell.reading.holds.HoldSegmenter`, when the hand comes to rest) and:
 
-1. gates on the hand shape from the static model: per frame P(I) + P(J) for J and
+1. gates on the hand shape from the static model: per frame P(I) + P(J) + P(Y) for J (a new
+   signer's I with the thumb a little out is read as Y: massey hand4's JOY came out as YOY) and
    P(D) + P(Z) + P(G) + P(X) for Z; frames at either end of the movement under ``min_shape``
    are trimmed off (the transition into and out of the letter), the rest must average over it;
 2. takes the fingertip's path (little finger for J, index for Z) in palm sizes, which must be
@@ -51,7 +52,7 @@ TIP = {"J": 20, "Z": 8}
 # Static letters whose hand shape a motion letter starts and ends in: a still hold of these right
 # before (taken back) or right after (not written) a J / Z belongs to the motion.
 SHAPE_LETTERS: Dict[str, Tuple[str, ...]] = {"J": ("I", "Y"), "Z": ("D", "G", "X")}
-SHAPE_GATE: Dict[str, Tuple[str, ...]] = {"J": ("I", "J"), "Z": ("D", "Z", "G", "X")}
+SHAPE_GATE: Dict[str, Tuple[str, ...]] = {"J": ("I", "J", "Y"), "Z": ("D", "Z", "G", "X")}
 _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 
 
