@@ -11,13 +11,11 @@ from typing import Dict
 import cv2
 import numpy as np
 
-from fingerspell.reading.photovideo import Photo, PhotoVideoOptions, photo_word_frames, write_video
+from fingerspell.reading.photovideo import Photo, PhotoVideoOptions, photo_of_hand, photo_word_frames, write_video
 
 
 def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo]:
     """One random photo per letter of ``group`` (a signer), with its hand box from the landmarks."""
-    from fingerspell.hands.landmarks import landmark_box
-
     out: Dict[str, Photo] = {}
     rows = np.flatnonzero((np.asarray(data.groups) == group) & ~np.asarray(data.no_hand, bool))
     names = np.asarray(data.classes)[np.asarray(data.labels)]
@@ -29,10 +27,7 @@ def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo
         img = cv2.imread(str(data.paths[i]))
         if img is None:
             continue
-        size = (img.shape[1], img.shape[0])
-        lm = np.asarray(data.landmarks[i])
-        pts = lm[:, 0] * size[0]
-        out[letter] = Photo(img, landmark_box(lm, size), thumb_right=bool(pts[5] >= pts[17]))
+        out[letter] = photo_of_hand(img, np.asarray(data.landmarks[i]))
     return out
 
 

@@ -337,3 +337,42 @@ def _model():
     from tests._reading_bank import model
 
     return model()
+
+
+def test_a_j_drawn_by_the_little_finger_on_video_is_read_as_j(data):
+    """JOY on video from massey hand1's photos (MediaPipe on every frame, the shipped model, the
+    reader's segmenter). The video film turns the hand about its little fingertip and draws the J
+    in palm sizes of that hand, as a signer's J is. The first film drew the hook with the photo's
+    centre in a fixed unit, too small for massey's large hands: every massey J came out as II."""
+    from fingerspell.hands.detector import HandDetector, load_image
+    from fingerspell.hands.landmarks import normalize_landmarks
+    from fingerspell.reading.photovideo import Photo, photo_of_hand, photo_word_frames
+
+    photos = {}
+    with HandDetector(max_hands=1, mode="image") as det:
+        for letter in "IOY":
+            img = load_image(sorted((data / "massey" / letter.lower()).glob("hand1_*.jpeg"))[0])
+            photos[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
+    clf = _model()
+
+    def read(photos) -> list:
+        frames, _ = photo_word_frames("JOY", photos, np.random.default_rng(0))
+        seg, letters = HoldSegmenter(clf.classes), []
+        with HandDetector(max_hands=1) as det:
+            for i, frame in enumerate(frames):
+                hands = det.detect(frame)
+                lm = probs = None
+                if hands:
+                    lm = hands[0].landmarks
+                    vec = normalize_landmarks(lm, hands[0].image_size, hands[0].handedness)
+                    probs = clf.predict_proba(vec[None])[0]
+                up = seg.update(FrameReading(i / FPS, lm, (frames[0].shape[1], frames[0].shape[0]), probs))
+                if up.retract is not None and letters:
+                    letters.pop()
+                if up.hold is not None:
+                    letters.append(up.hold.letter)
+        return letters
+
+    assert read(photos) == ["J", "O", "Y"]
+    centred = {k: Photo(p.image, p.box, p.thumb_right) for k, p in photos.items()}  # the first film
+    assert "J" not in read(centred)

@@ -109,3 +109,19 @@ def test_photo_path_frames_move_a_real_hand(data):
         photo_path_frames(img, (w + 10, h + 10, w + 20, h + 20), offsets)
     with pytest.raises(FingerspellError, match="one rotation per offset"):
         photo_path_frames(img, (0, 0, w, h), offsets, rotations=[0])
+
+
+def test_photo_path_frames_turn_the_hand_about_its_pivot():
+    """A point of the photo given as ``pivot`` stays where the offsets put it however the hand
+    turns (the film's J turns the hand about the little fingertip, which draws the hook)."""
+    img = np.zeros((100, 100, 3), np.uint8)
+    img[20:23, 70:73] = 255  # the "fingertip"
+    img[80:83, 20:23] = 128  # another point, which must move when turned
+    frames = photo_path_frames(img, (10, 10, 90, 90), [(0.0, 0.0)] * 3, rotations=[0, 30, 60],
+                               size=(320, 240), background=(0, 0, 0), pivot=(71, 21))
+    tips = [np.unravel_index(np.argmax(f[:, :, 0]), f.shape[:2]) for f in frames]
+    assert max(np.hypot(t[0] - tips[0][0], t[1] - tips[0][1]) for t in tips) <= 2
+    others = [np.argwhere((f[:, :, 0] > 60) & (f[:, :, 0] < 200)).mean(axis=0) for f in frames]
+    assert np.hypot(*(others[2] - others[0])) > 20
+    plain = photo_path_frames(img, (10, 10, 90, 90), [(0.0, 0.0)], size=(320, 240), background=(0, 0, 0))
+    assert np.array_equal(plain[0], frames[0])  # unturned, the pivot changes nothing

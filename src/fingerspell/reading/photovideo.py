@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -29,6 +29,24 @@ class Photo:
     image: np.ndarray
     box: Box
     thumb_right: bool = True
+    # the little fingertip (pixels of ``image``): a J turns the hand about it, so that it draws the
+    # hook itself, as a signer's does; None turns the hand about the crop centre
+    pinky_tip: Optional[Tuple[float, float]] = None
+    # the palm size (pixels of ``image``, as reading.holds measures it): a J is drawn in palm
+    # sizes of this hand, as the reader measures it; None: about a palm of the scaled hand box
+    palm_px: Optional[float] = None
+
+
+def photo_of_hand(image: np.ndarray, landmarks: np.ndarray) -> Photo:
+    """A :class:`Photo` of the hand whose 21 landmarks (normalised to ``image``, as MediaPipe and
+    the data sets give them) lie in ``image``: its box, thumb side, little fingertip and palm size."""
+    from fingerspell.hands.landmarks import landmark_box
+    from fingerspell.reading.holds import palm_size_2d, pixel_points
+
+    size = (image.shape[1], image.shape[0])
+    px = pixel_points(np.asarray(landmarks), size)
+    return Photo(image, landmark_box(np.asarray(landmarks), size), thumb_right=bool(px[5, 0] >= px[17, 0]),
+                 pinky_tip=(float(px[20, 0]), float(px[20, 1])), palm_px=palm_size_2d(px))
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,8 @@ class _Film:
 
     def shoot(self, photo: Photo, offsets, rotations=None) -> None:
         self.frames += photo_path_frames(photo.image, photo.box, [tuple(p) for p in offsets], rotations,
-                                         size=self.o.size, hand_height=self.o.hand_height, background=None)
+                                         size=self.o.size, hand_height=self.o.hand_height, background=None,
+                                         pivot=photo.pinky_tip)
 
     def move_to(self, photo: Photo, target: np.ndarray, seconds: float, arc: float = 0.0) -> None:
         k = self.n(seconds)
@@ -82,8 +101,21 @@ class _Film:
         wob = 1.5 * np.sin(2 * math.pi * freq * np.arange(k)[:, None] / self.o.fps + phase)
         self.shoot(photo, self.pos + wob, [self.angle] * k)
 
+    def palm(self, photo: Photo) -> float:
+        """The photo's palm size in frame pixels (the scale photo_path_frames pastes it at)."""
+        if not photo.palm_px:
+            return self.unit
+        x0, y0, x1, y1 = (int(v) for v in photo.box)
+        my = (y1 - y0) // 2
+        crop_h = min(photo.image.shape[0], y1 + my) - max(0, y0 - my)
+        return float(photo.palm_px) * self.o.hand_height * self.o.size[1] / max(crop_h, 1)
+
     def motion(self, letter: str, photo: Photo) -> None:
         o, rng = self.o, self.rng
+        # J in palm sizes of this hand, as the reader measures it (in the box unit, too small for
+        # massey's large hands, no J was read); Z stays in the box unit (in palm sizes massey
+        # hand4's Z was read less often: docs/holds.md)
+        unit = self.palm(photo) if letter == "J" else self.unit
         seconds = float(np.clip(rng.uniform(0.45, 0.6) * o.pace + 0.15, 0.35, 0.8))
         s = _smooth(np.linspace(0, 1, self.n(seconds) + 1)[1:])
         side = 1.0 if photo.thumb_right else -1.0
@@ -92,8 +124,8 @@ class _Film:
         else:
             path, turn = _z_path(s, -side, rng.uniform(1.0, 1.6), rng.uniform(0.8, 1.3)), 0.0
         start = self.t
-        self.shoot(photo, self.pos + path * self.unit, list(turn * s))
-        self.pos, self.angle = self.pos + path[-1] * self.unit, float(turn)
+        self.shoot(photo, self.pos + path * unit, list(turn * s))
+        self.pos, self.angle = self.pos + path[-1] * unit, float(turn)
         self.truth.append((letter, start, self.t))
         self.hold(photo, max(o.pace - o.transition_s - seconds, 0.15))
 

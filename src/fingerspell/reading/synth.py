@@ -304,12 +304,14 @@ def _to_frames(poses: List[Tuple[float, Optional[np.ndarray]]], o: SynthOptions,
 
 def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets: Sequence[Tuple[float, float]],
                       rotations: Optional[Sequence[float]] = None, size: Tuple[int, int] = (640, 480),
-                      hand_height: float = 0.45, background: Optional[Sequence[int]] = None) -> List[np.ndarray]:
+                      hand_height: float = 0.45, background: Optional[Sequence[int]] = None,
+                      pivot: Optional[Tuple[float, float]] = None) -> List[np.ndarray]:
     """Video frames that move a photo's hand along a path: one BGR frame per offset.
 
     ``box`` (x0, y0, x1, y1) is the hand in ``image``; the crop around it (half its size again
     as margin) is scaled to ``hand_height`` of the frame height and pasted at the frame centre
-    plus ``offsets`` (pixels), rotated by ``rotations`` (degrees, about the crop centre). The
+    plus ``offsets`` (pixels), rotated by ``rotations`` (degrees) about ``pivot`` (a point of
+    ``image``, e.g. a fingertip, which then follows ``offsets`` exactly; default the crop centre). The
     canvas is ``background`` (BGR), by default the median colour of the crop's border, so that a
     hand segmented on black (massey) stays on black: MediaPipe misses many of those on grey.
     """
@@ -320,7 +322,8 @@ def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets
         raise FingerspellError(f"photo_path_frames needs a BGR image (H, W, 3), got shape {img.shape}")
     x0, y0, x1, y1 = (int(v) for v in box)
     mx, my = (x1 - x0) // 2, (y1 - y0) // 2
-    crop = img[max(0, y0 - my): min(img.shape[0], y1 + my), max(0, x0 - mx): min(img.shape[1], x1 + mx)]
+    cx0, cy0 = max(0, x0 - mx), max(0, y0 - my)
+    crop = img[cy0: min(img.shape[0], y1 + my), cx0: min(img.shape[1], x1 + mx)]
     if crop.size == 0:
         raise FingerspellError(f"photo_path_frames: the box {box} lies outside the {img.shape[1]}x{img.shape[0]} image")
     if background is None:
@@ -333,10 +336,11 @@ def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets
     if len(rotations) != len(offsets):
         raise FingerspellError("photo_path_frames: give one rotation per offset")
     frames = []
+    cx, cy = crop.shape[1] / 2, crop.shape[0] / 2
+    px, py = (cx, cy) if pivot is None else (float(pivot[0]) - cx0, float(pivot[1]) - cy0)
     for (dx, dy), deg in zip(offsets, rotations):
-        cx, cy = crop.shape[1] / 2, crop.shape[0] / 2
-        m = cv2.getRotationMatrix2D((cx, cy), float(deg), k)
-        m[:, 2] += np.array([w / 2 + dx - cx, h / 2 + dy - cy])
+        m = cv2.getRotationMatrix2D((px, py), float(deg), k)  # the pivot lands where it lies unturned
+        m[:, 2] += np.array([w / 2 + dx - px + k * (px - cx), h / 2 + dy - py + k * (py - cy)])
         canvas = cv2.warpAffine(crop, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                 borderValue=fill)
         frames.append(canvas)
