@@ -221,7 +221,7 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
     if params.get("gate"):  # measured, not the default (docs/calibration.md)
         from fingerspell.reading.calibration_head import adapted_letters
 
-        params["adapt"] = [classes[i] for i in adapted_letters(logits, y, float(params["gate"]))]
+        params["adapt"] = [classes[i] for i in adapted_letters(_softmax(logits), y, float(params["gate"]))]
     arch = str(getattr(classifier, "card", {}).get("architecture", ""))
     card = _card(classes, base, y, method, params, source, arch)
     card["method_requested"] = requested

@@ -84,13 +84,11 @@ def adapted_module(module, params: Dict[str, np.ndarray]):
     return net
 
 
-def adapted_letters(logits: np.ndarray, labels: np.ndarray, gate: float) -> list:
+def adapted_letters(probs: np.ndarray, labels: np.ndarray, gate: float) -> list:
     """Class indices a ``gate``d profile re-divides: the recorded letters with a sample the base
-    model misreads or reads under ``gate``, and the recorded letters those samples are read as
-    (or, when read right, their runner-up)."""
-    z = np.asarray(logits, np.float64)
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
+    model (``probs``, N x C) misreads or reads under ``gate``, and the recorded letters those
+    samples are read as (or, when read right, their runner-up)."""
+    p = np.asarray(probs, np.float64)
     recorded = set(np.unique(labels).tolist())
     out = set()
     for row, label in zip(p, np.asarray(labels).tolist()):

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from fingerspell.data.exceptions import MOTION_LETTER_SHAPES
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.lexicon import Lexicon, Node
 
 PathLike = Union[str, Path]
 LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 TopLetters = Sequence[Tuple[str, float]]
-MOTION_SHAPES = (("J", "I"), ("Z", "D"))  # a motion letter and the still shape it is read as
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _hold_logs(holds: Sequence[TopLetters], floor: float, temperature: float = 1
             continue
         left = max(0.0, 1.0 - sum(math.exp(v) for v in logs.values())) / max(1, 26 - len(logs))
         if motion_miss > 0:
-            for motion, still in MOTION_SHAPES:
+            for motion, still in MOTION_LETTER_SHAPES.items():
                 if motion not in logs and still in logs:
                     logs[motion] = logs[still] + math.log(motion_miss)
         out.append((logs, math.log(max(left, floor))))
