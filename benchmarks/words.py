@@ -1,7 +1,7 @@
 """Word benchmark: whole words fingerspelled at a natural pace by people the model never saw.
 
     OMP_NUM_THREADS=1 python benchmarks/words.py [--datasets mon95 massey] [--paces 2.0 1.0 0.5]
-        [--reps 2] [--videos 4] [--epochs 40] [--seed 0] [--train-on signers|all] [--calibrate K]
+        [--reps 2] [--videos 4] [--epochs 40] [--seed 0] [--train-on signers|all] [--calibrate K] [--no-adapt]
 
 For each signer of mon95 (users 3-7) and massey (hand1-5), a landmark_mlp fold model is trained
 on the other signers of that data set (the recipe of ``benchmarks/accuracy.py``; the fold models
@@ -16,7 +16,11 @@ signer's own hand shapes:
   moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
   as an mp4v video and read back, so MediaPipe runs on real pixels end to end.
 
-Both go through the product's own reader (:class:`fingerspell.reading.reader.Reader`, or the
+As in the product, the reader adapts to each signer from their first 20 written letters
+(:mod:`fingerspell.runtime.adaptation`, no labels; simulated words: the model is updated after each
+word, and each pace starts unadapted; each video word is read by a fresh recognizer, so videos are
+read unadapted; ``--no-adapt`` turns it off). Both go through the product's own reader
+(:class:`fingerspell.reading.reader.Reader`, or the
 whole :class:`~fingerspell.runtime.recognizer.Recognizer` for videos) with the English word
 decoder. Reported per pace: raw word accuracy (letters as written), decoded word accuracy,
 letter error rate (edit distance / letters), J/Z recall, J or Z written for still D/I, the time
@@ -74,26 +78,34 @@ def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
 class FoldReader:
     """The fold model on simulated frames, through the product's Reader."""
 
-    def __init__(self, checkpoint: Path, decoder) -> None:
+    def __init__(self, checkpoint: Path, decoder, adapt: bool = False) -> None:
         from fingerspell.features import input_for
+        from fingerspell.runtime.adaptation import PersonAdaptation
         from fingerspell.runtime.classifier import load_classifier
 
         self.clf, self.card = load_classifier(checkpoint)
         self.input = input_for(self.card)
         self.decoder = decoder
+        self.adaptation = PersonAdaptation(self.clf) if adapt else None
 
     def read(self, sw) -> dict:
         reader = Reader(self.card["classes"], decoder=self.decoder)
         rows = [i for i, (_, lm) in enumerate(sw.frames) if lm is not None]
         hands = [Hand(sw.frames[i][1], sw.handedness, 1.0, landmark_box(sw.frames[i][1], sw.image_size),
                       sw.image_size) for i in rows]
-        probs = dict(zip(rows, self.clf.predict_proba(self.input.batch_for_hands(hands)))) if rows else {}
+        batch = self.input.batch_for_hands(hands) if rows else None
+        probs = dict(zip(rows, (self.adaptation or self.clf).predict_proba(batch))) if rows else {}
         holds = []
         for i, (t, lm) in enumerate(sw.frames):
             up = reader.update(FrameReading(t, lm, sw.image_size, probs.get(i)))
             if up.hold is not None:
                 holds.append(up.hold)
         reader.finish(sw.frames[-1][0] if sw.frames else 0.0)
+        if self.adaptation is not None and rows:  # the person's letters, for the next words
+            times = np.array([sw.frames[i][0] for i in rows])
+            for h in holds:
+                if h.kind == "static" and len(h.letter) == 1:
+                    self.adaptation.add(batch[(times >= h.start) & (times <= h.end)])
         return outcome(sw.word, reader.sentence.words, holds, sw.truth)
 
 
@@ -173,7 +185,7 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     letters = bench_cal.letters_of(name, data)
     ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
-    fold = FoldReader(ckpt, decoder)
+    fold = FoldReader(ckpt, decoder, adapt=args.adapt)
     if args.calibrate:  # the signer's profile from k photos a letter; the words are spelled with the others
         letters = calibrate(fold, ckpt, letters, group, args.calibrate, bench_cal, np.random.default_rng(args.seed))
     bank = LetterBank.from_dataset(letters, groups=[group])
@@ -181,6 +193,8 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     rng = np.random.default_rng(args.seed)
     out: Dict[str, list] = {}
     for pace in args.paces:
+        if fold.adaptation is not None:
+            fold.adaptation.reset()  # each pace starts with a person the model has not adapted to
         rows = []
         for r in range(args.reps):
             for w in words:
@@ -229,6 +243,9 @@ def main(argv=None) -> int:
     ap.add_argument("--paces", nargs="+", type=float, default=[2.0, 1.0, 0.5])
     ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
     ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (1.0 s a letter)")
+    ap.add_argument("--no-adapt", dest="adapt", action="store_false",
+                    help="do not adapt to each signer as they spell (the product adapts by default: "
+                         "runtime/adaptation.py; each pace starts unadapted)")
     ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
     ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
                     help="fold models from the data set's other signers, or from every data set but that signer")

@@ -159,6 +159,9 @@ class LetterPanel:
         for i, var in enumerate(self.top_vars):
             ttk.Label(self.frame, textvariable=var, style="Card.TLabel", width=24).grid(
                 row=9 + i, column=0, columnspan=2, sticky="w")
+        self.adapt_var = tk.StringVar(value="")
+        ttk.Label(self.frame, textvariable=self.adapt_var, style="Muted.TLabel", width=24).grid(
+            row=11, column=0, columnspan=2, sticky="w", pady=(8, 0))
 
     def show(self, result) -> str:
         """Show a frame result; returns its state."""
@@ -177,7 +180,17 @@ class LetterPanel:
         others = [] if best is None else list(best.top[1:3])
         for var, i in zip(self.top_vars, range(2)):
             var.set(f"{others[i][0]}  {others[i][1]:.0%}" if i < len(others) else "")
+        self.adapt_var.set(adaptation_note(getattr(result, "adaptation", None)))
         return state
+
+
+def adaptation_note(status: Optional[dict]) -> str:
+    """One line on whether the model follows the person signing (runtime/adaptation.py)."""
+    if not status or status.get("off"):
+        return ""
+    if status["active"]:
+        return f"adapted to you ({status['letters']} letters)"
+    return f"adapting to you: {status['letters']}/{status['needed']} letters"
 
 
 class SentenceView:

@@ -19,8 +19,9 @@ hand takes over.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -28,10 +29,12 @@ from fingerspell.features import input_for
 from fingerspell.hands.landmarks import Hand
 from fingerspell.reading.holds import FrameReading, Hold
 from fingerspell.reading.reader import Reader, ReaderOptions, ReaderUpdate
+from fingerspell.runtime.adaptation import AdaptOptions, PersonAdaptation
 from fingerspell.runtime.classifier import Classifier
 from fingerspell.runtime.smoothing import Observation, SmoothingOptions, TrackSet
 
 STAGES = ("detection", "features", "model", "smoothing")
+_ROWS_KEPT = 90  # the writer's model input over the last 3 s at 30 fps (a hold is written ~0.2 s in)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class RecognizerOptions:
     reader: ReaderOptions = field(default_factory=ReaderOptions)
     mirror_masks: bool = True
     top_k: int = 3
+    adapt: bool = True
+    adaptation: AdaptOptions = field(default_factory=AdaptOptions)
 
 
 @dataclass
@@ -97,6 +102,7 @@ class FrameResult:
     current_word: str = ""
     suggestions: List[Tuple[str, float]] = field(default_factory=list)
     display: str = ""
+    adaptation: Optional[dict] = None
 
     @property
     def best(self) -> Optional[HandPrediction]:
@@ -141,6 +147,7 @@ class FrameResult:
             "word": word, "sentence": self.sentence, "current_word": self.current_word,
             "suggestions": [[w, round(float(p), 4)] for w, p in self.suggestions],
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
+            "adaptation": self.adaptation,
         }
 
 
@@ -170,6 +177,9 @@ class Recognizer:
         self._t0 = time.monotonic()
         self._last_t: Optional[float] = None
         self._size: Tuple[int, int] = (0, 0)
+        # The writer's model input over the last seconds, for adapting to the person signing.
+        self.adaptation = PersonAdaptation(classifier, self.options.adaptation) if self.options.adapt else None
+        self._rows: Deque[Tuple[float, np.ndarray]] = deque(maxlen=_ROWS_KEPT)
 
     @property
     def sentence(self):
@@ -221,6 +231,9 @@ class Recognizer:
         probs = self.classifier.predict_proba(batch)
         return self._pick(probs, len(hands))
 
+    def _predict(self, batch: np.ndarray) -> np.ndarray:
+        return (self.adaptation or self.classifier).predict_proba(batch)
+
     def _pick(self, probs: np.ndarray, n: int) -> List[Tuple[np.ndarray, bool]]:
         return self.input.pick(probs, n)
 
@@ -245,7 +258,7 @@ class Recognizer:
             batch = self.model_input(hands)
             t2 = time.perf_counter()
             timings["features"] = (t2 - t1) * 1000
-            readings = self._pick(self.classifier.predict_proba(batch), len(hands))
+            readings = self._pick(self._predict(batch), len(hands))
             t3 = time.perf_counter()
             timings["model"] = (t3 - t2) * 1000
         else:
@@ -255,11 +268,14 @@ class Recognizer:
         predictions = self._track(hands, readings)
         writer = self._pick_writer(predictions)
         update = self._read(t, writer, hands, readings, predictions)
+        if self.adaptation is not None and writer is not None and self.input_kind == "vector":
+            self._adapt(t, batch[predictions.index(writer)], update)
         timings["smoothing"] = (time.perf_counter() - t3) * 1000
         s = self.sentence
         result = FrameResult(self._index, t, predictions, self._writer,
                              writer.stable if writer is not None else None, update, s.text, timings,
-                             current_word=s.current, suggestions=s.suggestions, display=s.display_text())
+                             current_word=s.current, suggestions=s.suggestions, display=s.display_text(),
+                             adaptation=self.adaptation_status())
         self._index += 1
         return result
 
@@ -296,11 +312,32 @@ class Recognizer:
         i = predictions.index(writer)
         return self.reader.update(FrameReading(t, hands[i].landmarks, hands[i].image_size, readings[i][0]))
 
+    def _adapt(self, t: float, row: np.ndarray, update: ReaderUpdate) -> None:
+        """Keep the writer's input; a written still letter's frames go to the person adaptation."""
+        self._rows.append((t, row))
+        hold = update.hold
+        if hold is None or hold.kind != "static" or len(hold.letter) != 1:
+            return
+        frames = [r for ts, r in self._rows if hold.start <= ts <= hold.end]
+        if frames:
+            self.adaptation.add(np.stack(frames))
+
+    def adaptation_status(self) -> dict:
+        """Whether the model follows the person signing: ``active``, ``letters`` it has from them,
+        ``needed`` before it adapts, and ``off`` (why not, or None)."""
+        ad = self.adaptation
+        if ad is None:
+            return {"active": False, "letters": 0, "needed": 0, "off": "turned off (--no-adapt)"}
+        return {"active": ad.active, "letters": ad.holds, "needed": ad.options.min_holds, "off": ad.unavailable}
+
     def reset(self) -> None:
-        """Forget the tracks and the sentence (a new recording)."""
+        """Forget the tracks, the sentence and the person adaptation (a new recording)."""
         self.tracks.clear()
         self.reader.reset()
         self._writer = None
+        self._rows.clear()
+        if self.adaptation is not None:
+            self.adaptation.reset()
 
     # --- drawing -----------------------------------------------------------------------------
     def annotate(self, frame: np.ndarray, result: FrameResult, sentence: bool = True) -> np.ndarray:
