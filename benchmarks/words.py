@@ -1,7 +1,7 @@
 """Word benchmark: whole words fingerspelled at a natural pace by people the model never saw.
 
     OMP_NUM_THREADS=1 python benchmarks/words.py [--datasets mon95 massey] [--paces 2.0 1.0 0.5]
-        [--reps 2] [--videos 4] [--epochs 40] [--seed 0] [--train-on signers|all] [--calibrate K] [--no-adapt]
+        [--reps 2] [--videos 4] [--epochs 40] [--seed 0] [--train-on signers|all] [--calibrate K] [--adapt]
 
 For each signer of mon95 (users 3-7) and massey (hand1-5), a landmark_mlp fold model is trained
 on the other signers of that data set (the recipe of ``benchmarks/accuracy.py``; the fold models
@@ -16,10 +16,10 @@ signer's own hand shapes:
   moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
   as an mp4v video and read back, so MediaPipe runs on real pixels end to end.
 
-As in the product, the reader adapts to each signer from their first 20 written letters
-(:mod:`fingerspell.runtime.adaptation`, no labels; simulated words: the model is updated after each
-word, and each pace starts unadapted; each video word is read by a fresh recognizer, so videos are
-read unadapted; ``--no-adapt`` turns it off). Both go through the product's own reader
+With ``--adapt`` the reader adapts to each signer from their first 20 written letters, as
+``fingerspell live --adapt`` does (:mod:`fingerspell.runtime.adaptation`, no labels; simulated
+words: the model is updated after each word, and each pace starts unadapted; each video word is
+read by a fresh recognizer, so videos are read unadapted). Both go through the product's own reader
 (:class:`fingerspell.reading.reader.Reader`, or the
 whole :class:`~fingerspell.runtime.recognizer.Recognizer` for videos) with the English word
 decoder. Reported per pace: raw word accuracy (letters as written), decoded word accuracy,
@@ -243,9 +243,9 @@ def main(argv=None) -> int:
     ap.add_argument("--paces", nargs="+", type=float, default=[2.0, 1.0, 0.5])
     ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
     ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (1.0 s a letter)")
-    ap.add_argument("--no-adapt", dest="adapt", action="store_false",
-                    help="do not adapt to each signer as they spell (the product adapts by default: "
-                         "runtime/adaptation.py; each pace starts unadapted)")
+    ap.add_argument("--adapt", action="store_true",
+                    help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "
+                         "(runtime/adaptation.py; each pace starts unadapted)")
     ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
     ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
                     help="fold models from the data set's other signers, or from every data set but that signer")

@@ -59,7 +59,7 @@ def test_adapting_to_an_unseen_signer_without_labels_reads_them_better(data, tmp
 
 def test_the_recognizer_adapts_from_the_letters_it_writes(data):
     clf, card = load_classifier(fold_base(data))
-    opts = RecognizerOptions(adaptation=AdaptOptions(min_holds=3))
+    opts = RecognizerOptions(adapt=True, adaptation=AdaptOptions(min_holds=3))
     written = []
     with Recognizer(HandDetector(mode="video"), clf, card, opts) as rec:
         for i, (frame, _) in enumerate(word_frames(data)):
@@ -72,7 +72,18 @@ def test_the_recognizer_adapts_from_the_letters_it_writes(data):
         assert r.to_dict()["adaptation"]["active"]
         rec.reset()
         assert not rec.adaptation.active and rec.adaptation.holds == 0
-    # Off on request, and off (saying why) where it cannot work.
-    with Recognizer(HandDetector(mode="video"), clf, card, RecognizerOptions(adapt=False)) as rec:
-        assert rec.adaptation is None
+    # Off unless asked for (--adapt), and off (saying why) where it cannot work.
+    with Recognizer(HandDetector(mode="video"), clf, card) as rec:
+        assert rec.adaptation is None and "--adapt" in rec.adaptation_status()["off"]
     assert "ONNX" in adaptable(type("Onnx", (), {"backend": "onnx", "input_kind": "vector"})())
+
+
+def test_the_commands_turn_it_on_with_adapt():
+    import argparse
+
+    from fingerspell.apps import add_recognizer_arguments, recognizer_options
+
+    p = argparse.ArgumentParser()
+    add_recognizer_arguments(p)
+    assert recognizer_options(p.parse_args(["--adapt"])).adapt
+    assert not recognizer_options(p.parse_args([])).adapt

@@ -62,9 +62,10 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds without a hand in view that finish the word being spelled (1.0; 0: off)")
     g.add_argument("--profile", default=None, type=nonempty,
                    help="a calibration profile (a file or a stored name; see 'fingerspell calibrate')")
-    g.add_argument("--no-adapt", dest="adapt", action="store_false",
-                   help="do not adapt to the person signing (by default, after their first 20 letters the landmark "
-                        "model's normalisation follows their hand; no label, no training: docs/holds.md)")
+    g.add_argument("--adapt", action="store_true",
+                   help="adapt to the person signing: after their first 20 letters the landmark model's "
+                        "normalisation follows their hand (no label, no training). Helps a model trained on a few "
+                        "signers; the shipped model reads about the same with it (docs/adaptation.md)")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "
                         "palm detector on every frame that shows one hand: about 10 ms more per frame here)")
@@ -87,7 +88,7 @@ def recognizer_options(args: argparse.Namespace):
     holds = HoldOptions(min_confidence=args.threshold, min_gap_s=args.cooldown)
     return RecognizerOptions(smoothing=SmoothingOptions(threshold=args.threshold, window=args.window),
                              reader=ReaderOptions(holds=holds, pause_s=args.pause),
-                             adapt=getattr(args, "adapt", True))
+                             adapt=getattr(args, "adapt", False))
 
 
 def recognizer_from_args(args: argparse.Namespace):

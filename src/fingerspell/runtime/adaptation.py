@@ -4,11 +4,13 @@ A landmark model normalises its inputs and hidden layers with statistics learned
 signers. A new person's hand (its proportions, how far each finger bends) shifts those statistics.
 :class:`PersonAdaptation` collects the model input of the frames in the letters this person has
 written (holds only: no movement, no empty frames), and once ``min_holds`` letters are in, moves
-each BatchNorm layer's running mean and variance (in a copy of the model) ``share`` of the way from the base model's to
-those of the person's frames. No label is used, no weight is trained: it is test-time BatchNorm
+each BatchNorm layer's running mean and variance (in a copy of the model) ``share`` of the way
+from the base model's to those of the person's frames. No label is used, no weight is trained: it is test-time BatchNorm
 adaptation (AdaBN), measured in ``benchmarks/adaptation.py`` and ``benchmarks/words.py --adapt``
-(docs/holds.md).
+(docs/adaptation.md).
 
+Off by default (``--adapt``, ``RecognizerOptions(adapt=True)``): it helps models trained on a few
+signers and leaves the shipped model, trained on every data set, about where it was.
 It needs a PyTorch model with BatchNorm that reads landmark vectors (the shipped landmark model);
 for other models and for ONNX it stays off and says why (:attr:`PersonAdaptation.unavailable`).
 A calibration profile is a stronger adaptation of its own: with one, this stays off.

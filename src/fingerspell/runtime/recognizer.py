@@ -46,7 +46,7 @@ class RecognizerOptions:
     reader: ReaderOptions = field(default_factory=ReaderOptions)
     mirror_masks: bool = True
     top_k: int = 3
-    adapt: bool = True
+    adapt: bool = False  # docs/adaptation.md: helps models trained on few signers, not the shipped one
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
 
 
@@ -327,7 +327,7 @@ class Recognizer:
         ``needed`` before it adapts, and ``off`` (why not, or None)."""
         ad = self.adaptation
         if ad is None:
-            return {"active": False, "letters": 0, "needed": 0, "off": "turned off (--no-adapt)"}
+            return {"active": False, "letters": 0, "needed": 0, "off": "not asked for (--adapt)"}
         return {"active": ad.active, "letters": ad.holds, "needed": ad.options.min_holds, "off": ad.unavailable}
 
     def reset(self) -> None:
