@@ -88,7 +88,8 @@ class FrameResult:
     ``reading`` is the writing hand's hold state: ``hold_state`` (no_hand, moving, holding, read),
     ``motion`` (palm sizes per second), ``progress`` of the hold toward being read, and ``hold``,
     the letter written on this frame. ``sentence`` is the text; ``current_word`` the word being
-    spelled and ``suggestions`` its top words.
+    spelled and ``suggestions`` its top words. ``adaptation``: with ``--adapt``, whether the model
+    follows the person yet (:meth:`Recognizer.adaptation_status`); None without.
     """
 
     index: int
@@ -147,7 +148,7 @@ class FrameResult:
             "word": word, "sentence": self.sentence, "current_word": self.current_word,
             "suggestions": [[w, round(float(p), 4)] for w, p in self.suggestions],
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
-            "adaptation": self.adaptation,
+            **({"adaptation": self.adaptation} if self.adaptation is not None else {}),
         }
 
 
@@ -228,8 +229,7 @@ class Recognizer:
     def classify(self, hands: Sequence[Hand]) -> List[Tuple[np.ndarray, bool]]:
         """Per hand: (probabilities, mirrored?) from one model call for all hands."""
         batch = self.model_input(hands)
-        probs = self.classifier.predict_proba(batch)
-        return self._pick(probs, len(hands))
+        return self._pick(self._predict(batch), len(hands))
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:
         return (self.adaptation or self.classifier).predict_proba(batch)
@@ -275,7 +275,7 @@ class Recognizer:
         result = FrameResult(self._index, t, predictions, self._writer,
                              writer.stable if writer is not None else None, update, s.text, timings,
                              current_word=s.current, suggestions=s.suggestions, display=s.display_text(),
-                             adaptation=self.adaptation_status())
+                             adaptation=None if self.adaptation is None else self.adaptation_status())
         self._index += 1
         return result
 
