@@ -5,8 +5,8 @@ signers. A new person's hand (its proportions, how far each finger bends) shifts
 :class:`PersonAdaptation` collects the model input of the frames in the letters this person has
 written (holds only: no movement, no empty frames), and once ``min_holds`` letters are in, moves
 each BatchNorm layer's running mean and variance (in a copy of the model) ``share`` of the way
-from the base model's to those of the person's frames. No label is used, no weight is trained: it is test-time BatchNorm
-adaptation (AdaBN), measured in ``benchmarks/adaptation.py`` and ``benchmarks/words.py --adapt``
+from the base model's to those of the person's frames. No label is used, no weight is trained: it
+is test-time BatchNorm adaptation (AdaBN), measured in ``benchmarks/adaptation.py`` and ``benchmarks/words.py --adapt``
 (docs/adaptation.md).
 
 Off by default (``--adapt``, ``RecognizerOptions(adapt=True)``): it helps models trained on a few
@@ -71,23 +71,22 @@ def person_statistics(module, x: np.ndarray, share: float):
     from ``module``'s to those of the rows ``x`` (one pass, dropout off)."""
     import torch
 
-    probe = copy.deepcopy(module)
-    for _, m in _norms(probe):
+    out = copy.deepcopy(module)
+    for _, m in _norms(out):
         m.reset_running_stats()
         m.momentum = None  # a plain average over the pass
-    probe.train()
-    for m in probe.modules():  # the statistics of eval-time activations: no dropout noise
+    out.train()
+    for m in out.modules():  # the statistics of eval-time activations: no dropout noise
         if isinstance(m, torch.nn.Dropout):
             m.eval()
     with torch.no_grad():
-        probe(torch.from_numpy(np.ascontiguousarray(x, np.float32)))
-    mine = dict(probe.named_modules())
-    out = copy.deepcopy(module).eval()
+        out(torch.from_numpy(np.ascontiguousarray(x, np.float32)))
+    base = dict(module.named_modules())
     for name, m in _norms(out):
         for buf in ("running_mean", "running_var"):
-            base = getattr(m, buf)
-            base.copy_((1.0 - share) * base + share * getattr(mine[name], buf))
-    return out
+            mine = getattr(m, buf)
+            mine.copy_((1.0 - share) * getattr(base[name], buf) + share * mine)
+    return out.eval()
 
 
 class PersonAdaptation:
@@ -114,7 +113,7 @@ class PersonAdaptation:
     @property
     def model(self):
         """The adapted copy of the classifier's model (None until adapted)."""
-        return self._adapted
+        return None if self._adapted is None else self._adapted.model
 
     def add(self, frames: np.ndarray) -> bool:
         """One written letter's frames (model input rows); True if the model was adapted anew."""
@@ -126,22 +125,15 @@ class PersonAdaptation:
         self._holds.append(x[pick])
         if len(self._holds) < self.options.min_holds:
             return False
-        self._adapted = person_statistics(self.classifier.model, np.concatenate(self._holds), self.options.share)
+        from fingerspell.runtime.classifier import TorchClassifier
+
+        model = person_statistics(self.classifier.model, np.concatenate(self._holds), self.options.share)
+        self._adapted = TorchClassifier(model, self.classifier.card)
         return True
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """The classifier's probabilities, from the adapted model once there is one."""
-        if self._adapted is None:
-            return self.classifier.predict_proba(batch)
-        import torch
-
-        from fingerspell.runtime.classifier import softmax
-
-        x = self.classifier._check(batch)
-        if x.shape[0] == 0:
-            return self.classifier.predict_proba(x)
-        with torch.inference_mode():
-            return softmax(self._adapted(torch.from_numpy(x)).float().numpy())
+        return (self._adapted or self.classifier).predict_proba(batch)
 
     def reset(self) -> None:
         self._holds.clear()
