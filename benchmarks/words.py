@@ -78,15 +78,19 @@ def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
 class FoldReader:
     """The fold model on simulated frames, through the product's Reader."""
 
-    def __init__(self, checkpoint: Path, decoder, adapt: bool = False) -> None:
+    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn: bool = False) -> None:
         from fingerspell.features import input_for
         from fingerspell.runtime.adaptation import PersonAdaptation
         from fingerspell.runtime.classifier import load_classifier
+        from fingerspell.runtime.word_learning import LearnOptions, WordLearning
 
         self.clf, self.card = load_classifier(checkpoint)
         self.input = input_for(self.card)
         self.decoder = decoder
         self.adaptation = PersonAdaptation(self.clf) if adapt else None
+        # benchmarks/word_learning.py: learns from each word read while ``frozen`` is False
+        self.learning = WordLearning(self.clf, decoder, LearnOptions(background=False)) if learn else None
+        self.frozen = False
 
     def read(self, sw) -> dict:
         reader = Reader(self.card["classes"], decoder=self.decoder)
@@ -94,7 +98,7 @@ class FoldReader:
         hands = [Hand(sw.frames[i][1], sw.handedness, 1.0, landmark_box(sw.frames[i][1], sw.image_size),
                       sw.image_size) for i in rows]
         batch = self.input.batch_for_hands(hands) if rows else None
-        probs = dict(zip(rows, (self.adaptation or self.clf).predict_proba(batch))) if rows else {}
+        probs = dict(zip(rows, (self.adaptation or self.learning or self.clf).predict_proba(batch))) if rows else {}
         holds = []
         for i, (t, lm) in enumerate(sw.frames):
             up = reader.update(FrameReading(t, lm, sw.image_size, probs.get(i)))
@@ -106,6 +110,11 @@ class FoldReader:
             for h in holds:
                 if h.kind == "static" and len(h.letter) == 1:
                     self.adaptation.add(batch[(times >= h.start) & (times <= h.end)])
+        if self.learning is not None and not self.frozen and rows:  # as the recognizer feeds it
+            for k, i in enumerate(rows):
+                self.learning.add_frame(sw.frames[i][0], batch[k])
+            for w in reader.sentence.words:
+                self.learning.on_word(w, reader.sentence.words)
         return outcome(sw.word, reader.sentence.words, holds, sw.truth)
 
 

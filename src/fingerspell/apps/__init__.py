@@ -66,6 +66,10 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                    help="adapt to the person signing: after their first 20 letters the landmark model's "
                         "normalisation follows their hand (no label, no training). Helps a model trained on a few "
                         "signers; the shipped model reads about the same with it (docs/adaptation.md)")
+    g.add_argument("--learn", action="store_true",
+                   help="learn your hand from the words you spell: each word the decoder is sure of (a word of "
+                        "its lexicon at 0.9 or more) teaches the model what its letters look like on you, fitted "
+                        "in the background in under a second (docs/adaptation.md)")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "
                         "palm detector on every frame that shows one hand: about 10 ms more per frame here)")
@@ -84,11 +88,14 @@ def recognizer_options(args: argparse.Namespace):
     from fingerspell.reading.reader import ReaderOptions
     from fingerspell.runtime.recognizer import RecognizerOptions
     from fingerspell.runtime.smoothing import SmoothingOptions
+    from fingerspell.runtime.word_learning import LearnOptions
 
     holds = HoldOptions(min_confidence=args.threshold, min_gap_s=args.cooldown)
     return RecognizerOptions(smoothing=SmoothingOptions(threshold=args.threshold, window=args.window),
                              reader=ReaderOptions(holds=holds, pause_s=args.pause),
-                             adapt=getattr(args, "adapt", False))
+                             adapt=getattr(args, "adapt", False), learn=getattr(args, "learn", False),
+                             # a file is read as fast as it decodes: fit before the next frame, so runs repeat
+                             learning=LearnOptions(background=getattr(args, "command", "") in ("live", "serve")))
 
 
 def recognizer_from_args(args: argparse.Namespace):

@@ -188,6 +188,10 @@ def adaptation_note(status: Optional[dict]) -> str:
     """One line on whether the model follows the person signing (runtime/adaptation.py)."""
     if not status or status.get("off"):
         return ""
+    if status.get("kind") == "words":  # runtime/word_learning.py
+        if status["active"]:
+            return f"learned from your words ({status['words']} words, {status['letters']} letters)"
+        return "learning from your words: none yet"
     if status["active"]:
         return f"adapted to you ({status['letters']} letters)"
     return f"adapting to you: {status['letters']}/{status['needed']} letters"

@@ -55,6 +55,7 @@ class Word:
     start: float
     end: float
     alternatives: Tuple[Tuple[str, float], ...] = ()
+    spans: Tuple[Tuple[float, float], ...] = ()  # (start, end) of each letter's hold
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,8 @@ class Sentence:
             d = self._decode(self._letters)
             spelled = self.current  # the letters as they stand (a reopened word keeps its edits)
             word = Word(spelled, d.word if d.accepted else spelled, d.alternatives[0][0], d.probability,
-                        d.accepted, "decoded", self._letters[0].start, self._letters[-1].end, d.alternatives)
+                        d.accepted, "decoded", self._letters[0].start, self._letters[-1].end, d.alternatives,
+                        tuple((x.start, x.end) for x in self._letters))
             self._commit(word, t, reason)
         self._announce(word)
         return word

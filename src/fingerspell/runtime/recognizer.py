@@ -25,6 +25,7 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fingerspell.errors import FingerspellError
 from fingerspell.features import input_for
 from fingerspell.hands.landmarks import Hand
 from fingerspell.reading.holds import FrameReading, Hold
@@ -32,6 +33,7 @@ from fingerspell.reading.reader import Reader, ReaderOptions, ReaderUpdate
 from fingerspell.runtime.adaptation import AdaptOptions, PersonAdaptation
 from fingerspell.runtime.classifier import Classifier
 from fingerspell.runtime.smoothing import Observation, SmoothingOptions, TrackSet
+from fingerspell.runtime.word_learning import LearnOptions, WordLearning
 
 STAGES = ("detection", "features", "model", "smoothing")
 _ROWS_KEPT = 90  # the writer's model input over the last 3 s at 30 fps (a hold is written ~0.2 s in)
@@ -48,6 +50,8 @@ class RecognizerOptions:
     top_k: int = 3
     adapt: bool = False  # docs/adaptation.md: helps models trained on few signers, not the shipped one
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
+    learn: bool = False  # learn the person from the words they spell (runtime/word_learning.py)
+    learning: LearnOptions = field(default_factory=LearnOptions)
 
 
 @dataclass
@@ -179,8 +183,19 @@ class Recognizer:
         self._last_t: Optional[float] = None
         self._size: Tuple[int, int] = (0, 0)
         # The writer's model input over the last seconds, for adapting to the person signing.
-        self.adaptation = PersonAdaptation(classifier, self.options.adaptation) if self.options.adapt else None
+        self.adaptation = self._adaptation(decoder)
         self._rows: Deque[Tuple[float, np.ndarray]] = deque(maxlen=_ROWS_KEPT)
+
+    def _adaptation(self, decoder):
+        o = self.options
+        if o.adapt and o.learn:
+            raise FingerspellError("--adapt and --learn both follow the person signing: use one (--learn reads "
+                                   "better, docs/adaptation.md)")
+        if o.learn:
+            learning = WordLearning(self.classifier, decoder, o.learning)
+            self.sentence.on_word(lambda word: learning.on_word(word, self.sentence.words))
+            return learning
+        return PersonAdaptation(self.classifier, o.adaptation) if o.adapt else None
 
     @property
     def sentence(self):
@@ -314,6 +329,9 @@ class Recognizer:
 
     def _adapt(self, t: float, row: np.ndarray, update: ReaderUpdate) -> None:
         """Keep the writer's input; a written still letter's frames go to the person adaptation."""
+        if isinstance(self.adaptation, WordLearning):
+            self.adaptation.add_frame(t, row)
+            return
         self._rows.append((t, row))
         hold = update.hold
         if hold is None or hold.kind != "static" or len(hold.letter) != 1:
@@ -326,6 +344,8 @@ class Recognizer:
         """Whether the model follows the person signing: ``active``, ``letters`` it has from them,
         ``needed`` before it adapts, and ``off`` (why not, or None)."""
         ad = self.adaptation
+        if isinstance(ad, WordLearning):
+            return ad.status()
         if ad is None:
             return {"active": False, "letters": 0, "needed": 0, "off": "not asked for (--adapt)"}
         return {"active": ad.active, "letters": ad.holds, "needed": ad.options.min_holds, "off": ad.unavailable}

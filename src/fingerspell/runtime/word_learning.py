@@ -1,0 +1,229 @@
+"""Learn the person signing from the words they spell: each word the lexicon vouches for labels its letters.
+
+A person who spells GREAT and sees it written (read as TREAT, decoded as GREAT with a high
+posterior) has just shown the reader what their G looks like. :class:`WordLearning` keeps the
+model input of the writer's recent frames; when a word is finished and trusted, it takes a few
+frames from each letter's hold, labels them with the word's letters and fits a calibration
+profile (:func:`fingerspell.reading.calibration.fit_profile`, the ``auto`` method of
+``fingerspell calibrate``) on the most recent samples of each letter, in a background thread.
+Frames are then read through that profile: only the probability the base model gives to the
+learned letters is re-divided among them, so letters the person has not spelled yet keep the base
+reading.
+
+A word is trusted when the sentence finished it from the holds (not a picked suggestion), its
+posterior is at least ``min_probability``, it is a word of the decoder's lexicon (the user's own
+``--lexicon`` words included), and it has one hold per letter. Names and codes are never learned
+from. J and Z holds are skipped (their frames are a movement). A correction the user undoes is
+forgotten when the next word is finished.
+
+Off by default (``--learn``, ``RecognizerOptions(learn=True)``); measured in
+``benchmarks/word_learning.py`` (docs/adaptation.md). It needs a PyTorch landmark model; with a
+calibration profile, the profile's samples are fitted together with the learned ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fingerspell.errors import FingerspellError
+
+
+@dataclass(frozen=True)
+class LearnOptions:
+    """min_probability: the decoded word's posterior needed to learn from it; frames_per_hold: frames
+    taken from each letter's hold; per_letter: the most recent samples kept per letter;
+    keep_s: seconds of the writer's frames kept (the longest word that can be learned from);
+    background: fit in a thread (live) rather than before the call returns (files, tests)."""
+
+    min_probability: float = 0.9
+    frames_per_hold: int = 3
+    per_letter: int = 15
+    keep_s: float = 30.0
+    method: str = "auto"
+    background: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.min_probability <= 1.0:
+            raise FingerspellError(f"learning min_probability {self.min_probability} must lie in (0, 1]")
+        if self.frames_per_hold < 1 or self.per_letter < 1 or not self.keep_s > 0:
+            raise FingerspellError("learning needs frames_per_hold >= 1, per_letter >= 1 and keep_s > 0")
+
+
+def learnable(classifier) -> Optional[str]:
+    """None if the reader can learn from words with ``classifier``, else why not (one line)."""
+    profiled = getattr(classifier, "profile", None) is not None  # a profile brings its own torch copy
+    base = classifier.base if profiled else classifier
+    if not profiled and (getattr(base, "backend", "") != "torch" or not hasattr(base, "model")):
+        return "only the PyTorch backend learns from words (not ONNX)"
+    if getattr(base, "input_kind", "") != "vector":
+        return "only landmark models learn from words"
+    return None
+
+
+def trusted_letters(word, lexicon, min_probability: float) -> List[Tuple[str, float, float]]:
+    """(letter, start, end) per hold of a finished word the reader may learn from; [] when not trusted."""
+    spans = tuple(getattr(word, "spans", ()) or ())
+    text = str(word.word)
+    if (word.source != "decoded" or float(word.probability) < min_probability or lexicon is None
+            or text not in lexicon or len(spans) != len(text) or len(word.spelled) != len(text)):
+        return []
+    if any(b[0] < a[1] or b[1] <= b[0] for a, b in zip(spans, spans[1:])):
+        return []  # a word reopened after DEL: its letters carry the word's span, not their own
+    return [(c, float(s), float(e)) for c, sp, (s, e) in zip(text, word.spelled, spans)
+            if c not in "JZ" and sp not in "JZ"]
+
+
+class WordLearning:
+    """The reader's classifier, fitted to the person from the words they spell (module doc)."""
+
+    def __init__(self, classifier, decoder=None, options: Optional[LearnOptions] = None) -> None:
+        self.options = options or LearnOptions()
+        self.classifier = classifier
+        self.decoder = decoder
+        self.unavailable = learnable(classifier) or (
+            None if self.lexicon is not None else "it learns from decoded words: not without the word decoder")
+        self.classes = tuple(classifier.classes)
+        self._profile = getattr(classifier, "profile", None)
+        self._base = classifier.base if self._profile is not None else classifier
+        self._lock = threading.RLock()
+        self._frames: Deque[Tuple[float, np.ndarray]] = deque()
+        self._thread: Optional[threading.Thread] = None
+        self._pending = False
+        self.reset()
+
+    @property
+    def lexicon(self):
+        """The decoder's lexicon now (undoing a correction adds the word to a new one)."""
+        return getattr(self.decoder, "lexicon", None)
+
+    # --- state ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the person: the base (or profiled) classifier reads again."""
+        with self._lock:
+            self._frames.clear()
+            self._samples: Dict[Tuple[float, float], Tuple[str, np.ndarray, np.ndarray]] = {}
+            self._learned = None
+            self._generation = getattr(self, "_generation", 0) + 1
+
+    @property
+    def active(self) -> bool:
+        return self._learned is not None
+
+    @property
+    def words(self) -> int:
+        with self._lock:
+            return len(self._samples)
+
+    def letters(self) -> Tuple[str, ...]:
+        with self._lock:
+            ys = [y for _, _, y in self._samples.values()]
+        return tuple(sorted({self.classes[i] for y in ys for i in np.unique(y)}))
+
+    def status(self) -> dict:
+        return {"kind": "words", "active": self.active, "words": self.words, "letters": len(self.letters()),
+                "off": self.unavailable}
+
+    # --- input ---------------------------------------------------------------------------------
+    def add_frame(self, t: float, row: np.ndarray) -> None:
+        """The writer's model input at time ``t`` (every frame with a hand)."""
+        if self.unavailable:
+            return
+        with self._lock:
+            if self._frames and t < self._frames[-1][0]:
+                self._frames.clear()  # a new clock (another recording): old times would overlap
+            self._frames.append((float(t), np.asarray(row, np.float32)))
+            while self._frames and self._frames[0][0] < t - self.options.keep_s:
+                self._frames.popleft()
+
+    def on_word(self, word, words: Sequence = ()) -> int:
+        """A finished word (with the sentence's words, to forget undone ones): samples added."""
+        if self.unavailable:
+            return 0
+        undone = {(w.start, w.end) for w in words if w.source != "decoded"}
+        letters = trusted_letters(word, self.lexicon, self.options.min_probability)
+        with self._lock:
+            dropped = [k for k in self._samples if k in undone]
+            for k in dropped:
+                del self._samples[k]
+            times = np.array([t for t, _ in self._frames])
+            xs, ys = [], []
+            for letter, start, end in letters:
+                idx = np.flatnonzero((times >= start) & (times <= end)) if len(times) else np.array([], int)
+                if letter not in self.classes or not len(idx):
+                    continue
+                n = min(self.options.frames_per_hold, len(idx))
+                pick = idx[np.linspace(0, len(idx) - 1, n).round().astype(int)]
+                xs.extend(self._frames[i][1] for i in pick)
+                ys.extend([self.classes.index(letter)] * n)
+            if xs:
+                self._samples[(word.start, word.end)] = (word.word, np.stack(xs), np.asarray(ys, np.int64))
+            changed = bool(xs or dropped)
+        if changed:
+            self._refit()
+        return len(xs)
+
+    # --- fitting -------------------------------------------------------------------------------
+    def _training_set(self) -> Tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            parts = list(self._samples.values())
+        x = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, 1), np.float32)
+        y = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
+        keep = np.zeros(len(y), bool)  # the most recent samples of each letter
+        for c in np.unique(y):
+            keep[np.flatnonzero(y == c)[-self.options.per_letter:]] = True
+        x, y = x[keep], y[keep]
+        if self._profile is not None:  # the recorded samples stand; learned ones add letters and frames
+            x = np.concatenate([self._profile.inputs, x]) if len(x) else self._profile.inputs
+            y = np.concatenate([self._profile.labels, y]) if len(y) else self._profile.labels
+        return x, y
+
+    def _refit(self) -> None:
+        if not self.options.background:
+            self._fit_now()
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._pending = True  # one more fit when this one ends, with every word so far
+                return
+            self._thread = threading.Thread(target=self._fit_loop, name="word-learning", daemon=True)
+            self._thread.start()
+
+    def _fit_loop(self) -> None:
+        while True:
+            self._fit_now()
+            with self._lock:
+                if not self._pending:
+                    return
+                self._pending = False
+
+    def _fit_now(self) -> None:
+        from fingerspell.reading import calibration as cal
+
+        generation = self._generation
+        x, y = self._training_set()
+        learned = None
+        if len(np.unique(y)) >= 2:
+            base = {"name": "learned from words", "sha256": "", "path": ""}
+            embedder = getattr(self.classifier, "embedder", None)
+            profile = cal.fit_profile(self._base, x, y, base, method=self.options.method, source="words",
+                                      embedder=embedder)
+            learned = cal.ProfiledClassifier(self._base, profile, embedder)
+        with self._lock:
+            if generation == self._generation:  # not reset meanwhile
+                self._learned = learned
+
+    def wait(self, timeout: Optional[float] = None) -> None:
+        """Until a background fit has finished (tests, files)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    # --- reading -------------------------------------------------------------------------------
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        learned = self._learned
+        return (learned or self.classifier).predict_proba(batch)

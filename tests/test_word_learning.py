@@ -1,0 +1,135 @@
+"""Learning the person from the words they spell (runtime/word_learning.py): which words teach, an
+unseen signer's real photos read better afterwards, and the recognizer learns from a real video."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+
+import numpy as np
+import pytest
+from _tiny_model import word_frames
+from test_adaptation import _signer
+from test_calibration import CALIB_PHOTOS, TEST_PHOTOS, fold_base
+
+from fingerspell.errors import FingerspellError
+from fingerspell.hands.detector import HandDetector
+from fingerspell.labels import CLASSES
+from fingerspell.reading.sentence import Word
+from fingerspell.runtime.classifier import load_classifier
+from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
+from fingerspell.runtime.word_learning import LearnOptions, WordLearning, learnable, trusted_letters
+
+# Words of the English lexicon without T (mon95's T is another hand shape), J or Z.
+WORDS = ("HELLO", "BOOK", "QUICK", "BROWN", "FOX", "SKY", "WAVE", "PRICE", "GLYPH", "MOVED", "BLACK", "SEVEN",
+         "MIXED", "QUEEN", "DRUMS")
+
+
+@functools.cache
+def decoder():
+    from fingerspell.reading.words import WordDecoder
+
+    return WordDecoder()
+
+
+def word(text: str, p: float = 0.95, source: str = "decoded", start: float = 0.0, spelled: str = "") -> Word:
+    spans = tuple((start + i, start + i + 0.5) for i in range(len(text)))
+    return Word(spelled or text, text, text, p, False, source, spans[0][0], spans[-1][1], (), spans)
+
+
+def test_only_words_the_lexicon_vouches_for_teach():
+    lex = decoder().lexicon
+    assert [c for c, _, _ in trusted_letters(word("GREAT"), lex, 0.9)] == list("GREAT")
+    assert [(s, e) for _, s, e in trusted_letters(word("GREAT", spelled="TREAT"), lex, 0.9)][0] == (0.0, 0.5)
+    assert trusted_letters(word("GREAT", p=0.6), lex, 0.9) == []  # the decoder is not sure enough
+    assert trusted_letters(word("QXJV"), lex, 0.9) == []  # a code or a name: never learned from
+    assert trusted_letters(word("GREAT", source="suggestion"), lex, 0.9) == []
+    assert trusted_letters(word("GREAT", source="undone"), lex, 0.9) == []
+    assert [c for c, _, _ in trusted_letters(word("JAZZ"), lex, 0.9)] == ["A"]  # J and Z are movements
+    reopened = Word("GREAT", "GREAT", "GREAT", 0.95, False, "decoded", 0, 5, (), ((0.0, 5.0),) * 5)
+    assert trusted_letters(reopened, lex, 0.9) == []  # letters carrying the word's span, not their own
+    assert trusted_letters(word("GREAT"), None, 0.9) == []
+    with pytest.raises(FingerspellError, match="min_probability"):
+        LearnOptions(min_probability=0.0)
+
+
+def _spell(learning: WordLearning, x: np.ndarray, y: np.ndarray, rng) -> None:
+    """Each word a few frames per letter from the signer's photos, one second a letter."""
+    t = 0.0
+    for text in WORDS:
+        spans = []
+        for c in text:
+            rows = x[y == CLASSES.index(c)]
+            for k in range(4 if len(rows) else 0):
+                learning.add_frame(t + 0.1 * k, rows[rng.integers(len(rows))])
+            spans.append((t, t + 0.3))
+            t += 1.0
+        w = Word(text, text, text, 0.95, False, "decoded", spans[0][0], spans[-1][1], (), tuple(spans))
+        learning.on_word(w, [w])
+
+
+def test_learning_from_spelled_words_reads_an_unseen_signer_better(data, tmp_path):
+    clf, _ = load_classifier(fold_base(data))  # never saw user 4
+    x, y = _signer(data, tmp_path, CALIB_PHOTOS, clf)  # what they spelled the words with
+    xt, yt = _signer(data, tmp_path, TEST_PHOTOS, clf)  # their other photos
+    learning = WordLearning(clf, decoder(), LearnOptions(background=False))
+    assert learning.unavailable is None and not learning.active
+    assert np.array_equal(learning.predict_proba(xt), clf.predict_proba(xt))
+    before = float((clf.predict_proba(xt).argmax(1) == yt).mean())
+    _spell(learning, x, y, np.random.default_rng(0))
+    after = float((learning.predict_proba(xt).argmax(1) == yt).mean())
+    print(f"user 4: {before:.3f} before, {after:.3f} after {learning.words} words ({len(learning.letters())} letters)")
+    assert learning.active and learning.words == len(WORDS)
+    learned = set("".join(WORDS)) - set("JZ")
+    assert set(learning.letters()) == learned
+    assert after >= before + 0.04
+    # Letters never spelled keep the base reading exactly.
+    others = [CLASSES.index(c) for c in CLASSES if c not in learned]
+    assert np.allclose(learning.predict_proba(xt)[:, others], clf.predict_proba(xt)[:, others], atol=1e-5)
+    # An undone correction is forgotten with the next word; reset forgets the person.
+    undone = Word("HELLO", "HELLO", "HELLO", 0.95, False, "undone", 0.0, 4.3, ())  # as _spell spelled it
+    learning.on_word(word("QXJV", start=200.0), [undone])
+    assert learning.words == len(WORDS) - 1
+    learning.reset()
+    assert not learning.active and learning.words == 0
+    assert np.array_equal(learning.predict_proba(xt), clf.predict_proba(xt))
+
+
+def test_the_recognizer_learns_from_the_words_it_reads_on_video(data):
+    clf, card = load_classifier(fold_base(data))
+    opts = RecognizerOptions(learn=True, learning=LearnOptions(background=False))
+    with Recognizer(HandDetector(mode="video"), clf, card, opts, decoder=decoder()) as rec:
+        t = 0.0
+        for i, (frame, _) in enumerate(word_frames(data)):  # a real video of BOOK through MediaPipe
+            t = i / 10
+            rec.process(frame.copy(), t)
+        rec.sentence.finish_word(t)
+        assert rec.sentence.words[-1].word == "BOOK"
+        status = rec.adaptation_status()
+        assert status["kind"] == "words" and status["active"] and status["words"] == 1 and status["letters"] == 3
+        r = rec.process(word_frames(data)[0][0].copy(), t + 0.1)
+        assert r.to_dict()["adaptation"]["active"]
+        rec.reset()
+        assert rec.adaptation_status()["words"] == 0 and not rec.adaptation_status()["active"]
+    # Off, saying why, where it cannot work; one adaptation at a time.
+    with Recognizer(HandDetector(mode="video"), clf, card, opts, decoder=None) as rec:
+        assert "decoder" in rec.adaptation_status()["off"]
+    assert "ONNX" in learnable(type("Onnx", (), {"backend": "onnx", "input_kind": "vector"})())
+    detector = HandDetector(mode="video")
+    try:
+        with pytest.raises(FingerspellError, match="--adapt and --learn"):
+            Recognizer(detector, clf, card, RecognizerOptions(adapt=True, learn=True))
+    finally:
+        detector.close()
+
+
+def test_the_commands_turn_it_on_with_learn():
+    from fingerspell.apps import add_recognizer_arguments, recognizer_options
+
+    p = argparse.ArgumentParser()
+    add_recognizer_arguments(p)
+    run = recognizer_options(argparse.Namespace(**vars(p.parse_args(["--learn"])), command="run"))
+    live = recognizer_options(argparse.Namespace(**vars(p.parse_args(["--learn"])), command="live"))
+    assert run.learn and not run.learning.background  # a file: fitted before the next frame, runs repeat
+    assert live.learn and live.learning.background
+    assert not recognizer_options(p.parse_args([])).learn
