@@ -76,7 +76,8 @@ def run_signer(name, letters, group, args, decoder, bench_cal) -> dict:
         got = spell(fold, words, bank_read, pace, 2, seed), spell(fold, nonwords, bank_read, pace, 2, seed + 1)
         out[str(pace)] = {"none": none[0], "learned": got[0], "nonwords_none": none[1], "nonwords_learned": got[1],
                           "learn_phase": phase, "words_learned": fold.learning.words,
-                          "letters_learned": len(fold.learning.letters())}
+                          "letters_learned": len(fold.learning.letters()),
+                          "fit_seconds": list(fold.learning.fit_seconds)}
     return out
 
 
@@ -143,12 +144,18 @@ def main(argv=None) -> int:
                           "none_dec": summarize(r[p]["none"])["decoded_accuracy"],
                           "learned_dec": summarize(r[p]["learned"])["decoded_accuracy"]}
                       for g, r in rows.items()} for p in paces}
+    fits = [f for r in rows.values() for p in paces for f in r[p]["fit_seconds"]]
     doc = {"pooled": {p: pooled(rows, p) for p in paces}, "per_signer": per_signer, "settings": vars(args),
+           "fit_seconds": {"median": float(np.median(fits)) if fits else None,
+                           "p90": float(np.percentile(fits, 90)) if fits else None, "fits": len(fits)},
            "seconds": round(time.time() - t0, 1), "machine": machine()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, doc)
     md = table(doc)
+    if fits:
+        md += (f"\nOne fit (every trusted word, up to 15 samples a letter): median {np.median(fits):.2f} s, "
+               f"p90 {np.percentile(fits, 90):.2f} s over {len(fits)} fits, one thread.\n")
     out.with_suffix(".md").write_text(md)
     print(md)
     return 0

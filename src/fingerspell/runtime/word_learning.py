@@ -24,6 +24,7 @@ calibration profile, the profile's samples are fitted together with the learned 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Sequence, Tuple
@@ -94,6 +95,7 @@ class WordLearning:
         self._frames: Deque[Tuple[float, np.ndarray]] = deque()
         self._thread: Optional[threading.Thread] = None
         self._pending = False
+        self.fit_seconds: Deque[float] = deque(maxlen=1000)  # how long each fit took
         self.reset()
 
     @property
@@ -205,6 +207,7 @@ class WordLearning:
         from fingerspell.reading import calibration as cal
 
         generation = self._generation
+        t0 = time.perf_counter()
         x, y = self._training_set()
         learned = None
         if len(np.unique(y)) >= 2:
@@ -216,6 +219,7 @@ class WordLearning:
         with self._lock:
             if generation == self._generation:  # not reset meanwhile
                 self._learned = learned
+            self.fit_seconds.append(time.perf_counter() - t0)
 
     def wait(self, timeout: Optional[float] = None) -> None:
         """Until a background fit has finished (tests, files)."""
