@@ -30,6 +30,7 @@ from words import NONWORDS, WORDS, FoldReader, nonword_changes, spellable, summa
 from fingerspell.data.schema import load_dataset  # noqa: E402
 from fingerspell.fileio import atomic_write_json  # noqa: E402
 from fingerspell.reading.synth import LetterBank, SynthOptions, synth_word  # noqa: E402
+from fingerspell.runtime.word_learning import LearnOptions  # noqa: E402
 
 
 def learning_half(name: str, letters, group: str, bench_cal, seed: int) -> np.ndarray:
@@ -57,7 +58,9 @@ def spell(fold: FoldReader, words, bank, pace: float, reps: int, seed: int) -> l
 def run_signer(name, letters, group, args, decoder, bench_cal) -> dict:
     ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
-    fold = FoldReader(ckpt, decoder, learn=True)
+    fold = FoldReader(ckpt, decoder, learn=LearnOptions(background=False, min_probability=args.min_probability,
+                                                        blend=args.blend, temperature=args.temperature,
+                                                        mix=args.mix))
     learn = learning_half(name, letters, group, bench_cal, args.seed + 1)
     mine = letters.groups == group
     bank_learn = LetterBank.from_dataset(letters.subset(learn), groups=[group])
@@ -115,6 +118,12 @@ def main(argv=None) -> int:
     ap.add_argument("--learn-reps", type=int, default=1, help="times the word list is spelled while learning")
     ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
     ap.add_argument("--train-on", choices=["signers", "all"], default="signers")
+    ap.add_argument("--min-probability", type=float, default=LearnOptions.min_probability,
+                    help="posterior a decoded word needs to teach")
+    ap.add_argument("--blend", type=float, default=None, help="the base model's share in the fit (default: auto's)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="learned probabilities raised to 1/T")
+    ap.add_argument("--mix", type=float, default=LearnOptions.mix,
+                    help="the base model's share in the probabilities read")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "word_learning.json"))
     args = ap.parse_args(argv)

@@ -78,7 +78,7 @@ def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
 class FoldReader:
     """The fold model on simulated frames, through the product's Reader."""
 
-    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn: bool = False) -> None:
+    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn=False) -> None:
         from fingerspell.features import input_for
         from fingerspell.runtime.adaptation import PersonAdaptation
         from fingerspell.runtime.classifier import load_classifier
@@ -89,7 +89,8 @@ class FoldReader:
         self.decoder = decoder
         self.adaptation = PersonAdaptation(self.clf) if adapt else None
         # benchmarks/word_learning.py: learns from each word read while ``frozen`` is False
-        self.learning = WordLearning(self.clf, decoder, LearnOptions(background=False)) if learn else None
+        opts = learn if isinstance(learn, LearnOptions) else LearnOptions(background=False)
+        self.learning = WordLearning(self.clf, decoder, opts) if learn else None
         self.frozen = False
 
     def read(self, sw) -> dict:

@@ -83,6 +83,9 @@ def test_learning_from_spelled_words_reads_an_unseen_signer_better(data, tmp_pat
     learned = set("".join(WORDS)) - set("JZ")
     assert set(learning.letters()) == learned
     assert after >= before + 0.04
+    # What is read is half the learned profile, half the base model (LearnOptions.mix).
+    assert np.allclose(learning.predict_proba(xt), 0.5 * learning._learned.predict_proba(xt)
+                       + 0.5 * clf.predict_proba(xt), atol=1e-5)
     # Letters never spelled keep the base reading exactly.
     others = [CLASSES.index(c) for c in CLASSES if c not in learned]
     assert np.allclose(learning.predict_proba(xt)[:, others], clf.predict_proba(xt)[:, others], atol=1e-5)

@@ -6,9 +6,10 @@ model input of the writer's recent frames; when a word is finished and trusted, 
 frames from each letter's hold, labels them with the word's letters and fits a calibration
 profile (:func:`fingerspell.reading.calibration.fit_profile`, the ``auto`` method of
 ``fingerspell calibrate``) on the most recent samples of each letter, in a background thread.
-Frames are then read through that profile: only the probability the base model gives to the
-learned letters is re-divided among them, so letters the person has not spelled yet keep the base
-reading.
+Frames are then read through that profile, averaged half and half with the base model (``mix``):
+the profile alone is surer of its readings, right or wrong, and a sure wrong letter is one the word
+decoder may not change. Only the probability the base model gives to the learned letters is
+re-divided among them, so letters the person has not spelled yet keep the base reading.
 
 A word is trusted when the sentence finished it from the holds (not a picked suggestion), its
 posterior is at least ``min_probability``, it is a word of the decoder's lexicon (the user's own
@@ -39,6 +40,11 @@ class LearnOptions:
     """min_probability: the decoded word's posterior needed to learn from it; frames_per_hold: frames
     taken from each letter's hold; per_letter: the most recent samples kept per letter;
     keep_s: seconds of the writer's frames kept (the longest word that can be learned from);
+    method / blend: the calibration method fitted and the base model's share inside it;
+    mix: the base model's share in what is read, an arithmetic mean with the learned probabilities
+    (the learned copy alone is surer of its readings, right or wrong, which leaves the word decoder
+    fewer unsure holds to correct: docs/adaptation.md); temperature: learned probabilities raised
+    to 1/T (measured, not used: it opened names to correction);
     background: fit in a thread (live) rather than before the call returns (files, tests)."""
 
     min_probability: float = 0.9
@@ -46,6 +52,9 @@ class LearnOptions:
     per_letter: int = 15
     keep_s: float = 30.0
     method: str = "auto"
+    blend: Optional[float] = None  # the base model's share in the fit (None: the method's own)
+    temperature: float = 1.0  # the learned probabilities raised to 1/T (a surer model leaves the decoder less)
+    mix: float = 0.5  # the base model's share in the probabilities read (arithmetic mean with the learned)
     background: bool = True
 
     def __post_init__(self) -> None:
@@ -53,6 +62,9 @@ class LearnOptions:
             raise FingerspellError(f"learning min_probability {self.min_probability} must lie in (0, 1]")
         if self.frames_per_hold < 1 or self.per_letter < 1 or not self.keep_s > 0:
             raise FingerspellError("learning needs frames_per_hold >= 1, per_letter >= 1 and keep_s > 0")
+        if not 0.0 <= self.mix <= 1.0 or not self.temperature > 0:
+            raise FingerspellError(f"learning mix {self.mix} must lie in [0, 1] and temperature "
+                                   f"{self.temperature} above 0")
 
 
 def learnable(classifier) -> Optional[str]:
@@ -213,8 +225,9 @@ class WordLearning:
         if len(np.unique(y)) >= 2:
             base = {"name": "learned from words", "sha256": "", "path": ""}
             embedder = getattr(self.classifier, "embedder", None)
+            extra = {} if self.options.blend is None else {"blend": float(self.options.blend)}
             profile = cal.fit_profile(self._base, x, y, base, method=self.options.method, source="words",
-                                      embedder=embedder)
+                                      embedder=embedder, **extra)
             learned = cal.ProfiledClassifier(self._base, profile, embedder)
         with self._lock:
             if generation == self._generation:  # not reset meanwhile
@@ -230,4 +243,13 @@ class WordLearning:
     # --- reading -------------------------------------------------------------------------------
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         learned = self._learned
-        return (learned or self.classifier).predict_proba(batch)
+        if learned is None:
+            return self.classifier.predict_proba(batch)
+        p = learned.predict_proba(batch)
+        if self.options.mix > 0:
+            base = self.classifier.predict_proba(batch)
+            p = ((1.0 - self.options.mix) * p + self.options.mix * base).astype(np.float32)
+        if self.options.temperature != 1.0:
+            p = np.power(np.maximum(p, 1e-12), 1.0 / self.options.temperature)
+            p = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+        return p
