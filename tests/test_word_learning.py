@@ -135,4 +135,10 @@ def test_the_commands_turn_it_on_with_learn():
     live = recognizer_options(argparse.Namespace(**vars(p.parse_args(["--learn"])), command="live"))
     assert run.learn and not run.learning.background  # a file: fitted before the next frame, runs repeat
     assert live.learn and live.learning.background
-    assert not recognizer_options(p.parse_args([])).learn
+    on = recognizer_options(argparse.Namespace(**vars(p.parse_args([])), command="run"))
+    assert on.learn  # on by default in the commands
+    for args, command in ((["--no-learn"], "run"), ([], "bench"), (["--adapt"], "live")):
+        opts = recognizer_options(argparse.Namespace(**vars(p.parse_args(args)), command=command))
+        assert not opts.learn, (args, command)
+    assert recognizer_options(argparse.Namespace(**vars(p.parse_args(["--adapt"])), command="live")).adapt
+    assert not RecognizerOptions().learn  # the library: asked for with RecognizerOptions(learn=True)

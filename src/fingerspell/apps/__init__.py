@@ -65,11 +65,13 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--adapt", action="store_true",
                    help="adapt to the person signing: after their first 20 letters the landmark model's "
                         "normalisation follows their hand (no label, no training). Helps a model trained on a few "
-                        "signers; the shipped model reads about the same with it (docs/adaptation.md)")
-    g.add_argument("--learn", action="store_true",
-                   help="learn your hand from the words you spell: each word the decoder is sure of (a word of "
-                        "its lexicon at 0.9 or more) teaches the model what its letters look like on you, fitted "
-                        "in the background in under a second (docs/adaptation.md)")
+                        "signers; the shipped model reads about the same with it, and it replaces --learn "
+                        "(docs/adaptation.md)")
+    g.add_argument("--learn", action=argparse.BooleanOptionalAction, default=True,
+                   help="learn your hand from the words you spell (on by default; --no-learn turns it off): each "
+                        "word the decoder is sure of (a word of its lexicon at 0.9 or more) teaches the model what "
+                        "its letters look like on you, fitted in the background in about a second; --adapt and "
+                        "'bench' turn it off (docs/adaptation.md)")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "
                         "palm detector on every frame that shows one hand: about 10 ms more per frame here)")
@@ -93,7 +95,10 @@ def recognizer_options(args: argparse.Namespace):
     holds = HoldOptions(min_confidence=args.threshold, min_gap_s=args.cooldown)
     return RecognizerOptions(smoothing=SmoothingOptions(threshold=args.threshold, window=args.window),
                              reader=ReaderOptions(holds=holds, pause_s=args.pause),
-                             adapt=getattr(args, "adapt", False), learn=getattr(args, "learn", False),
+                             adapt=getattr(args, "adapt", False),
+                             # on unless asked not to; --adapt replaces it; 'bench' times the reading alone
+                             learn=(getattr(args, "learn", False) and not getattr(args, "adapt", False)
+                                    and getattr(args, "command", "") != "bench"),
                              # a file is read as fast as it decodes: fit before the next frame, so runs repeat
                              learning=LearnOptions(background=getattr(args, "command", "") in ("live", "serve")))
 

@@ -50,7 +50,7 @@ class RecognizerOptions:
     top_k: int = 3
     adapt: bool = False  # docs/adaptation.md: helps models trained on few signers, not the shipped one
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
-    learn: bool = False  # learn the person from the words they spell (runtime/word_learning.py)
+    learn: bool = False  # learn the person from their words (runtime/word_learning.py); the commands turn it on
     learning: LearnOptions = field(default_factory=LearnOptions)
 
 

@@ -17,9 +17,10 @@ posterior is at least ``min_probability``, it is a word of the decoder's lexicon
 from. J and Z holds are skipped (their frames are a movement). A correction the user undoes is
 forgotten when the next word is finished.
 
-Off by default (``--learn``, ``RecognizerOptions(learn=True)``); measured in
-``benchmarks/word_learning.py`` (docs/adaptation.md). It needs a PyTorch landmark model; with a
-calibration profile, the profile's samples are fitted together with the learned ones.
+On by default in the commands (``--no-learn``), asked for in the library with
+``RecognizerOptions(learn=True)``; measured in ``benchmarks/word_learning.py`` (docs/adaptation.md).
+It needs a PyTorch landmark model; with a calibration profile, the profile's samples are fitted
+together with the learned ones.
 """
 
 from __future__ import annotations
