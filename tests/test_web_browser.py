@@ -126,6 +126,7 @@ def test_page_spells_the_word_from_the_camera(browser, server):
     page, errors = open_page(browser, server + "/")
     expect(page.locator("#sentence")).to_contain_text(WORD, timeout=90_000)
     assert page.locator("#status").inner_text().startswith("connected")
+    expect(page.locator("#learning")).to_contain_text("from your words")  # serve learns the person's hand
     assert page.evaluate("window.fingerspell.readings") > 20
     wait_for_hand(page)
     page.screenshot(path=str(DOCS / "web-spell.png"))

@@ -90,6 +90,8 @@ def test_frames_in_readings_out(client, data):
     finished = [r["word"] for r in pause if r["word"]]
     assert len(finished) == 1 and finished[0]["spelled"] == "CA", finished
     assert len(pause[-1]["words"]) == 1 and pause[-1]["words"][0] == finished[0]["word"]
+    # serve learns from the words spelled (in a background thread: how far it got is not asserted here)
+    assert pause[-1]["adaptation"]["kind"] == "words" and pause[-1]["adaptation"]["off"] is None
     assert all(r["type"] == "reading" for r in readings)
     assert [r["frame"] for r in readings] == list(range(len(readings)))
     with_hand = [r for r in readings if r["hands"]]

@@ -38,4 +38,5 @@ def default_options(argv: Sequence[str] = ()) -> argparse.Namespace:
     """The ``fingerspell serve`` options (defaults unless ``argv`` says otherwise)."""
     p = argparse.ArgumentParser()
     add_arguments(p)
+    p.set_defaults(command="serve")  # as the CLI names it (a served session learns in the background)
     return p.parse_args(list(argv))

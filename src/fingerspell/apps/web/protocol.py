@@ -179,6 +179,7 @@ def reading_message(result, image_size: Tuple[int, int], server_ms: float) -> di
         "word": _word(result),
         "sentence": result.sentence, "current_word": getattr(result, "current_word", None),
         "suggestions": suggestion_words(suggestions),
+        "adaptation": getattr(result, "adaptation", None),  # learning from the words spelled (or --adapt)
         "timings_ms": {k: round(float(v), 2) for k, v in result.timings.items()},
         "server_ms": round(server_ms, 2),
     }

@@ -118,10 +118,19 @@ function showReading(msg) {
   $("hold-state").textContent = HOLD_TEXT[hs] || hs;
   $("hold-bar").style.width = `${Math.round(100 * (msg.progress != null ? msg.progress : (msg.stable ? 1 : 0)))}%`;
   showSentence(msg.sentence, msg.current_word, msg.suggestions, msg.words);
+  $("learning").textContent = learningNote(msg.adaptation);
   if (msg.written) Practice.onWritten(msg.written);
   const lat = [...state.latencies].sort((a, b) => a - b);
   $("stats").textContent = `${state.readings} readings, latency p50 ${Math.round(lat[lat.length >> 1] || 0)} ms, ` +
     `server ${msg.server_ms} ms`;
+}
+
+// Whether the reader follows this person yet (the live window's panel line, apps/live_widgets.py).
+function learningNote(a) {
+  if (!a || a.off) return "";
+  if (a.kind === "words") return a.active ? `learned from your words (${a.words} words, ${a.letters} letters)`
+    : "learning from your words: none yet";
+  return a.active ? `adapted to you (${a.letters} letters)` : `adapting to you: ${a.letters}/${a.needed} letters`;
 }
 
 function showSentence(text, current, suggestions, words) {
