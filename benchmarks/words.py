@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/words.py [--datasets mon95 massey] [--paces 2.0 1.0 0.5]
         [--reps 2] [--videos 4] [--epochs 40] [--seed 0] [--train-on signers|all] [--calibrate K] [--adapt]
+        [--learn]
 
 For each signer of mon95 (users 3-7) and massey (hand1-5), a landmark_mlp fold model is trained
 on the other signers of that data set (the recipe of ``benchmarks/accuracy.py``; the fold models
@@ -16,10 +17,13 @@ signer's own hand shapes:
   moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
   as an mp4v video and read back, so MediaPipe runs on real pixels end to end.
 
-With ``--adapt`` the reader adapts to each signer from their first 20 written letters, as
-``fingerspell live --adapt`` does (:mod:`fingerspell.runtime.adaptation`, no labels; simulated
-words: the model is updated after each word, and each pace starts unadapted; each video word is
-read by a fresh recognizer, so videos are read unadapted). Both go through the product's own reader
+With ``--learn`` the reader learns each signer from the words it decodes, as ``fingerspell live``
+does by default (:mod:`fingerspell.runtime.word_learning`; after each simulated word, each pace
+starting afresh; video words are read without it). With ``--adapt`` the reader adapts to each
+signer from their first 20 written letters, as ``fingerspell live --adapt`` does
+(:mod:`fingerspell.runtime.adaptation`, no labels; simulated words: the model is updated after each
+word, and each pace starts unadapted; each video word is read by a fresh recognizer, so videos are
+read unadapted). Both go through the product's own reader
 (:class:`fingerspell.reading.reader.Reader`, or the
 whole :class:`~fingerspell.runtime.recognizer.Recognizer` for videos) with the English word
 decoder. Reported per pace: raw word accuracy (letters as written), decoded word accuracy,
@@ -195,7 +199,7 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     letters = bench_cal.letters_of(name, data)
     ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
-    fold = FoldReader(ckpt, decoder, adapt=args.adapt)
+    fold = FoldReader(ckpt, decoder, adapt=args.adapt, learn=args.learn)
     if args.calibrate:  # the signer's profile from k photos a letter; the words are spelled with the others
         letters = calibrate(fold, ckpt, letters, group, args.calibrate, bench_cal, np.random.default_rng(args.seed))
     bank = LetterBank.from_dataset(letters, groups=[group])
@@ -203,8 +207,9 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     rng = np.random.default_rng(args.seed)
     out: Dict[str, list] = {}
     for pace in args.paces:
-        if fold.adaptation is not None:
-            fold.adaptation.reset()  # each pace starts with a person the model has not adapted to
+        for person in (fold.adaptation, fold.learning):
+            if person is not None:
+                person.reset()  # each pace starts with a person the model has not adapted to
         rows = []
         for r in range(args.reps):
             for w in words:
@@ -256,6 +261,9 @@ def main(argv=None) -> int:
     ap.add_argument("--adapt", action="store_true",
                     help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "
                          "(runtime/adaptation.py; each pace starts unadapted)")
+    ap.add_argument("--learn", action="store_true",
+                    help="learn each signer from the words they spell, as the commands do by default "
+                         "(runtime/word_learning.py; after each word, each pace starts afresh)")
     ap.add_argument("--epochs", type=int, default=40, help="fold model epochs (accuracy.py's recipe)")
     ap.add_argument("--train-on", choices=["signers", "all"], default="signers",
                     help="fold models from the data set's other signers, or from every data set but that signer")
