@@ -304,9 +304,14 @@ class ProfiledClassifier:
         return getattr(self.__dict__["base"], name)
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        return self.predict_with_base(batch)[0]
+
+    def predict_with_base(self, batch: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(adapted, base model's) probabilities, from one pass of the base model."""
         x = np.ascontiguousarray(batch, dtype=np.float32)
         if x.shape[0] == 0:
-            return self.base.predict_proba(x)
+            probs = self.base.predict_proba(x)
+            return probs, probs
         if self._same_engine:
             x = self.base._check(x) if hasattr(self.base, "_check") else x
             logits, z = self.embedder(x)
@@ -314,7 +319,7 @@ class ProfiledClassifier:
         else:
             probs = self.base.predict_proba(x)
             logits, z = self.embedder(x)
-        return adapt_proba(self.profile, probs, logits, z, self._net_logits(x))
+        return adapt_proba(self.profile, probs, logits, z, self._net_logits(x)), np.asarray(probs, np.float32)
 
     def _net_logits(self, x: np.ndarray) -> Optional[np.ndarray]:
         if self._net is None:

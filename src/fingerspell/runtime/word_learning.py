@@ -165,7 +165,8 @@ class WordLearning:
             dropped = [k for k in self._samples if k in undone]
             for k in dropped:
                 del self._samples[k]
-            times = np.array([t for t, _ in self._frames])
+            frames = list(self._frames)  # indexed below: a deque's middle is slow to reach
+            times = np.array([t for t, _ in frames])
             xs, ys = [], []
             for letter, start, end in letters:
                 idx = np.flatnonzero((times >= start) & (times <= end)) if len(times) else np.array([], int)
@@ -173,7 +174,7 @@ class WordLearning:
                     continue
                 n = min(self.options.frames_per_hold, len(idx))
                 pick = idx[np.linspace(0, len(idx) - 1, n).round().astype(int)]
-                xs.extend(self._frames[i][1] for i in pick)
+                xs.extend(frames[i][1] for i in pick)
                 ys.extend([self.classes.index(letter)] * n)
             if xs:
                 self._samples[(word.start, word.end)] = (word.word, np.stack(xs), np.asarray(ys, np.int64))
@@ -246,10 +247,14 @@ class WordLearning:
         learned = self._learned
         if learned is None:
             return self.classifier.predict_proba(batch)
-        p = learned.predict_proba(batch)
         if self.options.mix > 0:
-            base = self.classifier.predict_proba(batch)
+            if self._profile is None:  # the base model runs once for both
+                p, base = learned.predict_with_base(batch)
+            else:  # the user's profile is what the learned letters are mixed with
+                p, base = learned.predict_proba(batch), self.classifier.predict_proba(batch)
             p = ((1.0 - self.options.mix) * p + self.options.mix * base).astype(np.float32)
+        else:
+            p = learned.predict_proba(batch)
         if self.options.temperature != 1.0:
             p = np.power(np.maximum(p, 1e-12), 1.0 / self.options.temperature)
             p = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
