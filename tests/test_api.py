@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO
 
 import fingerspell
+from fingerspell.errors import FingerspellError
 
 
 def readme_example() -> str:
@@ -59,9 +60,10 @@ def test_stream_yields_frame_results_with_the_sentence(reader, data, tmp_path):
     folder.mkdir()
     for i in range(15):  # one letter held still for 1.5 s at 10 fps
         shutil.copy(data / "mon95" / "user_7" / "B0.jpg", folder / f"{i:03d}.jpg")
-    results = list(reader.stream(folder, fps=10))
+    *results, end = reader.stream(folder, fps=10)
     assert len(results) == 15 and [r.index for r in results] == list(range(15))
     assert results[-1].best.label == "B" and results[-1].sentence == "B"
+    assert end.index == 15 and not end.hands and end.reading.word.spelled == "B"
 
 
 def test_import_is_light():
@@ -69,3 +71,24 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert callable(fingerspell.load)
+
+
+def test_stream_and_read_decode_and_learn_as_run_does(reader, data):
+    from _tiny_model import WORD, word_frames, word_video
+
+    video = word_video(data)  # mon95 user 7 spells BOOK on real photos, 10 fps
+    results = list(reader.stream(video))
+    n_frames = len(word_frames(data))
+    assert len(results) == n_frames + 1 and results[-1].index == n_frames
+    *frames, end = results
+    assert frames[-1].current_word == WORD  # still being spelled when the video ends
+    assert not end.hands and end.reading.word is not None and end.reading.word.word == WORD
+    assert end.sentence.strip() == WORD and end.current_word == ""
+    # the decoder was sure of a lexicon word, so the model learnt the signer's letters from it
+    assert end.adaptation["kind"] == "words" and end.adaptation["words"] == 1 and end.adaptation["letters"] >= 3
+
+    plain = reader.read(video, decode=False)
+    assert plain.text.strip() == WORD and plain.frames == n_frames
+    assert [(w.spelled, w.word, w.accepted) for w in plain.words] == [(WORD, WORD, False)]
+    with pytest.raises(FingerspellError, match="lexicon has no effect"):
+        reader.read(video, decode=False, lexicon=video)

@@ -10,7 +10,7 @@ light::
 
 __version__ = "0.1.0"
 
-_API = ("load", "Reader", "Prediction")
+_API = ("load", "Reader", "Prediction", "Transcript")
 __all__ = ["__version__", *_API]
 
 

@@ -15,7 +15,9 @@ print(reader.predict("photo.jpg").letter)        # "A", or None when no hand is 
   (three ``(letter, probability)`` pairs), ``hand`` and :meth:`Prediction.plot`.
 * :meth:`Reader.stream` reads a video file, image folder or camera index frame by frame and yields
   the recognizer's :class:`~fingerspell.runtime.recognizer.FrameResult` (smoothed letters, the
-  sentence), exactly what ``fingerspell run`` writes into its transcript.
+  sentence), exactly what ``fingerspell run`` writes into its transcript: words decoded with the
+  lexicon, the model learning the person from their words; after the last frame, one result with
+  the last word finished. :meth:`Reader.read` reads a whole video: a :class:`Transcript`.
 
 ``fingerspell predict`` is this API on the command line.
 """
@@ -155,18 +157,42 @@ class Reader:
                           box=tuple(int(v) for v in hand.box), image=kept, detected=hand)
 
     def stream(self, source: Union[str, int, PathLike] = 0, fps: float = 10.0, options=None,
-               max_hands: int = 1) -> Iterator:
+               max_hands: int = 1, decode: bool = True, lexicon: Optional[PathLike] = None,
+               learn: bool = True) -> Iterator:
         """Yield a :class:`~fingerspell.runtime.recognizer.FrameResult` per frame of ``source``
-        (a video file, an image folder, or a camera index); ``.sentence`` is the text so far."""
+        (a video file, an image folder, or a camera index); ``.sentence`` is the text so far.
+
+        Read as ``fingerspell run`` reads: words decoded with the English lexicon (plus the words
+        of ``lexicon``, a text file; ``decode=False`` keeps them as spelled) and the model learning
+        the person from the words it is sure of (``learn``, docs/adaptation.md). ``options``: a
+        :class:`~fingerspell.runtime.recognizer.RecognizerOptions` (its ``learn`` is replaced by
+        ``learn``). When the source ends, one more result follows the last frame: the word being
+        spelled is finished (``.reading.word``) and ``.sentence`` is the whole text.
+        """
+        for result, _ in self._read_frames(source, fps, options, max_hands, decode, lexicon, learn):
+            yield result
+
+    def read(self, source: Union[str, int, PathLike], fps: float = 10.0, options=None, max_hands: int = 1,
+             decode: bool = True, lexicon: Optional[PathLike] = None, learn: bool = True) -> "Transcript":
+        """Read a whole video file or image folder as :meth:`stream` does: the text and its words."""
+        count, last = 0, None
+        for item in self._read_frames(source, fps, options, max_hands, decode, lexicon, learn):
+            count, last = count + 1, item
+        end, rec = last  # the end of input, not a frame
+        return Transcript(end.sentence, list(rec.sentence.words), count - 1)
+
+    def _read_frames(self, source, fps, options, max_hands, decode, lexicon, learn):
         from fingerspell.hands.detector import HandDetector
         from fingerspell.runtime.recognizer import Recognizer
         from fingerspell.runtime.sources import open_source
 
+        decoder, opts = _reading_parts(options, decode, lexicon, learn)
         with open_source(source, fps=fps) as frames, HandDetector(
                 backend=self.detector_backend, mode="video", max_hands=max_hands) as det:
-            rec = Recognizer(det, self.classifier, self.card, options)
+            rec = Recognizer(det, self.classifier, self.card, opts, decoder=decoder)
             for frame, t in frames:
-                yield rec.process(frame, t)
+                yield rec.process(frame, t), rec
+            yield rec.finish(), rec
 
     def close(self) -> None:
         if self._still is not None:
@@ -179,6 +205,33 @@ class Reader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@dataclass
+class Transcript:
+    """What :meth:`Reader.read` read: ``text`` (the sentence), ``words`` (each finished word as a
+    :class:`~fingerspell.reading.sentence.Word`: ``spelled``, ``word`` shown, ``probability``,
+    ``accepted`` when the decoder corrected it) and the number of ``frames`` read."""
+
+    text: str
+    words: list
+    frames: int
+
+
+def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bool):
+    """(word decoder, recognizer options) for :meth:`Reader.stream`, as ``fingerspell run`` makes them."""
+    from dataclasses import replace
+
+    from fingerspell.reading.words import DecoderOptions, WordDecoder
+    from fingerspell.runtime.recognizer import RecognizerOptions
+    from fingerspell.runtime.word_learning import LearnOptions
+
+    if lexicon is not None and not decode:
+        raise FingerspellError("a lexicon has no effect with decode=False: drop one of them")
+    decoder = WordDecoder(lexicon=lexicon, options=DecoderOptions(enabled=bool(decode)))
+    # a file is read as fast as it decodes: each fit happens before the next frame, so a read repeats
+    opts = options or RecognizerOptions(learning=LearnOptions(background=False))
+    return decoder, replace(opts, learn=bool(learn and decode and not opts.adapt))
 
 
 def load(model: Optional[PathLike] = None, profile: Optional[PathLike] = None, backend: Optional[str] = None,

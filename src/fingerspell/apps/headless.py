@@ -176,7 +176,7 @@ def run_headless(
         raise
     finally:
         bar.close()
-    recognizer.reader.finish()  # the input ended: the word being spelled is finished
+    recognizer.finish()  # the input ended: the word being spelled is finished
     report = RunReport(frames=len(frames), sentence=recognizer.sentence.text, ended_early=source.ended_early,
                        interrupted=interrupted, message=source.message)
     if not frames and (out_video or transcript):  # no empty transcript over a user's file

@@ -286,13 +286,23 @@ class Recognizer:
         if self.adaptation is not None and writer is not None and self.input_kind == "vector":
             self._adapt(t, batch[predictions.index(writer)], update)
         timings["smoothing"] = (time.perf_counter() - t3) * 1000
+        return self._result(t, predictions, self._writer, writer, update, timings)
+
+    def _result(self, t: float, predictions, writer_id, writer, update: ReaderUpdate, timings) -> FrameResult:
         s = self.sentence
-        result = FrameResult(self._index, t, predictions, self._writer,
+        result = FrameResult(self._index, t, predictions, writer_id,
                              writer.stable if writer is not None else None, update, s.text, timings,
                              current_word=s.current, suggestions=s.suggestions, display=s.display_text(),
                              adaptation=None if self.adaptation is None else self.adaptation_status())
         self._index += 1
         return result
+
+    def finish(self, timestamp: Optional[float] = None) -> FrameResult:
+        """End of input: the word being spelled is finished (as a pause would) and decoded. The
+        result has no hand and no frame of its own; ``reading.word`` is the word finished, if any."""
+        t = self._time(timestamp)
+        word = self.reader.finish(t)
+        return self._result(t, [], None, None, ReaderUpdate("no_hand", float("nan"), 0.0, word=word), {})
 
     def _track(self, hands: Sequence[Hand], readings) -> List[HandPrediction]:
         observations = []
