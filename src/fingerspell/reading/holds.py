@@ -32,6 +32,7 @@ from typing import Deque, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fingerspell.data.exceptions import MOTION_LETTER_SHAPES as _FOLD  # a still J / Z is its shape letter
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher, MotionOptions
 
@@ -39,7 +40,6 @@ NUM_LANDMARKS = 21
 MOTION_POINTS = (0, 4, 8, 12, 16, 20)  # wrist and the five fingertips
 _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 STATES = ("no_hand", "moving", "holding", "read")
-_FOLD = {"J": "I", "Z": "D"}  # a still hand's J / Z probability belongs to its shape letter
 _RECENT = 3  # frames whose average must agree with the hold's average before it is read
 _SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own second letter
 ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)

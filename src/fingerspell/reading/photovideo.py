@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from fingerspell.data.exceptions import MOTION_LETTER_SHAPES
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.synth import _j_path, _smooth, _z_path, photo_path_frames
 
@@ -139,7 +140,7 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
     film.blank(o.lead_in_s)
     prev = None
     for c in word.upper():
-        key = c if c in photos else {"J": "I", "Z": "D"}.get(c, c)
+        key = c if c in photos else MOTION_LETTER_SHAPES.get(c, c)
         if key not in photos:
             raise FingerspellError(f"no photo for {c!r}: give one per letter of {word!r}")
         photo = photos[key]
