@@ -78,6 +78,15 @@ def test_missing_path_is_one_line_error(tmp_path, capsys):
     assert len(err) == 1 and "does not exist" in err[0]
 
 
+def test_a_video_is_pointed_to_run(photos, data, capsys):
+    from _tiny_model import word_video
+
+    video = word_video(data)  # a real video file: predict reads still images only
+    assert main(["predict", str(photos / "a" / "B.jpg"), str(video)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is a video" in err[0] and f"fingerspell run --source {video}" in err[0]
+
+
 def test_profile_that_is_missing_is_a_clear_error(photos, tmp_path, capsys):
     assert main(["predict", str(photos / "a" / "B.jpg"), "--profile", str(tmp_path / "me.profile")]) == 2
     err = capsys.readouterr().err

@@ -22,6 +22,7 @@ DESCRIPTION = (
     "two inputs never share a name; existing files are kept unless --overwrite)."
 )
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,6 +51,9 @@ def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tu
             files = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES
                            and not (exclude and _inside(q, exclude)))
             pairs = [(q, Path(p.resolve().name or "root") / q.relative_to(p)) for q in files]
+        elif p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+            raise FingerspellError(f"{p} is a video and predict reads still images: read it with "
+                                   f"'fingerspell run --source {p}' (or fingerspell.load().read() in Python)")
         elif p.is_file():
             pairs = [(p, Path(p.name))]
         else:
