@@ -126,6 +126,44 @@ def test_the_recognizer_learns_from_the_words_it_reads_on_video(data):
         detector.close()
 
 
+def test_a_fit_that_fails_stops_learning_with_a_reason_and_reading_goes_on(data, monkeypatch, capsys):
+    from fingerspell.apps.live_widgets import adaptation_note
+    from fingerspell.reading import calibration as cal
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(cal, "fit_profile", broken)
+    clf, _ = load_classifier(fold_base(data))
+    rows = np.random.default_rng(0).normal(size=(40, clf.card["input_size"])).astype(np.float32)
+    learning = WordLearning(clf, decoder(), LearnOptions(background=True))  # as in live and serve
+    for i, row in enumerate(rows):
+        learning.add_frame(i * 0.1, row)
+    assert learning.on_word(word("BOOK"), []) > 0
+    learning.wait(30)
+    status = learning.status()
+    assert not status["active"] and "learning stopped" in status["off"] and "out of memory" in status["off"]
+    assert np.array_equal(learning.predict_proba(rows), clf.predict_proba(rows))
+    assert learning.on_word(word("HELLO", start=10.0), []) == 0  # stopped: no more fits
+    assert adaptation_note(status) == status["off"]  # the live panel says so (and the web page, app.js)
+    assert adaptation_note({"kind": "words", "active": False, "words": 0, "letters": 0, "off": "not ONNX"}) == ""
+
+    # fingerspell run reads the whole video all the same, and warns once at the end
+    import torch
+    from _tiny_model import WORD, word_video
+
+    from fingerspell.cli import main
+
+    threads = torch.get_num_threads()
+    try:
+        assert main(["run", "--source", str(word_video(data)), "--no-progress"]) == 0
+    finally:
+        torch.set_num_threads(threads)  # the command sets torch's (process-wide) thread count
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1] == WORD
+    assert "warning: learning stopped: the fit failed (RuntimeError: out of memory)" in err
+
+
 def test_the_commands_turn_it_on_with_learn():
     from fingerspell.apps import add_recognizer_arguments, recognizer_options
 

@@ -186,6 +186,8 @@ class LetterPanel:
 
 def adaptation_note(status: Optional[dict]) -> str:
     """One line on whether the model follows the person signing (runtime/adaptation.py)."""
+    if status and str(status.get("off") or "").startswith("learning stopped"):
+        return status["off"]  # it was on and failed: say so (turned off by the options: nothing to say)
     if not status or status.get("off"):
         return ""
     if status.get("kind") == "words":  # runtime/word_learning.py

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             report = run_headless(recognizer, source, args.out, args.transcript, overwrite=args.overwrite,
                                   progress=not args.no_progress, max_frames=args.max_frames,
                                   meta={"model_path": str(args.model) if args.model else "(shipped default)"})
+            stopped = str((recognizer.adaptation_status() if recognizer.adaptation else {}).get("off") or "")
         skipped = list(getattr(source, "skipped", []))
     if report.frames == 0 and not report.interrupted:
         why = f": unreadable {', '.join(skipped)}" if skipped else ""
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"fingerspell run: warning: skipped unreadable image {path}", file=sys.stderr)
     if report.ended_early:
         print(f"fingerspell run: warning: {report.message}", file=sys.stderr)
+    if stopped.startswith("learning stopped"):
+        print(f"fingerspell run: warning: {stopped}", file=sys.stderr)
     if report.interrupted:
         print("fingerspell run: interrupted (Ctrl-C); wrote what was recognised so far", file=sys.stderr)
     for kind, path in report.outputs.items():

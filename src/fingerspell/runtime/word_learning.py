@@ -200,7 +200,7 @@ class WordLearning:
 
     def _refit(self) -> None:
         if not self.options.background:
-            self._fit_now()
+            self._fit_safely()
             return
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
@@ -211,11 +211,21 @@ class WordLearning:
 
     def _fit_loop(self) -> None:
         while True:
-            self._fit_now()
+            self._fit_safely()
             with self._lock:
                 if not self._pending:
                     return
                 self._pending = False
+
+    def _fit_safely(self) -> None:
+        """Fit; a fit that fails stops the learning, with why in :meth:`status` ("off"), and the
+        reading goes on with the base (or profiled) model: never a dead thread or a lost frame."""
+        try:
+            self._fit_now()
+        except Exception as exc:  # noqa: BLE001 - whatever torch raises, reading must go on
+            with self._lock:
+                self._learned = None
+                self.unavailable = f"learning stopped: the fit failed ({type(exc).__name__}: {exc})"
 
     def _fit_now(self) -> None:
         from fingerspell.reading import calibration as cal

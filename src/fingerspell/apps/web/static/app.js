@@ -127,6 +127,7 @@ function showReading(msg) {
 
 // Whether the reader follows this person yet (the live window's panel line, apps/live_widgets.py).
 function learningNote(a) {
+  if (a && a.off && a.off.startsWith("learning stopped")) return a.off;  // it was on and failed: say so
   if (!a || a.off) return "";
   if (a.kind === "words") return a.active ? `learned from your words (${a.words} words, ${a.letters} letters)`
     : "learning from your words: none yet";
