@@ -108,12 +108,17 @@ def test_frames_in_readings_out(client, data):
 def test_commands_edit_the_sentence(client, data):
     with client.websocket_connect(WS, headers=ORIGIN) as ws:
         ws.receive_json()
-        spell(ws, data, "C")
+        spell(ws, data, "CAB")
         ws.send_text(json.dumps({"type": "space"}))
         reply = ws.receive_json()
         assert reply["type"] == "sentence" and reply["sentence"].startswith("C")
+        learned = reply["adaptation"]["words"]
+        assert learned == 1 and reply["words"] == ["CAB"]  # a word of the lexicon, sure: it teaches
         ws.send_text(json.dumps({"type": "reset"}))
-        assert ws.receive_json()["sentence"] == ""
+        cleared = ws.receive_json()
+        assert cleared["sentence"] == "" and cleared["words"] == []
+        # Clear starts a new sentence and keeps what was learned of the signer (a reload forgets it)
+        assert cleared["adaptation"]["kind"] == "words" and cleared["adaptation"]["words"] == learned
         ws.send_text(json.dumps({"type": "fly"}))
         bad = ws.receive_json()
         assert bad["type"] == "error" and bad["code"] == "bad_command" and "space" in bad["message"]

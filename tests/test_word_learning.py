@@ -112,6 +112,8 @@ def test_the_recognizer_learns_from_the_words_it_reads_on_video(data):
         assert status["kind"] == "words" and status["active"] and status["words"] == 1 and status["letters"] == 3
         r = rec.process(word_frames(data)[0][0].copy(), t + 0.1)
         assert r.to_dict()["adaptation"]["active"]
+        rec.reset(person=False)  # a new sentence by the same person (the web page's Clear)
+        assert rec.sentence.text == "" and rec.adaptation_status()["words"] == 1 and rec.adaptation_status()["active"]
         rec.reset()
         assert rec.adaptation_status()["words"] == 0 and not rec.adaptation_status()["active"]
     # Off, saying why, where it cannot work; one adaptation at a time.

@@ -360,13 +360,14 @@ class Recognizer:
             return {"active": False, "letters": 0, "needed": 0, "off": "not asked for (--adapt)"}
         return {"active": ad.active, "letters": ad.holds, "needed": ad.options.min_holds, "off": ad.unavailable}
 
-    def reset(self) -> None:
-        """Forget the tracks, the sentence and the person adaptation (a new recording)."""
+    def reset(self, person: bool = True) -> None:
+        """Forget the tracks and the sentence, and with ``person`` what was learned of the person
+        signing (a new recording); ``person=False`` keeps it (the web page's Clear: a new sentence)."""
         self.tracks.clear()
         self.reader.reset()
         self._writer = None
         self._rows.clear()
-        if self.adaptation is not None:
+        if self.adaptation is not None and person:
             self.adaptation.reset()
 
     # --- drawing -----------------------------------------------------------------------------

@@ -183,10 +183,11 @@ class LiveSession:
         with self._lock:
             return self.recognizer.sentence.pick_suggestion(number) is not None
 
-    def reset(self) -> None:
-        """Clear the sentence and forget the hands (a new recording)."""
+    def reset(self, person: bool = True) -> None:
+        """Clear the sentence and forget the hands, and with ``person`` what was learned of the
+        person signing (a new recording; see :meth:`Recognizer.reset`)."""
         with self._lock:
-            self.recognizer.reset()
+            self.recognizer.reset(person=person)
 
     # --- speech ------------------------------------------------------------------------------
     def speak(self) -> None:

@@ -113,14 +113,15 @@ class Connection:
             ok = s.undo()
         elif kind == "pick":
             ok = s.pick(index)
-        elif kind == "reset":
-            s.reset()
+        elif kind == "reset":  # the page's Clear: a new sentence; what was learned of the signer stays
+            s.reset(person=False)
         else:  # parse_command lets only the known ones through
             raise FrameError("bad_command", f"unknown command {kind!r}")
         sentence = s.sentence
         return {"type": "sentence", "command": kind, "ok": bool(ok), "sentence": sentence.text,
                 "current_word": getattr(sentence, "current", None), "words": finished_words(sentence),
-                "suggestions": suggestion_words(getattr(sentence, "suggestions", None))}
+                "suggestions": suggestion_words(getattr(sentence, "suggestions", None)),
+                "adaptation": s.recognizer.adaptation_status() if s.recognizer.adaptation is not None else None}
 
     async def close(self) -> None:
         """End the session and the worker thread (the recognizer is closed on its own thread). The
