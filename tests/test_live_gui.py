@@ -88,6 +88,16 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
         assert app.frames_processed > frozen
         app.buttons["Reset"].invoke()
         assert app.sentence_var.get() == ""
+        # r (and Reset) start a new sentence and keep what was learned of the signer; Shift+R forgets it
+        calls, reset = [], app.session.reset
+        monkeypatch.setattr(app.session, "reset", lambda person=True: (calls.append(person), reset(person=person)))
+        root.focus_force()
+        _pump(root, 0.2)
+        root.event_generate("<KeyPress-r>")
+        root.event_generate("<KeyPress-R>")
+        app.buttons["Reset"].invoke()
+        _pump(root, 0.1)
+        assert calls == [False, True, False]
     finally:
         app.exit()
     assert app.closed

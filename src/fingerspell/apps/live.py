@@ -12,7 +12,8 @@ spaces and a cursor, word suggestions, and the edit buttons. No widget changes s
 states. When no hand is seen, a hint on the video says how to show it.
 
 Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a suggested
-word, Ctrl+z Undo a word correction, m Mirror, r Reset, v Speak (``--speak``), q or Escape Exit."""
+word, Ctrl+z Undo a word correction, m Mirror, r Reset (a new sentence), Shift+R new signer (also forget
+what was learned of the person signing), v Speak (``--speak``), q or Escape Exit."""
 
 from __future__ import annotations
 
@@ -178,12 +179,13 @@ class LiveApp:
         speak = (" \u00b7 v speak \u00b7 speech on" if self.speaker is not None else " \u00b7 speech unavailable: "
                  "install espeak-ng" if self.options.speak else " \u00b7 speech off (--speak)")
         keys = ("keys: s start/stop \u00b7 space \u00b7 BackSpace delete \u00b7 1-3 words \u00b7 Ctrl+z undo "
-                "\u00b7 m mirror \u00b7 r reset \u00b7 q exit" + speak)
+                "\u00b7 m mirror \u00b7 r reset \u00b7 R new signer \u00b7 q exit" + speak)
         ttk.Label(card, text=keys, style="Muted.TLabel").grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
 
     def _bind_keys(self) -> None:
         keys = [("<KeyPress-s>", self.toggle), ("<KeyPress-space>", self.add_space),
                 ("<KeyPress-BackSpace>", self.delete), ("<KeyPress-r>", self.reset), ("<Control-z>", self.undo),
+                ("<KeyPress-R>", lambda: self.reset(person=True)),
                 ("<KeyPress-m>", self.toggle_mirror), ("<KeyPress-q>", self.exit), ("<KeyPress-Escape>", self.exit),
                 ("<KeyPress-v>", self.speak)]
         keys += [(f"<KeyPress-{i + 1}>", lambda i=i: self.pick(i + 1)) for i in range(3)]
@@ -191,17 +193,9 @@ class LiveApp:
             self.root.bind(seq, lambda _e, fn=fn: (fn(), "break")[1])
 
     # --- controls -------------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.session.running
-
-    @property
-    def frames_processed(self) -> int:
-        return self.session.frames_processed
-
-    @property
-    def fps(self) -> float:
-        return self.session.fps
+    running = property(lambda self: self.session.running)
+    frames_processed = property(lambda self: self.session.frames_processed)
+    fps = property(lambda self: self.session.fps)
 
     def start(self) -> None:
         if self.running or self.closed:
@@ -241,8 +235,9 @@ class LiveApp:
         self.session.pick(number)
         self._show_sentence()
 
-    def reset(self) -> None:
-        self.session.reset()
+    def reset(self, person: bool = False) -> None:
+        """A new sentence (r, Reset); with ``person`` (Shift+R) also forget what was learned of the signer."""
+        self.session.reset(person=person)
         self._show_sentence()
 
     def speak(self) -> None:
