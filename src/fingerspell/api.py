@@ -186,9 +186,9 @@ class Reader:
         from fingerspell.runtime.recognizer import Recognizer
         from fingerspell.runtime.sources import open_source
 
-        decoder, opts = _reading_parts(options, decode, lexicon, learn)
         with open_source(source, fps=fps) as frames, HandDetector(
                 backend=self.detector_backend, mode="video", max_hands=max_hands) as det:
+            decoder, opts = _reading_parts(options, decode, lexicon, learn, live=frames.is_live)
             rec = Recognizer(det, self.classifier, self.card, opts, decoder=decoder)
             for frame, t in frames:
                 yield rec.process(frame, t), rec
@@ -218,8 +218,9 @@ class Transcript:
     frames: int
 
 
-def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bool):
-    """(word decoder, recognizer options) for :meth:`Reader.stream`, as ``fingerspell run`` makes them."""
+def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bool, live: bool = False):
+    """(word decoder, recognizer options) for :meth:`Reader.stream`, as ``fingerspell run`` makes them
+    (and, for a camera (``live``), ``fingerspell live``: learning fits in the background)."""
     from dataclasses import replace
 
     from fingerspell.reading.words import DecoderOptions, WordDecoder
@@ -229,8 +230,9 @@ def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bo
     if lexicon is not None and not decode:
         raise FingerspellError("a lexicon has no effect with decode=False: drop one of them")
     decoder = WordDecoder(lexicon=lexicon, options=DecoderOptions(enabled=bool(decode)))
-    # a file is read as fast as it decodes: each fit happens before the next frame, so a read repeats
-    opts = options or RecognizerOptions(learning=LearnOptions(background=False))
+    # a file is read as fast as it decodes: each fit happens before the next frame, so a read repeats;
+    # a camera does not wait: its fits run beside the reading
+    opts = options or RecognizerOptions(learning=LearnOptions(background=bool(live)))
     return decoder, replace(opts, learn=bool(learn and decode and not opts.adapt))
 
 
