@@ -34,3 +34,15 @@ def mon95_sessions(paths) -> list:
     """mon95's recording session of each photo: 0 for photos 0-4 of a letter, 1 for 5-9 (two
     sittings of near-identical frames per user folder, docs/labels.md)."""
     return [int(re.search(r"(\d+)\.\w+$", str(p)).group(1)) // 5 for p in paths]
+
+
+def write_results(out, doc: dict, md: str) -> None:
+    """Write a benchmark's ``doc`` to ``out`` (JSON) and ``md`` beside it (``.md``), each file whole
+    or not at all, and print the table."""
+    from fingerspell.fileio import atomic_write_bytes, atomic_write_json
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out, doc)
+    atomic_write_bytes(out.with_suffix(".md"), md.encode("utf-8"))
+    print(md)

@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, machine  # noqa: E402
+from _common import REPO, machine, write_results  # noqa: E402
 from words import NONWORDS, WORDS, FoldReader, nonword_changes, spellable, summarize  # noqa: E402
 
 from fingerspell.data.schema import load_dataset  # noqa: E402
-from fingerspell.fileio import atomic_write_json  # noqa: E402
 from fingerspell.reading.synth import LetterBank, SynthOptions, synth_word  # noqa: E402
 from fingerspell.runtime.word_learning import LearnOptions  # noqa: E402
 
@@ -158,15 +157,11 @@ def main(argv=None) -> int:
            "fit_seconds": {"median": float(np.median(fits)) if fits else None,
                            "p90": float(np.percentile(fits, 90)) if fits else None, "fits": len(fits)},
            "seconds": round(time.time() - t0, 1), "machine": machine()}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out, doc)
     md = table(doc)
     if fits:
         md += (f"\nOne fit (every trusted word, up to 15 samples a letter): median {np.median(fits):.2f} s, "
                f"p90 {np.percentile(fits, 90):.2f} s over {len(fits)} fits, one thread.\n")
-    out.with_suffix(".md").write_text(md)
-    print(md)
+    write_results(args.out, doc, md)
     return 0
 
 

@@ -44,7 +44,6 @@ Writes ``benchmarks/results/words.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -53,7 +52,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, machine  # noqa: E402
+from _common import REPO, machine, write_results  # noqa: E402
 from holds_sim import edit_distance, latencies  # noqa: E402
 from words_video import video_word  # noqa: E402
 
@@ -300,15 +299,10 @@ def main(argv=None) -> int:
            "still_d_i": {"false_j_or_z": int(still[0]), "holds": int(still[1])},
            "per_signer": per_signer, "decoder": not args.no_decode, "settings": vars(args),
            "seconds": round(time.time() - t0, 1), "machine": machine()}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json.part").write_text(json.dumps(doc, indent=1))
-    out.with_suffix(".json.part").replace(out)
     md = table(summary) + (f"\nNon-words spelled right and changed by the decoder: {doc['nonwords']['changed']} of "
                            f"{doc['nonwords']['spelled_right']}. J or Z written for still D/I holds: "
                            f"{doc['still_d_i']['false_j_or_z']} of {doc['still_d_i']['holds']}.\n")
-    out.with_suffix(".md").write_text(md)
-    print(md)
+    write_results(args.out, doc, md)
     return 0
 
 

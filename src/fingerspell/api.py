@@ -223,13 +223,11 @@ def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bo
     (and, for a camera (``live``), ``fingerspell live``: learning fits in the background)."""
     from dataclasses import replace
 
-    from fingerspell.reading.words import DecoderOptions, WordDecoder
+    from fingerspell.reading.words import make_decoder
     from fingerspell.runtime.recognizer import RecognizerOptions
     from fingerspell.runtime.word_learning import LearnOptions
 
-    if lexicon is not None and not decode:
-        raise FingerspellError("a lexicon has no effect with decode=False: drop one of them")
-    decoder = WordDecoder(lexicon=lexicon, options=DecoderOptions(enabled=bool(decode)))
+    decoder = make_decoder(decode, lexicon, names=("a lexicon", "decode=False"))
     # a file is read as fast as it decodes: each fit happens before the next frame, so a read repeats;
     # a camera does not wait: its fits run beside the reading
     opts = options or RecognizerOptions(learning=LearnOptions(background=bool(live)))

@@ -329,9 +329,15 @@ def add_decoder_arguments(parser) -> None:
                         help="keep every word exactly as spelled (no word corrections, no suggestions)")
 
 
+def make_decoder(decode: bool = True, lexicon: Optional[PathLike] = None,
+                 names: Tuple[str, str] = ("--lexicon", "--no-decode")) -> WordDecoder:
+    """The word decoder with the user's ``lexicon`` (decoding off still keeps the words as spelled);
+    ``names`` are how the caller spells the two options, for the error when both are given."""
+    if lexicon and not decode:
+        raise FingerspellError(f"{names[0]} has no effect with {names[1]}: drop one of them")
+    return WordDecoder(lexicon=lexicon or None, options=DecoderOptions(enabled=bool(decode)))
+
+
 def decoder_from_args(args) -> WordDecoder:
-    """The decoder ``add_decoder_arguments`` asked for (decoding off still keeps the words as spelled)."""
-    if getattr(args, "lexicon", None) and not getattr(args, "decode", True):
-        raise FingerspellError("--lexicon has no effect with --no-decode: drop one of them")
-    return WordDecoder(lexicon=getattr(args, "lexicon", None),
-                       options=DecoderOptions(enabled=getattr(args, "decode", True)))
+    """The decoder ``add_decoder_arguments`` asked for."""
+    return make_decoder(getattr(args, "decode", True), getattr(args, "lexicon", None))
