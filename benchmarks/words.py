@@ -11,8 +11,8 @@ Then words that together cover every letter, double letters, J and Z are spelled
 signer's own hand shapes:
 
 * **simulated** (every word, every pace): :func:`fingerspell.reading.synth.synth_word` moves the
-  signer's real landmarks from letter to letter at 2.0, 1.0 and 0.5 s per letter at 30 fps, with
-  interpolated transitions, tremor and detection dropouts; J and Z are drawn as paths;
+  signer's real landmarks from letter to letter at 2.0, 1.0 and 0.5 s per letter at 30 fps (``--fps``),
+  with interpolated transitions, tremor and detection dropouts; J and Z are drawn as paths;
 * **real video** (``--videos`` words per signer at 1.0 s per letter): the signer's photos are
   moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
   as an mp4v video and read back, so MediaPipe runs on real pixels end to end.
@@ -212,7 +212,8 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
         rows = []
         for r in range(args.reps):
             for w in words:
-                rows.append(fold.read(synth_word(w, bank, SynthOptions(pace=pace, mirror=bool(r % 2)), rng)))
+                sw = synth_word(w, bank, SynthOptions(pace=pace, fps=args.fps, mirror=bool(r % 2)), rng)
+                rows.append(fold.read(sw))
         out[f"sim {pace}"] = rows
     out["nonwords"] = [fold.read(synth_word(w, bank, SynthOptions(pace=1.0, mirror=bool(r % 2)), rng))
                        for r in range(args.reps) for w in nonwords]
@@ -256,6 +257,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
     ap.add_argument("--paces", nargs="+", type=float, default=[2.0, 1.0, 0.5])
     ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
+    ap.add_argument("--fps", type=float, default=30.0,
+                    help="frame rate of the simulated words (a camera in dim light gives 15)")
     ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (1.0 s a letter)")
     ap.add_argument("--adapt", action="store_true",
                     help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "

@@ -13,8 +13,9 @@ frames, the average's top letter reaches ``min_confidence`` and the last frames 
 when the hand moves (a slide or bounce makes a double letter), when it is released (no hand or
 NOTHING for more than ``dropout_frames`` frames) or when the reading changes for
 ``change_frames`` frames in a row (a shape change with a still wrist). One or two frames without
-a detection neither end nor split a hold. Holds that end without reaching ``min_confidence``
-write nothing and come back as ``HoldUpdate.unread``.
+a detection neither end nor split a hold. Frame counts are for 30 fps; at lower frame rates they
+are scaled to the same duration (:class:`~fingerspell.reading.tracking.FrameClock`). Holds that
+end without reaching ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``.
 
 J and Z: the data sets' J and Z photos are single frames of those motions, in the hand shapes of
 I and of an extended index finger (D-like). A still hand must never write J or Z, so the static
@@ -35,10 +36,9 @@ import numpy as np
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES as _FOLD  # a still J / Z is its shape letter
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher, MotionOptions
+from fingerspell.reading.tracking import FrameClock, MotionTracker, palm_size_2d, pixel_points  # noqa: F401
 
 NUM_LANDMARKS = 21
-MOTION_POINTS = (0, 4, 8, 12, 16, 20)  # wrist and the five fingertips
-_PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 STATES = ("no_hand", "moving", "holding", "read")
 _RECENT = 3  # frames whose average must agree with the hold's average before it is read
 _SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own second letter
@@ -84,8 +84,9 @@ class HoldUpdate:
 
 @dataclass(frozen=True)
 class HoldOptions:
-    """How holds are found and read; the defaults suit the shipped landmark model at 30 fps (at 15
-    fps holds need about 0.4 s). The measurements behind each default are in docs/holds.md.
+    """How holds are found and read; the defaults suit the shipped landmark model. Frame counts are
+    for 30 fps: under it the segmenter scales them to the same duration (``reading/tracking.py``).
+    The measurements behind each default are in docs/holds.md.
 
     still_speed / move_speed: motion (palm sizes per second) under which the hand is still, and
         over which it moves (hysteresis).
@@ -136,48 +137,6 @@ class HoldOptions:
                 raise FingerspellError(f"hold option {name}={value!r} must be {want}")
 
 
-def pixel_points(landmarks: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
-    """(21, 2) landmark positions in pixels."""
-    w, h = image_size
-    return np.asarray(landmarks, dtype=np.float64)[:, :2] * np.array([w, h], dtype=np.float64)
-
-
-def palm_size_2d(points: np.ndarray) -> float:
-    """The palm size of :mod:`fingerspell.hands.landmarks`, in the image plane."""
-    return float(np.mean([np.linalg.norm(points[a] - points[b]) for a, b in _PALM_PAIRS]))
-
-
-class MotionTracker:
-    """Hand motion in palm sizes per second from successive detections (see the module doc)."""
-
-    def __init__(self, window_s: float = 0.1) -> None:
-        self.window_s = window_s
-        self.reset()
-
-    def reset(self) -> None:
-        self._raw: Deque[Tuple[float, np.ndarray, float]] = deque(maxlen=3)  # (t, points, palm)
-        self._dts: Deque[float] = deque(maxlen=8)
-        self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=8)
-
-    def push(self, t: float, points: np.ndarray) -> float:
-        """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
-        if self._filtered and t <= self._filtered[-1][0]:
-            self.reset()
-        gap = bool(self._filtered) and len(self._dts) >= 2 and t - self._filtered[-1][0] > 1.5 * np.median(self._dts)
-        if self._filtered:
-            self._dts.append(t - self._filtered[-1][0])
-        self._raw.append((t, points[list(MOTION_POINTS)], palm_size_2d(points)))
-        cur = np.median(np.stack([r[1] for r in self._raw]), axis=0)
-        palm = float(np.median([r[2] for r in self._raw]))
-        # the earlier detection closest to window_s ago (after a dropout the span stays about the same)
-        ref = min(self._filtered, key=lambda e: abs(t - e[0] - self.window_s), default=None)
-        self._filtered.append((t, cur))
-        if ref is None or palm < 1e-6 or gap:  # right after a dropout the filtered position lags
-            return float("nan")
-        dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
-        return float(dist / palm / (t - ref[0]))
-
-
 @dataclass
 class _Frame:
     t: float
@@ -210,6 +169,7 @@ class HoldSegmenter:
         self._nothing = self.classes.index("NOTHING") if "NOTHING" in self.classes else None
         self._signs = np.isin(self.classes, ACTION_SIGNS)  # SPACE and DEL
         self._matcher = MotionMatcher(self.classes, self.options.motion) if self.options.motion_letters else None
+        self._clock = FrameClock()  # frame counts below are for 30 fps: it scales them to the camera's rate
         self.reset()
 
     def reset(self) -> None:
@@ -229,6 +189,7 @@ class HoldSegmenter:
     def update(self, reading: FrameReading) -> HoldUpdate:
         """Feed one frame; returns the state and the letter written on it, if any."""
         frame = self._frame(reading)
+        self._clock.tick(reading.t)
         self._last_t = reading.t
         if frame is None:
             return self._absent(reading.t)
@@ -263,7 +224,7 @@ class HoldSegmenter:
 
     def _absent(self, t: float) -> HoldUpdate:
         self._missing += 1
-        if self._missing <= self.options.dropout_frames and self._state != "no_hand":
+        if self._missing <= self._clock.frames(self.options.dropout_frames) and self._state != "no_hand":
             return HoldUpdate(self._state, float("nan"), None, self._progress())
         hold, retract = self._end_movement(t) if self._movement else (None, None)
         unread = self._close_hold(t)
@@ -322,9 +283,10 @@ class HoldSegmenter:
             return None
         avg = self._average(h.frames)
         best = int(np.argmax(avg))
-        recent = self._average(h.frames[-min(len(h.frames), _RECENT):])
+        n_recent = self._clock.frames(_RECENT)
+        recent = self._average(h.frames[-min(len(h.frames), n_recent):])
         if int(np.argmax(recent)) != best:
-            h.frames = h.frames[-_RECENT:]  # the reading moved on: the hold starts again
+            h.frames = h.frames[-n_recent:]  # the reading moved on: the hold starts again
             return None
         # a sign left out (under sign_confidence) that held most of it: its best letter, if sure among letters
         mass = avg.sum()
@@ -343,9 +305,10 @@ class HoldSegmenter:
     def _maybe_split(self) -> None:
         """A read hold whose reading changes for ``change_frames`` frames ends; a new one begins."""
         h, o = self._hold, self.options
-        if h is None or h.written is None or len(h.frames) <= o.change_frames:
+        n_change = self._clock.frames(o.change_frames)
+        if h is None or h.written is None or len(h.frames) <= n_change:
             return
-        tail = h.frames[-o.change_frames:]
+        tail = h.frames[-n_change:]
         readings = [self._masked(f.folded) for f in tail]
         letters = {int(np.argmax(r)) for r in readings}
         if len(letters) != 1:
@@ -372,13 +335,18 @@ class HoldSegmenter:
             return 1.0
         conf = float(self._average(h.frames).max()) if h.frames else 0.0
         ratio = conf / o.min_confidence if o.min_confidence > 0 else 1.0
-        span = (h.frames[-1].t - h.frames[0].t) / o.min_hold_s if o.min_hold_s > 0 else 1.0
-        done = min(1.0, len(h.frames) / o.min_frames, span, ratio)
+        span = self._span(h.frames) / o.min_hold_s if o.min_hold_s > 0 else 1.0
+        done = min(1.0, len(h.frames) / self._clock.frames(o.min_frames), span, ratio)
         return float(done * (0.99 if ratio >= 1 and not self._long_enough(h.frames) else 1.0))
 
     def _long_enough(self, frames: Sequence[_Frame]) -> bool:
         o = self.options
-        return len(frames) >= o.min_frames and frames[-1].t - frames[0].t >= o.min_hold_s - 1e-6
+        return len(frames) >= self._clock.frames(o.min_frames) and self._span(frames) >= o.min_hold_s - 1e-6
+
+    def _span(self, frames: Sequence[_Frame]) -> float:
+        """First to last frame, plus what each frame lasts beyond a 30 fps frame: a hold then needs
+        about the same time at any frame rate (4 frames at 30 fps, 2 at 15)."""
+        return frames[-1].t - frames[0].t + self._clock.slack()
 
     # --- motion letters ---------------------------------------------------------------------------
     def _end_movement(self, t: float) -> Tuple[Optional[Hold], Optional[Hold]]:

@@ -46,6 +46,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.reading.tracking import REFERENCE_FPS, below_reference, frames_at
 
 MOTION_LETTERS = ("J", "Z")
 TIP = {"J": 20, "Z": 8}
@@ -184,16 +185,19 @@ class MotionMatcher:
         if ok.size == 0:
             return None
         lo, hi = int(ok[0]), int(ok[-1]) + 1
-        if hi - lo < o.min_frames or gate[lo:hi].mean() < o.min_shape:
+        slow = below_reference(_interval(ts))  # under 30 fps: fewer frames to each movement
+        min_frames = frames_at(o.min_frames, _interval(ts), floor=3)
+        if hi - lo < min_frames or gate[lo:hi].mean() < o.min_shape:
             return None
         seg = pts[lo:hi]
         palm = float(np.median([np.mean([np.linalg.norm(p[a] - p[b]) for a, b in _PALM_PAIRS]) for p in seg]))
         if palm < 1e-6:
             return None
-        tip = _smooth_path(seg[:, TIP[letter]] / palm)
+        tip = seg[:, TIP[letter]] / palm
+        tip = tip if slow else _smooth_path(tip)  # under 30 fps the average would cut a Z's corners
         limit = o.max_distance_j if letter == "J" else o.max_distance_z
         best = None
-        for i, j in self._windows(len(tip)):
+        for i, j in self._windows(len(tip), min_frames):
             part = tip[i:j]
             if ts[lo + j - 1] - ts[lo + i] < o.min_duration_s:
                 continue
@@ -211,14 +215,19 @@ class MotionMatcher:
         score = float(np.clip(1.0 - d / (2 * limit), 0, 1) * min(1.0, shape))
         return MotionResult(letter, score, d, shape)
 
-    def _windows(self, n: int):
+    def _windows(self, n: int, min_frames: int):
         """The whole path, and sub-paths that drop up to 40% at the start and 30% at the end
         (a movement into the letter's position, or out of it, in the same hand shape)."""
         step = max(1, n // 15)
         for i in range(0, int(n * 0.4) + 1, step):
             for j in range(n, n - int(n * 0.3) - 1, -step):
-                if j - i >= self.options.min_frames:
+                if j - i >= min_frames:
                     yield i, j
+
+
+def _interval(ts: np.ndarray) -> float:
+    """The median frame interval of a movement (1/30 s for one frame)."""
+    return float(np.median(np.diff(ts))) if len(ts) > 1 else 1.0 / REFERENCE_FPS
 
 
 def turn_deg(path: np.ndarray) -> float:

@@ -1,0 +1,110 @@
+"""Hand motion and frame timing for the hold reader (:mod:`fingerspell.reading.holds`).
+
+:class:`MotionTracker` turns successive detections into the hand's motion in palm sizes per
+second: the second-largest speed among the wrist and the five fingertips, from positions
+median-filtered over the last three detections, over about ``window_s``.
+
+:class:`FrameClock` measures the frame interval, so that what the hold reader counts in frames
+(a dropout it survives, the frames a hold needs, a reading change that splits a hold) keeps the
+same duration when a camera delivers fewer frames (15 fps in dim light, a browser over Wi-Fi).
+Counts are set for 30 fps; at 30 fps and above they are used as given.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Deque, Tuple
+
+import numpy as np
+
+MOTION_POINTS = (0, 4, 8, 12, 16, 20)  # wrist and the five fingertips
+_PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
+REFERENCE_FPS = 30.0
+
+
+def pixel_points(landmarks: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
+    """(21, 2) landmark positions in pixels."""
+    w, h = image_size
+    return np.asarray(landmarks, dtype=np.float64)[:, :2] * np.array([w, h], dtype=np.float64)
+
+
+def palm_size_2d(points: np.ndarray) -> float:
+    """The palm size of :mod:`fingerspell.hands.landmarks`, in the image plane."""
+    return float(np.mean([np.linalg.norm(points[a] - points[b]) for a, b in _PALM_PAIRS]))
+
+
+def below_reference(interval: float) -> bool:
+    """Frames this far apart come under 28.5 fps: counts made for 30 fps no longer fit."""
+    return interval * REFERENCE_FPS > 1.0 / 0.95
+
+
+def frames_at(n: int, interval: float, floor: int = 2) -> int:
+    """``n`` frames at 30 fps as a count at ``interval`` seconds a frame (at least ``min(n, floor)``)."""
+    if not below_reference(interval):
+        return n
+    return max(min(n, floor), int(n / (REFERENCE_FPS * interval) + 0.5))
+
+
+class FrameClock:
+    """The median interval between recent frames (every frame counts, with a hand or without)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._last = None
+        self._dts: Deque[float] = deque(maxlen=15)
+
+    def tick(self, t: float) -> None:
+        if self._last is not None and 0 < t - self._last < 1.0:  # a pause in the stream is not a frame rate
+            self._dts.append(t - self._last)
+        self._last = t
+
+    @property
+    def interval(self) -> float:
+        """Seconds per frame; 1/30 until two frames have been seen, and never under it."""
+        if not self._dts:
+            return 1.0 / REFERENCE_FPS
+        return max(float(np.median(self._dts)), 1.0 / REFERENCE_FPS)
+
+    def frames(self, n: int, floor: int = 2) -> int:
+        """``n`` frames at 30 fps as a count at the measured rate (at least ``min(n, floor)``)."""
+        return frames_at(n, self.interval, floor)
+
+    def slack(self) -> float:
+        """How much longer than a 30 fps frame one frame lasts now (0 at 30 fps and above)."""
+        return self.interval - 1.0 / REFERENCE_FPS
+
+
+class MotionTracker:
+    """Hand motion in palm sizes per second from successive detections (see the module doc)."""
+
+    def __init__(self, window_s: float = 0.1) -> None:
+        self.window_s = window_s
+        self.reset()
+
+    def reset(self) -> None:
+        self._raw: Deque[Tuple[float, np.ndarray, float]] = deque(maxlen=3)  # (t, points, palm)
+        self._dts: Deque[float] = deque(maxlen=8)
+        self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=8)
+
+    def push(self, t: float, points: np.ndarray) -> float:
+        """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
+        if self._filtered and t <= self._filtered[-1][0]:
+            self.reset()
+        gap = bool(self._filtered) and len(self._dts) >= 2 and t - self._filtered[-1][0] > 1.5 * np.median(self._dts)
+        if self._filtered:
+            self._dts.append(t - self._filtered[-1][0])
+        self._raw.append((t, points[list(MOTION_POINTS)], palm_size_2d(points)))
+        cur = np.median(np.stack([r[1] for r in self._raw]), axis=0)
+        palm = float(np.median([r[2] for r in self._raw]))
+        # the earlier detection closest to window_s ago (after a dropout the span stays about the same);
+        # of two as close (at 15 fps, 67 and 133 ms for 100), the newer: the motion then lags less
+        ref = min(self._filtered, key=lambda e: (round(abs(t - e[0] - self.window_s), 4), -e[0]), default=None)
+        self._filtered.append((t, cur))
+        if ref is None or palm < 1e-6 or gap:  # right after a dropout the filtered position lags
+            return float("nan")
+        dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
+        return float(dist / palm / (t - ref[0]))
+
+
