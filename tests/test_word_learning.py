@@ -164,6 +164,14 @@ def test_a_fit_that_fails_stops_learning_with_a_reason_and_reading_goes_on(data,
     out, err = capsys.readouterr()
     assert out.strip().splitlines()[-1] == WORD
     assert "warning: learning stopped: the fit failed (RuntimeError: out of memory)" in err
+    monkeypatch.undo()  # a new signer (Shift+R, a reload) gets a fresh try, and this fit works
+    learning.reset()
+    assert learning.status()["off"] is None
+    for i, row in enumerate(rows):
+        learning.add_frame(20.0 + i * 0.1, row)
+    assert learning.on_word(word("BOOK", start=20.0), []) > 0
+    learning.wait(30)
+    assert learning.status()["active"] and learning.status()["off"] is None
 
 
 def test_the_commands_turn_it_on_with_learn():

@@ -99,8 +99,9 @@ class WordLearning:
         self.options = options or LearnOptions()
         self.classifier = classifier
         self.decoder = decoder
-        self.unavailable = learnable(classifier) or (
+        self._cannot = learnable(classifier) or (
             None if self.lexicon is not None else "it learns from decoded words: not without the word decoder")
+        self.unavailable = self._cannot
         self.classes = tuple(classifier.classes)
         self._profile = getattr(classifier, "profile", None)
         self._base = classifier.base if self._profile is not None else classifier
@@ -118,8 +119,10 @@ class WordLearning:
 
     # --- state ---------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget the person: the base (or profiled) classifier reads again."""
+        """Forget the person: the base (or profiled) classifier reads again, and a learning stopped by
+        a failed fit starts again for the next person."""
         with self._lock:
+            self.unavailable = self._cannot
             self._frames.clear()
             self._samples: Dict[Tuple[float, float], Tuple[str, np.ndarray, np.ndarray]] = {}
             self._learned = None
