@@ -278,7 +278,10 @@ def test_ctrl_c_leaves_no_output_and_keeps_the_cache(data, tmp_path):
     out = tmp_path / "interrupted.npz"
     cmd = [sys.executable, "-m", "fingerspell", "build-dataset", str(data / "mon95"), "--out", str(out),
            "--cache-dir", str(cache), "--limit-per-class", "3", "--workers", "2", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # as a foreground command gets it (a suite started as a shell's background job would pass on
+    # an ignored Ctrl-C, and the build would rightly run to the end)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while len(list(cache.rglob("*.json"))) < 8:

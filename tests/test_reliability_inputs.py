@@ -243,7 +243,8 @@ def test_run_after_ctrl_c_exits_130_with_a_whole_transcript(tmp_path, data, chec
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "fingerspell", "run", "--source", str(frames), "--model",
                              str(checkpoint), "--transcript", str(transcript)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a shell
     seen = ""
     while not re.search(r"\b[1-9]\d*/3000", seen) and proc.poll() is None:  # the progress bar: frames done
         seen += proc.stderr.read(1)
