@@ -53,7 +53,7 @@ def read_word(clf, word, opts: HoldOptions):
     holds = []
     for i, (t, lm) in enumerate(word.frames):
         up = seg.update(FrameReading(t, lm, word.image_size, probs.get(i)))
-        if up.retract is not None and letters:
+        if up.retract is not None and not np.isnan(up.retract.written_at) and letters:  # not an unread hold
             letters.pop()
         if up.hold is not None:
             letters.append(up.hold.letter)

@@ -32,7 +32,7 @@ def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo
 
 
 def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
-               pace: float = 1.0) -> dict:
+               pace: float = 1.0, fps: float = 30.0) -> dict:
     """Spell ``word`` with ``group``'s photos on video and read it with the fold model."""
     from words import outcome
 
@@ -41,12 +41,12 @@ def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.r
     from fingerspell.runtime.recognizer import Recognizer
     from fingerspell.runtime.sources import VideoSource
 
-    frames, truth = photo_word_frames(word, signer_photos(data, group, rng), rng, PhotoVideoOptions(pace=pace))
+    frames, truth = photo_word_frames(word, signer_photos(data, group, rng), rng, PhotoVideoOptions(pace=pace, fps=fps))
     clf, card = load_classifier(checkpoint)
     holds = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{word.lower()}.mp4"
-        write_video(frames, path)
+        write_video(frames, path, fps=fps)
         with Recognizer(HandDetector(mode="video"), clf, card, decoder=decoder) as rec, VideoSource(path) as src:
             for frame, t in src:
                 r = rec.process(frame, t)

@@ -76,10 +76,10 @@ def segment(frames, probs, image_size, classes, options: Optional[HoldOptions] =
 
 
 def written(updates: Sequence[HoldUpdate]) -> List[str]:
-    """The letters as a sentence would hold them (a retract takes the last letter back)."""
+    """The letters as a sentence would hold them (a retract of a written letter takes it back)."""
     out: List[str] = []
     for u in updates:
-        if u.retract is not None and out:
+        if u.retract is not None and not np.isnan(u.retract.written_at) and out:  # not an unread hold
             out.pop()
         if u.hold is not None:
             out.append(u.hold.letter)

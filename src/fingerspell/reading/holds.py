@@ -71,7 +71,9 @@ class Hold:
 
 @dataclass(frozen=True)
 class HoldUpdate:
-    """What one frame did. ``retract``: an I or D written earlier that began the J or Z in ``hold``;
+    """What one frame did. ``retract``: an I or D written earlier that began the J or Z in ``hold``,
+    or the unsure hold it began from (``written_at`` nan: it came in ``unread``, which a caller may
+    have written; :class:`~fingerspell.reading.reader.Reader` takes it back if it did);
     ``unread``: a hold that ended under ``min_confidence``."""
 
     state: str
@@ -178,6 +180,7 @@ class HoldSegmenter:
         self._missing = 0
         self._hold: Optional[_OpenHold] = None
         self._movement: List[_Frame] = []
+        self._unmatched: Optional[Tuple[List[_Frame], Optional[Hold]]] = None  # the last movement, if no J/Z
         self._recent: Deque[_Frame] = deque(maxlen=4)
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
         self._stretch: set = set()  # letters written since the hand last moved or was released
@@ -242,8 +245,10 @@ class HoldSegmenter:
         if self._hold is not None:
             self._left_from = None if self._hold.absorbed else self._hold.written
             unread = self._close_hold(frame.t)
+            self._left_from = self._left_from or unread  # the reader may write an unsure hold: a J/Z takes it back
         if not self._movement:
             self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
+            self._resume_movement(frame.t)
         self._movement.append(frame)
         if frame.t - self._movement[0].t > _MOVEMENT_S:  # a J or Z takes under a second
             self._movement = [f for f in self._movement if frame.t - f.t <= _MOVEMENT_S]
@@ -288,6 +293,8 @@ class HoldSegmenter:
         if int(np.argmax(recent)) != best:
             h.frames = h.frames[-n_recent:]  # the reading moved on: the hold starts again
             return None
+        if len(h.frames) <= n_recent and any(int(np.argmax(self._masked(f.folded))) != best for f in h.frames):
+            return None  # a hold no longer than the agreement window (under 30 fps): every frame must agree
         # a sign left out (under sign_confidence) that held most of it: its best letter, if sure among letters
         mass = avg.sum()
         half_sign = mass <= 1 - o.min_confidence and avg[best] >= o.min_confidence * mass
@@ -357,6 +364,7 @@ class HoldSegmenter:
         points = np.stack([f.points for f in frames])
         probs = np.stack([f.probs for f in frames])
         result = self._matcher.match(points, probs, [f.t for f in frames])
+        self._unmatched = (frames, left_from) if result is None else None
         if result is None or t - self._last_written < self.options.min_gap_s:
             return None, None
         top = ((result.letter, result.score),)
@@ -366,3 +374,12 @@ class HoldSegmenter:
         if left_from is not None and left_from.letter in SHAPE_LETTERS.get(result.letter, ()):
             retract = left_from
         return hold, retract
+
+    def _resume_movement(self, t: float) -> None:
+        """A movement that stopped for a frame or two (a Z's corner, at 15 fps) goes on: the frames
+        of the one before come back, so that the matcher sees the whole path."""
+        prev, self._unmatched = self._unmatched, None
+        if prev is None or t - prev[0][-1].t > 3.5 * self._clock.interval or self._last_written > prev[0][-1].t:
+            return
+        frames, self._left_from = prev
+        self._movement = frames + [f for f in self._movement if f.t > frames[-1].t]

@@ -15,6 +15,8 @@ shape, R against U, D against O) is still a letter the person signed: when it la
 ends, with its top letters, so that the word decoder can weigh its alternatives. Leaving it out
 would make the decoder guess a missing letter, which costs far more (measured on
 ``benchmarks/words.py``; 0.2 s rather than 0.3 s keeps the brief holds of a fluent signer: docs/holds.md).
+A J or Z drawn out of such a hold (a new signer's unsure D or I) takes it back, as it does a
+confident one.
 """
 
 from __future__ import annotations
@@ -75,18 +77,22 @@ class Reader:
         self.sentence = Sentence(decoder)
         self._absent_since: Optional[float] = None
         self._last_letter_t = -math.inf
+        self._unsure: Optional[Hold] = None  # the last letter written, when it was an unsure hold
 
     def update(self, reading: FrameReading) -> ReaderUpdate:
         """Feed the writing hand's reading for one frame (landmarks None when no hand is seen)."""
         u = self.segmenter.update(reading)
-        if u.retract is not None and self.sentence.current.endswith(u.retract.letter):
+        # an unsure hold (never written by the segmenter) is taken back only if this reader wrote it
+        ours = u.retract is not None and (not math.isnan(u.retract.written_at) or u.retract is self._unsure)
+        if ours and self.sentence.current.endswith(u.retract.letter):
             self.sentence.delete(reading.t)
         written = u.hold or self._uncertain(u.unread)
         if written is not None:
             self.sentence.add_hold(written)
             self._last_letter_t = reading.t
+            self._unsure = written if written is u.unread else None
         word = self._maybe_finish(reading.t, reading.landmarks is None or u.state == "no_hand")
-        return ReaderUpdate(u.state, u.motion, u.progress, written, u.retract, u.unread, word)
+        return ReaderUpdate(u.state, u.motion, u.progress, written, u.retract if ours else None, u.unread, word)
 
     def _uncertain(self, hold: Optional[Hold]) -> Optional[Hold]:
         o = self.options
@@ -123,3 +129,4 @@ class Reader:
         self.sentence.reset()
         self._absent_since = None
         self._last_letter_t = -math.inf
+        self._unsure = None
