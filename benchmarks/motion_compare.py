@@ -25,9 +25,10 @@ from holds_sim import NO_MOTION_WORDS, WORDS  # noqa: E402
 
 from fingerspell.data.schema import DatasetArrays, load_dataset  # noqa: E402
 from fingerspell.hands.landmarks import normalize_landmarks  # noqa: E402
-from fingerspell.reading.holds import FrameReading, HoldSegmenter, palm_size_2d  # noqa: E402
+from fingerspell.reading.holds import FrameReading, HoldSegmenter  # noqa: E402
 from fingerspell.reading.motion import SHAPE_GATE, normalise, resample  # noqa: E402
 from fingerspell.reading.synth import LetterBank, SynthOptions, synth_word  # noqa: E402
+from fingerspell.reading.tracking import palm_size_2d  # noqa: E402
 
 LABELS = ("none", "J", "Z")
 

@@ -36,7 +36,7 @@ import numpy as np
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES as _FOLD  # a still J / Z is its shape letter
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher, MotionOptions
-from fingerspell.reading.tracking import FrameClock, MotionTracker, palm_size_2d, pixel_points  # noqa: F401
+from fingerspell.reading.tracking import FrameClock, MotionTracker, pixel_points
 
 NUM_LANDMARKS = 21
 STATES = ("no_hand", "moving", "holding", "read")

@@ -185,8 +185,9 @@ class MotionMatcher:
         if ok.size == 0:
             return None
         lo, hi = int(ok[0]), int(ok[-1]) + 1
-        slow = below_reference(_interval(ts))  # under 30 fps: fewer frames to each movement
-        min_frames = frames_at(o.min_frames, _interval(ts), floor=3)
+        interval = _interval(ts)
+        slow = below_reference(interval)  # under 30 fps: fewer frames to each movement
+        min_frames = frames_at(o.min_frames, interval, floor=3)
         if hi - lo < min_frames or gate[lo:hi].mean() < o.min_shape:
             return None
         seg = pts[lo:hi]

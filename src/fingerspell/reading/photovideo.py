@@ -42,7 +42,7 @@ def photo_of_hand(image: np.ndarray, landmarks: np.ndarray) -> Photo:
     """A :class:`Photo` of the hand whose 21 landmarks (normalised to ``image``, as MediaPipe and
     the data sets give them) lie in ``image``: its box, thumb side, little fingertip and palm size."""
     from fingerspell.hands.landmarks import landmark_box
-    from fingerspell.reading.holds import palm_size_2d, pixel_points
+    from fingerspell.reading.tracking import palm_size_2d, pixel_points
 
     size = (image.shape[1], image.shape[0])
     px = pixel_points(np.asarray(landmarks), size)

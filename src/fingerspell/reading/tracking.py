@@ -54,18 +54,13 @@ class FrameClock:
     def reset(self) -> None:
         self._last = None
         self._dts: Deque[float] = deque(maxlen=15)
+        self.interval = 1.0 / REFERENCE_FPS  # seconds per frame; 1/30 until two frames, never under it
 
     def tick(self, t: float) -> None:
         if self._last is not None and 0 < t - self._last < 1.0:  # a pause in the stream is not a frame rate
             self._dts.append(t - self._last)
+            self.interval = max(float(np.median(self._dts)), 1.0 / REFERENCE_FPS)
         self._last = t
-
-    @property
-    def interval(self) -> float:
-        """Seconds per frame; 1/30 until two frames have been seen, and never under it."""
-        if not self._dts:
-            return 1.0 / REFERENCE_FPS
-        return max(float(np.median(self._dts)), 1.0 / REFERENCE_FPS)
 
     def frames(self, n: int, floor: int = 2) -> int:
         """``n`` frames at 30 fps as a count at the measured rate (at least ``min(n, floor)``)."""
@@ -106,5 +101,3 @@ class MotionTracker:
             return float("nan")
         dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
         return float(dist / palm / (t - ref[0]))
-
-
