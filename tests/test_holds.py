@@ -464,3 +464,19 @@ def test_at_15_fps_a_two_frame_pause_between_shapes_is_not_a_letter(bank):
     probs[len(frames) - 1] = 0.6 * onehot("D") + 0.4 * onehot("O")  # the Z's last frame, turning into O
     ups = segment([(i / 15.0, lm) for i, lm in enumerate(lms)], probs, size, CLASSES)
     assert written(ups) == ["Z", "O"]
+
+
+def test_a_z_whose_hand_shape_a_new_signer_makes_look_like_k_is_still_a_z(bank):
+    """mon95 user_5's index finger (D, and the Z drawn with it) is read as K at 0.7 by a model that
+    never saw them: the Z gate counts K, and the K hold the Z is drawn from is taken back."""
+    frames, size = _z_drawn_from_a_held_d(bank, 30.0)
+    k_like = 0.7 * onehot("K", 1.0) + 0.2 * onehot("D", 1.0) + 0.1 * onehot("L", 1.0)
+    ups = segment(frames, [None if lm is None else k_like for _, lm in frames], size, CLASSES)
+    assert written(ups) == ["Z"]
+    # the same hand held still, or moved without drawing a Z, stays a K
+    s = Script(31)
+    shape = bank.sample("D", s.rng)
+    s.hold(shape, 1.0)
+    s.move(shape, (0, 0), (1.5, 0.3), 0.4)
+    s.hold(shape, 1.0, offset=(1.5, 0.3))
+    assert written(run(s, lambda i: k_like)) == ["K", "K"]

@@ -7,8 +7,10 @@ down-left, right in the signer's view). :class:`MotionMatcher` gets the frames o
 
 1. gates on the hand shape from the static model: per frame P(I) + P(J) + P(Y) for J (a new
    signer's I with the thumb a little out is read as Y: massey hand4's JOY came out as YOY) and
-   P(D) + P(Z) + P(G) + P(X) for Z; frames at either end of the movement under ``min_shape``
-   are trimmed off (the transition into and out of the letter), the rest must average over it;
+   P(D) + P(Z) + P(G) + P(X) + P(K) for Z (a new signer's index finger is read as K: models that
+   never saw mon95 user_5 read half its D photos as K at 0.7, so 6 of its 9 video Zs missed the
+   gate); frames at either end of the movement under ``min_shape`` are trimmed off (the
+   transition into and out of the letter), the rest must average over it;
 2. takes the fingertip's path (little finger for J, index for Z) in palm sizes, which must be
    at least ``min_path`` long;
 3. resamples it to ``points`` points by arc length, centres it and scales it to unit RMS radius,
@@ -52,8 +54,8 @@ MOTION_LETTERS = ("J", "Z")
 TIP = {"J": 20, "Z": 8}
 # Static letters whose hand shape a motion letter starts and ends in: a still hold of these right
 # before (taken back) or right after (not written) a J / Z belongs to the motion.
-SHAPE_LETTERS: Dict[str, Tuple[str, ...]] = {"J": ("I", "Y"), "Z": ("D", "G", "X")}
-SHAPE_GATE: Dict[str, Tuple[str, ...]] = {"J": ("I", "J", "Y"), "Z": ("D", "Z", "G", "X")}
+SHAPE_LETTERS: Dict[str, Tuple[str, ...]] = {"J": ("I", "Y"), "Z": ("D", "G", "X", "K")}
+SHAPE_GATE: Dict[str, Tuple[str, ...]] = {"J": ("I", "J", "Y"), "Z": ("D", "Z", "G", "X", "K")}
 _PALM_PAIRS = ((0, 5), (0, 9), (0, 17), (5, 17))
 
 
