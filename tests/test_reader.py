@@ -256,3 +256,24 @@ def test_an_unsure_hold_of_exactly_the_minimum_span_is_written_wherever_it_start
         assert reader._uncertain(hold) is hold, i
         short = Hold("I", 0.42, top, i / FPS, (i + 5) / FPS, float("nan"), "static")
         assert reader._uncertain(short) is None, i
+
+
+def test_a_hold_flickering_between_two_letters_is_one_letter_the_decoder_can_fix(bank, decoder):
+    """A new signer's E read S 0.5 / E 0.4 and E 0.45 / S 0.4 on alternate frames (mon95 user_6's
+    COFFEE came out as COFF): the hold must not start again at every flicker and end as a fragment
+    too short to write; it is one unsure letter, with E second, which the decoder turns into COFFEE."""
+    flicker = {"S": 0.5, "E": 0.4}
+    frames, t = frames_for_word(bank, [{c: 0.95} for c in "COFF"] + [flicker, flicker])
+    k = 0
+    for i, (ft, lm, p) in enumerate(frames):
+        if abs(p[CLASSES.index("S")] - 0.5) < 1e-9:
+            if k % 2:
+                frames[i] = (ft, lm, probs_for({"E": 0.45, "S": 0.4}))
+            k += 1
+    reader = Reader(CLASSES, ReaderOptions(pause_s=0.5), decoder)
+    ups = read(reader, frames, t, gone_s=0.7)
+    written = [u.hold for u in ups if u.hold]
+    assert [h.letter for h in written][:4] == list("COFF") and len(written) == 6
+    for h in written[4:]:  # each flickering hold whole, with both letters in its reading
+        assert h.end - h.start > 0.5 and {c for c, _ in h.top[:2]} == {"S", "E"}
+    assert reader.sentence.text == "COFFEE"

@@ -41,6 +41,8 @@ from fingerspell.reading.tracking import FrameClock, MotionTracker, pixel_points
 NUM_LANDMARKS = 21
 STATES = ("no_hand", "moving", "holding", "read")
 _RECENT = 3  # frames whose average must agree with the hold's average before it is read
+#: how far the last frames' letter must lead the hold's letter for the hold to start again there
+_MOVED_ON = 0.25
 _SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own second letter
 ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)
 _MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
@@ -291,8 +293,9 @@ class HoldSegmenter:
         n_recent = self._clock.frames(_RECENT)
         recent = self._average(h.frames[-min(len(h.frames), n_recent):])
         if int(np.argmax(recent)) != best:
-            h.frames = h.frames[-n_recent:]  # the reading moved on: the hold starts again
-            return None
+            if recent.max() - recent[best] >= _MOVED_ON:
+                h.frames = h.frames[-n_recent:]  # the reading moved on: the hold starts again
+            return None  # else a flicker between two letters (S 0.5 / E 0.4): the hold goes on
         if len(h.frames) <= n_recent and any(int(np.argmax(self._masked(f.folded))) != best for f in h.frames):
             return None  # a hold no longer than the agreement window (under 30 fps): every frame must agree
         # a sign left out (under sign_confidence) that held most of it: its best letter, if sure among letters
@@ -332,7 +335,8 @@ class HoldSegmenter:
         h, self._hold = self._hold, None
         if h is None or h.written is not None or not self._long_enough(h.frames):
             return None
-        return self._summary(h.frames, float("nan"))
+        unread = self._summary(h.frames, float("nan"))
+        return None if unread.letter in h.absorb else unread  # a J or Z's unsure end pose is no letter
 
     def _progress(self) -> float:
         h, o = self._hold, self.options
