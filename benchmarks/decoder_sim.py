@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "src"))  # after PYTHONPATH and the installed package
 
 from fingerspell.reading.lexicon import english_frequencies  # noqa: E402
 from fingerspell.reading.words import DecoderOptions, WordDecoder  # noqa: E402

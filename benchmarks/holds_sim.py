@@ -23,7 +23,7 @@ from typing import List, Sequence
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.append(str(ROOT / "src"))  # after PYTHONPATH and the installed package: a run can pick its fingerspell
 
 from fingerspell.data.schema import DatasetArrays, load_dataset  # noqa: E402
 from fingerspell.hands.landmarks import normalize_landmarks  # noqa: E402

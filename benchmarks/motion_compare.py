@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.append(str(ROOT / "src"))  # after PYTHONPATH and the installed package: a run can pick its fingerspell
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from holds_sim import NO_MOTION_WORDS, WORDS  # noqa: E402
