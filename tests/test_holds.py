@@ -502,3 +502,47 @@ def test_an_unsure_end_pose_after_a_j_is_not_a_letter(bank):
     ups = [reader.update(FrameReading(i / FPS, lm, sw.image_size, p)) for i, (lm, p) in enumerate(zip(lms, probs))]
     assert any(u.unread is None and u.hold is not None and u.hold.letter == "J" for u in ups)
     assert reader.sentence.current == "JO"
+
+
+def test_at_15_fps_a_last_letter_with_a_dropout_in_its_short_hold_is_written(bank):
+    """At 15 fps and half a second a letter, a hold is four frames. The last letter of a word,
+    reached by a move, loses one frame to a detection dropout and the hand then leaves: the frame
+    after the gap shows the hand as still as before it, so it counts towards the hold (it used to
+    leave the motion unknown, the hand stayed 'moving', one still frame was left and BLACK came
+    out of the word benchmark as BLAC)."""
+    a, k = bank.shapes["A"][0], bank.shapes["K"][0]
+    rng = np.random.default_rng(3)
+    lms, probs = [], []
+
+    def add(shape, off, letter):
+        lm = pose(shape, off)
+        lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
+        lms.append(lm)
+        probs.append(onehot(letter))
+
+    for _ in range(8):
+        add(a, (0.0, 0.0), "A")
+    for u in (1 / 3, 2 / 3, 1.0):
+        add(k, (1.5 * u, 0.0), "K")
+    add(k, (1.5, 0.0), "K")
+    lms.append(None)
+    probs.append(None)
+    for _ in range(2):
+        add(k, (1.5, 0.0), "K")
+    lms += [None] * 8
+    probs += [None] * 8
+    ups = segment([(i / 15.0, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
+    assert written(ups) == ["A", "K"]
+
+
+def test_the_motion_after_a_dropout_is_known_only_when_the_hand_stayed_still():
+    from fingerspell.reading.tracking import MotionTracker
+
+    hand = pose(np.random.default_rng(0).normal(0, 0.5, (21, 3)))
+    px = hand[:, :2] * np.array(SIZE)
+    tracker = MotionTracker(0.1, still_speed=0.7)
+    speeds = [tracker.push(i / 15.0, px) for i in range(4)]
+    assert speeds[0] != speeds[0] and max(speeds[1:]) < 0.1  # nan with no history, then still
+    assert tracker.push(5 / 15.0, px) < 0.1  # one frame missing, the hand where it was: still
+    moved = tracker.push(7 / 15.0, px + np.array([40.0, 0.0]))  # missing again, and half a palm away
+    assert moved != moved  # unknown (a misplaced detection or a move): the state stays as it was

@@ -177,7 +177,7 @@ class HoldSegmenter:
         self.reset()
 
     def reset(self) -> None:
-        self._tracker = MotionTracker(self.options.motion_window_s)
+        self._tracker = MotionTracker(self.options.motion_window_s, self.options.still_speed)
         self._moving = True
         self._missing = 0
         self._hold: Optional[_OpenHold] = None

@@ -74,8 +74,9 @@ class FrameClock:
 class MotionTracker:
     """Hand motion in palm sizes per second from successive detections (see the module doc)."""
 
-    def __init__(self, window_s: float = 0.1) -> None:
+    def __init__(self, window_s: float = 0.1, still_speed: float = 0.7) -> None:
         self.window_s = window_s
+        self.still_speed = still_speed
         self.reset()
 
     def reset(self) -> None:
@@ -90,14 +91,23 @@ class MotionTracker:
         gap = bool(self._filtered) and len(self._dts) >= 2 and t - self._filtered[-1][0] > 1.5 * np.median(self._dts)
         if self._filtered:
             self._dts.append(t - self._filtered[-1][0])
-        self._raw.append((t, points[list(MOTION_POINTS)], palm_size_2d(points)))
+        now = (t, points[list(MOTION_POINTS)], palm_size_2d(points))
+        before = self._raw[-1] if self._raw else None
+        self._raw.append(now)
         cur = np.median(np.stack([r[1] for r in self._raw]), axis=0)
         palm = float(np.median([r[2] for r in self._raw]))
+        if gap:  # right after a dropout the median (over detections before it) lags: nan, unless ...
+            self._filtered.append((t, cur))
+            # ... the two detections either side of the gap, unfiltered, show a hand as still as that
+            # (at 15 fps a letter's hold may be two or three frames); a higher figure may be one
+            # misplaced detection, so the motion is left unknown
+            speed = np.sort(np.linalg.norm(now[1] - before[1], axis=1))[-2] / max(now[2], 1e-6) / (t - before[0])
+            return float(speed) if now[2] > 1e-6 and speed < self.still_speed else float("nan")
         # the earlier detection closest to window_s ago (after a dropout the span stays about the same);
         # of two as close (at 15 fps, 67 and 133 ms for 100), the newer: the motion then lags less
         ref = min(self._filtered, key=lambda e: (round(abs(t - e[0] - self.window_s), 4), -e[0]), default=None)
         self._filtered.append((t, cur))
-        if ref is None or palm < 1e-6 or gap:  # right after a dropout the filtered position lags
+        if ref is None or palm < 1e-6:
             return float("nan")
         dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
         return float(dist / palm / (t - ref[0]))
