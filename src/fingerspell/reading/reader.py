@@ -16,7 +16,9 @@ ends, with its top letters, so that the word decoder can weigh its alternatives.
 would make the decoder guess a missing letter, which costs far more (measured on
 ``benchmarks/words.py``; 0.2 s rather than 0.3 s keeps the brief holds of a fluent signer: docs/holds.md).
 A J or Z drawn out of such a hold (a new signer's unsure D or I) takes it back, as it does a
-confident one.
+confident one. A hold that ends with the hand leaving the view (the last letter of a word) needs
+only the segmenter's own minimum: no transition follows it that could be mistaken for a letter,
+and at 15 fps and half a second a letter an unsure last letter is often still for under 0.2 s.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ class Reader:
         ours = u.retract is not None and (not math.isnan(u.retract.written_at) or u.retract is self._unsure)
         if ours and self.sentence.current.endswith(u.retract.letter):
             self.sentence.delete(reading.t)
-        written = u.hold or self._uncertain(u.unread)
+        written = u.hold or self._uncertain(u.unread, left=u.state == "no_hand")
         if written is not None:
             self.sentence.add_hold(written)
             self._last_letter_t = reading.t
@@ -94,13 +96,17 @@ class Reader:
         word = self._maybe_finish(reading.t, reading.landmarks is None or u.state == "no_hand")
         return ReaderUpdate(u.state, u.motion, u.progress, written, u.retract if ours else None, u.unread, word)
 
-    def _uncertain(self, hold: Optional[Hold]) -> Optional[Hold]:
+    def _uncertain(self, hold: Optional[Hold], left: bool = False) -> Optional[Hold]:
+        """An unsure hold to write, or None. ``left``: the hold ended with the hand leaving the view
+        (the end of a word), not with a movement to another shape: the segmenter's own minimum
+        (``HoldOptions.min_hold_s``) is enough, since no transition follows it."""
         o = self.options
         # Only letters: an unsure SPACE or DEL would end or cut a word the person did not mean to.
         if hold is None or hold.letter not in STATIC_LETTERS or not o.uncertain_min:
             return None
         # 7 frames at 30 fps span 0.2 s; without the tolerance, 4 in 10 of them read 0.19999...
-        if hold.confidence < o.uncertain_min or hold.end - hold.start < o.uncertain_hold_s - 1e-6:
+        short = not left and hold.end - hold.start < o.uncertain_hold_s - 1e-6
+        if hold.confidence < o.uncertain_min or short:
             return None
         return hold
 
