@@ -83,6 +83,7 @@ class MotionTracker:
         self._raw: Deque[Tuple[float, np.ndarray, float]] = deque(maxlen=3)  # (t, points, palm)
         self._dts: Deque[float] = deque(maxlen=8)
         self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=8)
+        self._since_gap = 3  # detections since the last dropout (3 or more: none in the median)
 
     def push(self, t: float, points: np.ndarray) -> float:
         """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
@@ -96,13 +97,19 @@ class MotionTracker:
         self._raw.append(now)
         cur = np.median(np.stack([r[1] for r in self._raw]), axis=0)
         palm = float(np.median([r[2] for r in self._raw]))
-        if gap:  # right after a dropout the median (over detections before it) lags: nan, unless ...
+        # Right after a dropout the median still holds detections from before it and lags: until
+        # it has none, two successive detections, unfiltered, that show the hand as still as that
+        # say it is still (at 15 fps a letter's hold may be two or three frames); a higher figure
+        # may be one misplaced detection, so it is not taken (on the gap frame the motion is then
+        # unknown, after it the filtered figure stands).
+        self._since_gap = 0 if gap else self._since_gap + 1
+        still = None
+        if self._since_gap < self._raw.maxlen and before is not None and now[2] > 1e-6:
+            raw = np.sort(np.linalg.norm(now[1] - before[1], axis=1))[-2] / now[2] / (t - before[0])
+            still = float(raw) if raw < self.still_speed else None
+        if gap:
             self._filtered.append((t, cur))
-            # ... the two detections either side of the gap, unfiltered, show a hand as still as that
-            # (at 15 fps a letter's hold may be two or three frames); a higher figure may be one
-            # misplaced detection, so the motion is left unknown
-            speed = np.sort(np.linalg.norm(now[1] - before[1], axis=1))[-2] / max(now[2], 1e-6) / (t - before[0])
-            return float(speed) if now[2] > 1e-6 and speed < self.still_speed else float("nan")
+            return float("nan") if still is None else still
         # the earlier detection closest to window_s ago (after a dropout the span stays about the same);
         # of two as close (at 15 fps, 67 and 133 ms for 100), the newer: the motion then lags less
         ref = min(self._filtered, key=lambda e: (round(abs(t - e[0] - self.window_s), 4), -e[0]), default=None)
@@ -110,4 +117,5 @@ class MotionTracker:
         if ref is None or palm < 1e-6:
             return float("nan")
         dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
-        return float(dist / palm / (t - ref[0]))
+        speed = float(dist / palm / (t - ref[0]))
+        return speed if still is None else min(speed, still)
