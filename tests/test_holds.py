@@ -504,35 +504,31 @@ def test_an_unsure_end_pose_after_a_j_is_not_a_letter(bank):
     assert reader.sentence.current == "JO"
 
 
+def _a_then_k_at_15_fps(bank, seed: int, k_offsets) -> List[str]:
+    """A held 8 frames at 15 fps, then K at each of ``k_offsets`` (palm sizes to the right; None: a
+    frame without a detection), then the hand gone: the letters written."""
+    a, k = bank.shapes["A"][0], bank.shapes["K"][0]
+    rng = np.random.default_rng(seed)
+    lms, probs = [], []
+    for shape, letter, off in [(a, "A", 0.0)] * 8 + [(k, "K", o) for o in k_offsets] + [(None, None, None)] * 8:
+        if off is None:
+            lms.append(None)
+            probs.append(None)
+            continue
+        lm = pose(shape, (off, 0.0))
+        lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
+        lms.append(lm)
+        probs.append(onehot(letter))
+    return written(segment([(i / 15.0, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES))
+
+
 def test_at_15_fps_a_last_letter_with_a_dropout_in_its_short_hold_is_written(bank):
     """At 15 fps and half a second a letter, a hold is four frames. The last letter of a word,
     reached by a move, loses one frame to a detection dropout and the hand then leaves: the frame
     after the gap shows the hand as still as before it, so it counts towards the hold (it used to
     leave the motion unknown, the hand stayed 'moving', one still frame was left and BLACK came
     out of the word benchmark as BLAC)."""
-    a, k = bank.shapes["A"][0], bank.shapes["K"][0]
-    rng = np.random.default_rng(3)
-    lms, probs = [], []
-
-    def add(shape, off, letter):
-        lm = pose(shape, off)
-        lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
-        lms.append(lm)
-        probs.append(onehot(letter))
-
-    for _ in range(8):
-        add(a, (0.0, 0.0), "A")
-    for u in (1 / 3, 2 / 3, 1.0):
-        add(k, (1.5 * u, 0.0), "K")
-    add(k, (1.5, 0.0), "K")
-    lms.append(None)
-    probs.append(None)
-    for _ in range(2):
-        add(k, (1.5, 0.0), "K")
-    lms += [None] * 8
-    probs += [None] * 8
-    ups = segment([(i / 15.0, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
-    assert written(ups) == ["A", "K"]
+    assert _a_then_k_at_15_fps(bank, 3, [0.5, 1.0, 1.5, 1.5, None, 1.5, 1.5]) == ["A", "K"]
 
 
 def test_at_15_fps_a_last_letter_reached_during_a_dropout_is_written(bank):
@@ -540,27 +536,7 @@ def test_at_15_fps_a_last_letter_reached_during_a_dropout_is_written(bank):
     is still for three frames and leaves. The median filter still holds positions from before
     the gap and shows motion that is not there; two successive detections that agree the hand is
     still count instead (FIXED came out of the word benchmark as FIXE)."""
-    a, k = bank.shapes["A"][0], bank.shapes["K"][0]
-    rng = np.random.default_rng(4)
-    lms, probs = [], []
-
-    def add(shape, off, letter):
-        lm = pose(shape, off)
-        lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
-        lms.append(lm)
-        probs.append(onehot(letter))
-
-    for _ in range(8):
-        add(a, (0.0, 0.0), "A")
-    add(k, (0.5, 0.0), "K")
-    lms += [None, None]
-    probs += [None, None]
-    for _ in range(3):
-        add(k, (1.5, 0.0), "K")
-    lms += [None] * 8
-    probs += [None] * 8
-    ups = segment([(i / 15.0, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
-    assert written(ups) == ["A", "K"]
+    assert _a_then_k_at_15_fps(bank, 4, [0.5, None, None, 1.5, 1.5, 1.5]) == ["A", "K"]
 
 
 def test_the_motion_after_a_dropout_is_known_only_when_the_hand_stayed_still():
