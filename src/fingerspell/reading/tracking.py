@@ -84,6 +84,8 @@ class MotionTracker:
         self._dts: Deque[float] = deque(maxlen=8)
         self._filtered: Deque[Tuple[float, np.ndarray]] = deque(maxlen=8)
         self._since_gap = 3  # detections since the last dropout (3 or more: none in the median)
+        self._raw_ok = True  # whether unfiltered detections may say "still" after the last dropout
+        self._speed = float("nan")  # the last motion measured
 
     def push(self, t: float, points: np.ndarray) -> float:
         """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
@@ -99,17 +101,22 @@ class MotionTracker:
         palm = float(np.median([r[2] for r in self._raw]))
         # Right after a dropout the median still holds detections from before it and lags: until
         # it has none, two successive detections, unfiltered, that show the hand as still as that
-        # say it is still (at 15 fps a letter's hold may be two or three frames); a higher figure
-        # may be one misplaced detection, so it is not taken (on the gap frame the motion is then
-        # unknown, after it the filtered figure stands).
+        # say it is still (at 15 fps a letter's hold may be two or three frames: a hand that moved
+        # into a letter during the gap is still sooner). A higher figure may be one misplaced
+        # detection, so it is not taken: on the gap frame the motion is then unknown, after it the
+        # filtered figure stands; and a hand that was still before the gap and is found elsewhere
+        # after it has moved, so the filtered figure (which shows that move) stands there too.
         self._since_gap = 0 if gap else self._since_gap + 1
+        self._raw_ok = self._raw_ok and not gap
         still = None
         if self._since_gap < self._raw.maxlen and before is not None and now[2] > 1e-6:
             raw = np.sort(np.linalg.norm(now[1] - before[1], axis=1))[-2] / now[2] / (t - before[0])
-            still = float(raw) if raw < self.still_speed else None
+            if gap:
+                self._raw_ok = raw < self.still_speed or self._speed >= self.still_speed
+            still = float(raw) if raw < self.still_speed and self._raw_ok else None
         if gap:
             self._filtered.append((t, cur))
-            return float("nan") if still is None else still
+            return float("nan") if still is None else self._keep(still)
         # the earlier detection closest to window_s ago (after a dropout the span stays about the same);
         # of two as close (at 15 fps, 67 and 133 ms for 100), the newer: the motion then lags less
         ref = min(self._filtered, key=lambda e: (round(abs(t - e[0] - self.window_s), 4), -e[0]), default=None)
@@ -118,4 +125,8 @@ class MotionTracker:
             return float("nan")
         dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
         speed = float(dist / palm / (t - ref[0]))
-        return speed if still is None else min(speed, still)
+        return self._keep(speed if still is None else min(speed, still))
+
+    def _keep(self, speed: float) -> float:
+        self._speed = speed
+        return speed
