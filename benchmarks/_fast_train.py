@@ -70,6 +70,30 @@ def base_world(p: np.ndarray) -> np.ndarray:
 
 pair_features = shape.pair_features  # the hard-pair quantities (hands/shape.py)
 
+# Mean bone lengths (child of PARENT[i], i = 1..20) in palm sizes over asl-alphabets' train photos.
+CANON_LENGTHS = np.array([0.50, 0.48, 0.41, 0.32, 1.12, 0.46, 0.30, 0.25, 1.06, 0.47, 0.34, 0.25,
+                          1.00, 0.43, 0.34, 0.25, 0.97, 0.35, 0.25, 0.20])
+
+
+def bone_dirs(p: np.ndarray) -> np.ndarray:
+    """(N, 20, 3) unit vectors of the 20 bones, parent to child."""
+    v = p[:, 1:] - p[:, list(PARENT[1:])]
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-8)
+
+
+def canonical(p: np.ndarray, fingers_only: bool = False) -> np.ndarray:
+    """The hand rebuilt from its bone directions with everyone's mean bone lengths (a signer's
+    proportions gone, the pose and its turn kept); ``fingers_only`` keeps the palm as measured."""
+    d = bone_dirs(p)
+    q = np.zeros_like(p)
+    for i in range(1, 21):
+        parent = PARENT[i]
+        if fingers_only and parent == 0:
+            q[:, i] = p[:, i] - p[:, 0]
+        else:
+            q[:, i] = q[:, parent] + d[:, i - 1] * CANON_LENGTHS[i - 1]
+    return q
+
 
 VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     # today's vector: camera-frame points + invariants
@@ -92,6 +116,11 @@ VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     # need --world: the shape part from MediaPipe's world landmarks
     "world_shape_orient": world_shape_orient,
     "world_base_shape_orient": base_world,
+    # today's vector of the hand rebuilt with mean bone lengths (docs/accuracy_features.md, 2026-12-05)
+    "canon": lambda p: base_features(canonical(p)),
+    "canon_fingers": lambda p: base_features(canonical(p, fingers_only=True)),
+    # today's vector + the 20 bones' unit directions
+    "base_bones": lambda p: np.concatenate([base_features(p), bone_dirs(p).reshape(len(p), -1)], axis=1),
     # today's vector + palm-frame points + orientation
     "base_shape_orient": lambda p: np.concatenate(
         [base_features(p), _local(p), shape.orientation_features(p)], axis=1),
