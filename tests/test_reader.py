@@ -4,7 +4,7 @@ UI-free live session on a real video: what the live window and the web app both 
 from __future__ import annotations
 
 import threading
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import pytest
@@ -39,22 +39,24 @@ def probs_for(top: Dict[str, float]) -> np.ndarray:
     return v
 
 
-def frames_for_word(bank, holds: List[Dict[str, float]], pace: float = 1.0, seed: int = 0):
-    """A hand that moves into place and holds still for each scripted hold (its probabilities)."""
+def frames_for_word(bank, holds: List[Dict[str, float]], pace: float = 1.0, seed: int = 0, fps: float = FPS,
+                    move: int = 7, still: Optional[List[int]] = None):
+    """A hand that moves into place (``move`` frames) and holds still for each scripted hold (its
+    probabilities), for the rest of ``pace`` or for that hold's count in ``still``."""
     rng = np.random.default_rng(seed)
     shape = bank.sample("A", rng)
     out, t = [], 0.0
     pos = np.zeros(2)
-    for top in holds:
+    for i, top in enumerate(holds):
         target = pos + rng.choice([-1, 1], 2) * 0.8
-        for k in range(1, 8):  # 0.23 s of movement: nothing may be read from it
-            off = pos + (target - pos) * k / 7
+        for k in range(1, move + 1):  # at 30 fps 0.23 s of movement: nothing may be read from it
+            off = pos + (target - pos) * k / move
             out.append((t, place(shape, off), probs_for({"B": 0.4, "C": 0.3})))
-            t += 1 / FPS
+            t += 1 / fps
         pos = target
-        for _ in range(int(pace * FPS) - 7):
+        for _ in range(still[i] if still else int(pace * fps) - move):
             out.append((t, place(shape, pos + rng.normal(0, 0.005, 2)), probs_for(top)))
-            t += 1 / FPS
+            t += 1 / fps
     return out, t
 
 
@@ -279,23 +281,6 @@ def test_a_hold_flickering_between_two_letters_is_one_letter_the_decoder_can_fix
     assert reader.sentence.text == "COFFEE"
 
 
-def _word_at_15_fps(bank, holds, frames_each):
-    """A hand moving (3 frames) into each hold at 15 fps, then still for that hold's frame count."""
-    rng = np.random.default_rng(5)
-    shape = bank.sample("A", rng)
-    out, t, pos = [], 0.0, np.zeros(2)
-    for top, n in zip(holds, frames_each):
-        target = pos + rng.choice([-1, 1], 2) * 0.8
-        for k in range(1, 4):
-            out.append((t, place(shape, pos + (target - pos) * k / 3), probs_for({"B": 0.4, "C": 0.3})))
-            t += 1 / 15
-        pos = target
-        for _ in range(n):
-            out.append((t, place(shape, pos + rng.normal(0, 0.005, 2)), probs_for(top)))
-            t += 1 / 15
-    return out, t
-
-
 def test_an_unsure_last_letter_cut_short_by_the_hand_leaving_is_written(bank, decoder):
     """At 15 fps and half a second a letter, a new signer's unsure last letter (E 0.42 / S 0.40)
     is still for three frames before the hand drops out of view: no movement to another shape
@@ -303,14 +288,14 @@ def test_an_unsure_last_letter_cut_short_by_the_hand_leaving_is_written(bank, de
     same three unsure frames between two letters are still too brief to be taken for one."""
     unsure = {"E": 0.42, "S": 0.40}
     sure = [{c: 0.95} for c in "HOUS"]
-    frames, t = _word_at_15_fps(bank, sure + [unsure], [5, 5, 5, 5, 3])
+    frames, t = frames_for_word(bank, sure + [unsure], seed=5, fps=15, move=3, still=[5, 5, 5, 5, 3])
     reader = Reader(CLASSES, ReaderOptions(pause_s=0.5), decoder)
     ups = [reader.update(FrameReading(ft, lm, SIZE, p)) for ft, lm, p in frames]
     ups += [reader.update(FrameReading(t + k / 15, None, SIZE, None)) for k in range(12)]
     written = [u.hold for u in ups if u.hold]
     assert [h.letter for h in written] == list("HOUSE") and written[-1].confidence < 0.5
     assert reader.sentence.text == "HOUSE"
-    frames, t = _word_at_15_fps(bank, [sure[0], unsure, sure[1]], [5, 3, 5])
+    frames, t = frames_for_word(bank, [sure[0], unsure, sure[1]], seed=5, fps=15, move=3, still=[5, 3, 5])
     reader = Reader(CLASSES, ReaderOptions(pause_s=0.5))
     ups = [reader.update(FrameReading(ft, lm, SIZE, p)) for ft, lm, p in frames]
     assert [u.hold.letter for u in ups if u.hold] == ["H", "O"]

@@ -71,6 +71,11 @@ class FrameClock:
         return self.interval - 1.0 / REFERENCE_FPS
 
 
+def _motion(points: np.ndarray, earlier: np.ndarray, palm: float, dt: float) -> float:
+    """The second-largest distance moved among the motion points, in palm sizes per second."""
+    return float(np.sort(np.linalg.norm(points - earlier, axis=1))[-2] / palm / dt)
+
+
 class MotionTracker:
     """Hand motion in palm sizes per second from successive detections (see the module doc)."""
 
@@ -106,14 +111,17 @@ class MotionTracker:
         # detection, so it is not taken: on the gap frame the motion is then unknown, after it the
         # filtered figure stands; and a hand that was still before the gap and is found elsewhere
         # after it has moved, so the filtered figure (which shows that move) stands there too.
-        self._since_gap = 0 if gap else self._since_gap + 1
-        self._raw_ok = self._raw_ok and not gap
+        if gap:
+            self._since_gap, self._raw_ok = 0, False
+        else:
+            self._since_gap += 1
         still = None
-        if self._since_gap < self._raw.maxlen and before is not None and now[2] > 1e-6:
-            raw = np.sort(np.linalg.norm(now[1] - before[1], axis=1))[-2] / now[2] / (t - before[0])
+        if self._since_gap < self._raw.maxlen and now[2] > 1e-6:  # a gap since the last reset: before exists
+            raw = _motion(now[1], before[1], now[2], t - before[0])
             if gap:
                 self._raw_ok = raw < self.still_speed or self._speed >= self.still_speed
-            still = float(raw) if raw < self.still_speed and self._raw_ok else None
+            if self._raw_ok and raw < self.still_speed:
+                still = raw
         if gap:
             self._filtered.append((t, cur))
             return float("nan") if still is None else self._keep(still)
@@ -123,8 +131,7 @@ class MotionTracker:
         self._filtered.append((t, cur))
         if ref is None or palm < 1e-6:
             return float("nan")
-        dist = np.sort(np.linalg.norm(cur - ref[1], axis=1))[-2]
-        speed = float(dist / palm / (t - ref[0]))
+        speed = _motion(cur, ref[1], palm, t - ref[0])
         return self._keep(speed if still is None else min(speed, still))
 
     def _keep(self, speed: float) -> float:
