@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|")
     for pace in args.paces:
         r = run_pace(clf, bank, pace, WORDS, args.reps, opts, args.seed, noise)
-        print(f"| {pace:.1f} | {r['words']} | {r['word_acc']:.1%} | {r['ler']:.1%} | {r['jz_recall']:.1%} | "
+        print(f"| {pace:g} | {r['words']} | {r['word_acc']:.1%} | {r['ler']:.1%} | {r['jz_recall']:.1%} | "
               f"{r['lat_median'] * 1000:.0f} / {r['lat_p90'] * 1000:.0f} / {r['lat_max'] * 1000:.0f} |")
         if r["wrong"]:
             print("   wrong:", " ".join(r["wrong"]))

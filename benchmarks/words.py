@@ -13,7 +13,7 @@ signer's own hand shapes:
 * **simulated** (every word, every pace): :func:`fingerspell.reading.synth.synth_word` moves the
   signer's real landmarks from letter to letter at 2.0, 1.0 and 0.5 s per letter at 30 fps (``--fps``),
   with interpolated transitions, tremor and detection dropouts; J and Z are drawn as paths;
-* **real video** (``--videos`` words per signer at 1.0 s per letter): the signer's photos are
+* **real video** (``--videos`` words per signer at 1.0 s per letter, ``--video-pace``): the signer's photos are
   moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
   as an mp4v video (at ``--fps``) and read back, so MediaPipe runs on real pixels end to end.
 
@@ -219,8 +219,9 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
                        for r in range(args.reps) for w in nonwords]
     out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
     if args.videos and not args.calibrate:
-        out["video 1.0"] = [video_word(w, letters, group, ckpt, decoder, rng, pace=1.0, fps=args.fps)
-                            for w in video_words(words, args.videos, rng)]
+        out[f"video {args.video_pace}"] = [
+            video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps)
+            for w in video_words(words, args.videos, rng)]
     return out
 
 
@@ -259,7 +260,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
     ap.add_argument("--fps", type=float, default=30.0,
                     help="frame rate of the simulated words and videos (a camera in dim light gives 15)")
-    ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (1.0 s a letter)")
+    ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (at --video-pace)")
+    ap.add_argument("--video-pace", type=float, default=1.0, help="seconds per letter in the real videos")
     ap.add_argument("--adapt", action="store_true",
                     help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "
                          "(runtime/adaptation.py; each pace starts unadapted)")

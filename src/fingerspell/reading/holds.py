@@ -35,8 +35,11 @@ import numpy as np
 
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES as _FOLD  # a still J / Z is its shape letter
 from fingerspell.errors import FingerspellError
-from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher, MotionOptions
-from fingerspell.reading.tracking import FrameClock, MotionTracker, pixel_points
+from fingerspell.reading.hold_types import FrameReading, Hold, HoldOptions, HoldUpdate
+from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher
+from fingerspell.reading.tracking import FrameClock, MotionTracker, displacement, pixel_points
+
+__all__ = ["FrameReading", "Hold", "HoldOptions", "HoldSegmenter", "HoldUpdate", "STATES"]
 
 NUM_LANDMARKS = 21
 STATES = ("no_hand", "moving", "holding", "read")
@@ -46,99 +49,7 @@ _MOVED_ON = 0.25
 _SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own second letter
 ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)
 _MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
-
-
-@dataclass(frozen=True)
-class FrameReading:
-    """The writing hand in one frame (``landmarks`` and ``probs`` None when no hand)."""
-
-    t: float
-    landmarks: Optional[np.ndarray]
-    image_size: Tuple[int, int]
-    probs: Optional[np.ndarray]
-
-
-@dataclass(frozen=True)
-class Hold:
-    """One written letter (or, in ``HoldUpdate.unread``, a hold too uncertain to write)."""
-
-    letter: str
-    confidence: float
-    top: Tuple[Tuple[str, float], ...]
-    start: float
-    end: float
-    written_at: float
-    kind: str  # "static" or "motion"
-
-
-@dataclass(frozen=True)
-class HoldUpdate:
-    """What one frame did. ``retract``: an I or D written earlier that began the J or Z in ``hold``,
-    or the unsure hold it began from (``written_at`` nan: it came in ``unread``, which a caller may
-    have written; :class:`~fingerspell.reading.reader.Reader` takes it back if it did);
-    ``unread``: a hold that ended under ``min_confidence``."""
-
-    state: str
-    motion: float
-    hold: Optional[Hold]
-    progress: float
-    retract: Optional[Hold] = None
-    unread: Optional[Hold] = None
-
-
-@dataclass(frozen=True)
-class HoldOptions:
-    """How holds are found and read; the defaults suit the shipped landmark model. Frame counts are
-    for 30 fps: under it the segmenter scales them to the same duration (``reading/tracking.py``).
-    The measurements behind each default are in docs/holds.md.
-
-    still_speed / move_speed: motion (palm sizes per second) under which the hand is still, and
-        over which it moves (hysteresis).
-    motion_window_s: the speed is measured over this span (about three frames at 30 fps).
-    min_hold_s / min_frames: the span and the frames a hold needs before it can be read.
-    min_confidence: the averaged probability the top letter needs to be written.
-    change_frames: consecutive frames with another confident reading that split a still hold (a
-        split-off hold never writes a letter already written since the hand last moved).
-    dropout_frames: frames without a hand (or with NOTHING) that a hold survives.
-    nothing_threshold: a frame whose NOTHING probability reaches this counts as no hand.
-    sign_confidence: the averaged probability a SPACE or DEL hold needs (they end or cut a word);
-        below it the sign is left out of the hold's reading, which is read for its letters.
-    min_gap_s: minimum time between written letters (the CLI's --cooldown); 0 = none.
-    motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
-    """
-
-    still_speed: float = 0.7
-    move_speed: float = 1.4
-    motion_window_s: float = 0.1
-    min_hold_s: float = 0.1
-    min_frames: int = 3
-    min_confidence: float = 0.5
-    change_frames: int = 5
-    dropout_frames: int = 3
-    nothing_threshold: float = 0.5
-    sign_confidence: float = 0.9
-    min_gap_s: float = 0.0
-    motion_letters: bool = True
-    motion: MotionOptions = field(default_factory=MotionOptions)
-
-    def __post_init__(self) -> None:
-        checks = (
-            ("still_speed", self.still_speed > 0, "a positive speed"),
-            ("move_speed", self.move_speed >= self.still_speed, "at least still_speed"),
-            ("motion_window_s", 0 < self.motion_window_s <= 1.0, "in (0, 1] seconds"),
-            ("min_frames", self.min_frames >= 1, "at least 1"),
-            ("min_hold_s", 0 <= self.min_hold_s <= 5, "in [0, 5] seconds"),
-            ("min_confidence", 0 <= self.min_confidence < 1, "in [0, 1)"),
-            ("change_frames", self.change_frames >= 1, "at least 1"),
-            ("dropout_frames", self.dropout_frames >= 0, "0 or more"),
-            ("nothing_threshold", 0 < self.nothing_threshold <= 1, "in (0, 1]"),
-            ("sign_confidence", 0 <= self.sign_confidence <= 1, "in [0, 1]"),
-            ("min_gap_s", self.min_gap_s >= 0, "0 or more seconds"),
-        )
-        for name, ok, want in checks:
-            value = getattr(self, name)
-            if not ok or (isinstance(value, float) and not math.isfinite(value)):
-                raise FingerspellError(f"hold option {name}={value!r} must be {want}")
+_AFTER_MOTION_S = 0.25  # a hold this soon after a J or Z gets no frames from before it
 
 
 @dataclass
@@ -152,6 +63,7 @@ class _Frame:
 @dataclass
 class _OpenHold:
     frames: List[_Frame] = field(default_factory=list)
+    back: List[_Frame] = field(default_factory=list)  # frames before it, with the hand already in place
     written: Optional[Hold] = None
     absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
     absorbed: bool = False  # read as one of those: counts as read, but nothing was written
@@ -187,6 +99,7 @@ class HoldSegmenter:
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = -math.inf
+        self._last_motion = -math.inf  # when the last J or Z was written
         self._last_t = -math.inf
         self._state = "no_hand"
 
@@ -232,7 +145,8 @@ class HoldSegmenter:
         if self._missing <= self._clock.frames(self.options.dropout_frames) and self._state != "no_hand":
             return HoldUpdate(self._state, float("nan"), None, self._progress())
         hold, retract = self._end_movement(t) if self._movement else (None, None)
-        unread = self._close_hold(t)
+        written, unread = self._close_hold(t)
+        hold = hold or written
         self._left_from = None
         self._stretch = set()
         self._tracker.reset()
@@ -242,12 +156,13 @@ class HoldSegmenter:
         return HoldUpdate("no_hand", float("nan"), hold, 0.0, retract=retract, unread=unread)
 
     def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
-        unread = None
-        self._stretch = set()
+        written = unread = None
         if self._hold is not None:
             self._left_from = None if self._hold.absorbed else self._hold.written
-            unread = self._close_hold(frame.t)
-            self._left_from = self._left_from or unread  # the reader may write an unsure hold: a J/Z takes it back
+            written, unread = self._close_hold(frame.t)
+            # the reader may write an unsure hold: a J/Z drawn out of it takes it back
+            self._left_from = self._left_from or written or unread
+        self._stretch = set()
         if not self._movement:
             self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
             self._resume_movement(frame.t)
@@ -255,7 +170,7 @@ class HoldSegmenter:
         if frame.t - self._movement[0].t > _MOVEMENT_S:  # a J or Z takes under a second
             self._movement = [f for f in self._movement if frame.t - f.t <= _MOVEMENT_S]
         self._state = "moving"
-        return HoldUpdate("moving", motion, None, 0.0, unread=unread)
+        return HoldUpdate("moving", motion, written, 0.0, unread=unread)
 
     def _on_still(self, frame: _Frame, motion: float) -> HoldUpdate:
         hold = retract = None
@@ -263,7 +178,8 @@ class HoldSegmenter:
             hold, retract = self._end_movement(frame.t)
         if self._hold is None:
             absorb = SHAPE_LETTERS.get(hold.letter, ()) if hold is not None else ()
-            self._hold = _OpenHold(absorb=absorb)
+            back = self._settled(frame) if hold is None else []  # after a J or Z: the end of its path
+            self._hold = _OpenHold(back=back, absorb=absorb)
         self._hold.frames.append(frame)
         self._maybe_split()
         if hold is None:
@@ -272,6 +188,19 @@ class HoldSegmenter:
         return HoldUpdate(self._state, motion, hold, self._progress(), retract=retract)
 
     # --- holds ----------------------------------------------------------------------------------
+    def _settled(self, frame: _Frame) -> List[_Frame]:
+        """The frames just before a new hold whose hand already stood where it stands now: the
+        motion, measured over ``motion_window_s`` from filtered positions, says "still" a few
+        frames after the hand stopped, and those frames belong to the hold."""
+        back: List[_Frame] = []
+        if frame.t - self._last_motion < _AFTER_MOTION_S:
+            return back  # the end of a J or Z's path, where the hand settles into the end pose
+        for f in reversed(list(self._recent)[:-1]):
+            if f.t <= self._last_written or displacement(frame.points, f.points) >= self.options.settle_distance:
+                break
+            back.append(f)
+        return back[::-1]
+
     def _average(self, frames: Sequence[_Frame]) -> np.ndarray:
         return self._masked(np.mean([f.folded for f in frames], axis=0))
 
@@ -330,13 +259,23 @@ class HoldSegmenter:
             return  # an unsure hold drifting to its own runner-up (O 0.58, C 0.42) is one letter
         self._hold = _OpenHold(frames=list(tail), split=True)
 
-    def _close_hold(self, t: float) -> Optional[Hold]:
-        """End the open hold; a long-enough hold that never got confident comes back as unread."""
-        h, self._hold = self._hold, None
+    def _close_hold(self, t: float) -> Tuple[Optional[Hold], Optional[Hold]]:
+        """End the open hold: (a letter written now, a hold that never got confident: unread)."""
+        h = self._hold
+        if h is not None and h.written is None and h.back and not self._long_enough(h.frames):
+            # Too short for the frames the motion called still, which it calls still a few frames
+            # late: with the frames before it, in the same place, it may be long enough (a last
+            # letter before the hand leaves, a fluent signer's three letters a second).
+            h.frames = h.back + h.frames
+            written = self._maybe_read(t)
+            if written is not None or h.written is not None:
+                self._hold = None
+                return written, None
+        self._hold = None
         if h is None or h.written is not None or not self._long_enough(h.frames):
-            return None
+            return None, None
         unread = self._summary(h.frames, float("nan"))
-        return None if unread.letter in h.absorb else unread  # a J or Z's unsure end pose is no letter
+        return None, (None if unread.letter in h.absorb else unread)  # a J or Z's unsure end pose is no letter
 
     def _progress(self) -> float:
         h, o = self._hold, self.options
@@ -373,7 +312,7 @@ class HoldSegmenter:
             return None, None
         top = ((result.letter, result.score),)
         hold = Hold(result.letter, result.score, top, frames[0].t, frames[-1].t, t, "motion")
-        self._last_written = t
+        self._last_written = self._last_motion = t
         retract = None
         if left_from is not None and left_from.letter in SHAPE_LETTERS.get(result.letter, ()):
             retract = left_from

@@ -76,6 +76,14 @@ def _motion(points: np.ndarray, earlier: np.ndarray, palm: float, dt: float) -> 
     return float(np.sort(np.linalg.norm(points - earlier, axis=1))[-2] / palm / dt)
 
 
+def displacement(points: np.ndarray, other: np.ndarray) -> float:
+    """How far apart two detections ((21, 2) pixels) lie: the second-largest distance among the
+    motion points, in palm sizes of ``points``."""
+    palm = palm_size_2d(points)
+    idx = list(MOTION_POINTS)
+    return float("inf") if palm < 1e-6 else _motion(points[idx], other[idx], palm, 1.0)
+
+
 class MotionTracker:
     """Hand motion in palm sizes per second from successive detections (see the module doc)."""
 
