@@ -295,9 +295,9 @@ def main(argv=None) -> int:
             per_signer[group] = {k: summarize(v) for k, v in got.items() if k.startswith(("sim", "vid"))}
             for k, v in got.items():
                 rows.setdefault(k, []).extend(v)
-            s1 = per_signer[group].get("sim 1.0", {})
-            print(f"{group}: sim 1.0 s decoded {s1.get('decoded_accuracy', float('nan')):.1%}  "
-                  f"({time.time() - t0:.0f} s)", flush=True)
+            shown = ", ".join(f"{k} s {v['decoded_accuracy']:.1%}" for k, v in per_signer[group].items()
+                              if "decoded_accuracy" in v)
+            print(f"{group}: decoded {shown}  ({time.time() - t0:.0f} s)", flush=True)
     summary = {k: summarize(v) for k, v in rows.items() if k.startswith(("sim", "video"))}
     still = np.sum(rows.get("still_dj", [[0, 0]]), axis=0)
     doc = {"summary": summary, "nonwords": nonword_changes(rows.get("nonwords", [])),

@@ -54,7 +54,11 @@ def photo_of_hand(image: np.ndarray, landmarks: np.ndarray) -> Photo:
 class PhotoVideoOptions:
     fps: float = 30.0
     pace: float = 1.0  # seconds per letter
-    transition_s: float = 0.25
+    transition_s: Optional[float] = None  # None: min(0.25, 0.4 * pace), as the landmark simulator
+
+    @property
+    def transition(self) -> float:
+        return self.transition_s if self.transition_s is not None else min(0.25, 0.4 * self.pace)
     size: Tuple[int, int] = (640, 480)
     hand_height: float = 0.6  # the crop (the hand box and half its size around) over the frame height
     lead_in_s: float = 0.3
@@ -128,7 +132,7 @@ class _Film:
         self.shoot(photo, self.pos + path * unit, list(turn * s))
         self.pos, self.angle = self.pos + path[-1] * unit, float(turn)
         self.truth.append((letter, start, self.t))
-        self.hold(photo, max(o.pace - o.transition_s - seconds, 0.15))
+        self.hold(photo, max(o.pace - o.transition - seconds, 0.15))
 
 
 def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Generator,
@@ -145,7 +149,7 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
             raise FingerspellError(f"no photo for {c!r}: give one per letter of {word!r}")
         photo = photos[key]
         if c in "JZ":
-            film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.1, 2) * film.unit, o.transition_s)
+            film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.1, 2) * film.unit, o.transition)
             film.hold(photo, rng.uniform(0.0, 0.1))  # the hand shape is formed, then drawn
             film.motion(c, photo)
         else:
@@ -156,9 +160,9 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
                 else:
                     film.move_to(photo, film.pos.copy(), 0.2, arc=rng.uniform(0.25, 0.4))
             else:
-                film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.15, 2) * film.unit, o.transition_s)
+                film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.15, 2) * film.unit, o.transition)
             start = film.t
-            film.hold(photo, max(o.pace - o.transition_s, 2 / o.fps))
+            film.hold(photo, max(o.pace - o.transition, 2 / o.fps))
             film.truth.append((c, start, film.t))
         prev = c
     film.blank(o.lead_out_s)
