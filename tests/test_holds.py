@@ -592,3 +592,27 @@ def test_words_at_three_letters_a_second(bank):
             right += "".join(written(segment(sw.frames, probs, sw.image_size, CLASSES, options))) == word
         assert right >= need if options is None else right <= 2, (options, right)
 
+
+
+
+@pytest.mark.parametrize("gap", [1, 2])
+def test_a_short_hold_that_slips_across_a_dropout_is_one_letter(bank, gap):
+    """A hold too short for its still frames alone is read when the hand moves on, but only once
+    the movement proves real (four moving frames): a K held a moment, one or two frames without a
+    detection, and the same K found a third of a palm aside (a detector's slip) and held on, is
+    one K. Read at the first moving frame, it came out twice (on video, a new signer's DUCK as
+    DUCKK)."""
+    a, k = bank.shapes["A"][0], bank.shapes["K"][0]
+    rng = np.random.default_rng(5)
+    steps = ([(a, "A", 0.0)] * 10 + [(k, "K", 0.4 * i) for i in range(1, 5)] + [(k, "K", 1.6)] * 4
+             + [None] * gap + [(k, "K", 1.9)] * 12 + [None] * 8)
+    lms = []
+    for step in steps:
+        lm = None if step is None else pose(step[0], (step[2], 0.0))
+        if lm is not None:
+            lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
+        lms.append(lm)
+    probs = [None if st is None else onehot(st[1]) for st in steps]
+    ups = segment([(i / FPS, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
+    assert written(ups) == ["A", "K"]
+    assert "moving" in [u.state for u in ups[20:]]  # the slip was seen as a movement

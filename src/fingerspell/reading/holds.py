@@ -100,6 +100,8 @@ class HoldSegmenter:
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = -math.inf
         self._last_motion = -math.inf  # when the last J or Z was written
+        self._pending: Optional[_OpenHold] = None  # a hold cut short by a movement not yet proven real
+        self._pending_moves = 0  # moving frames since it
         self._last_t = -math.inf
         self._state = "no_hand"
 
@@ -145,7 +147,7 @@ class HoldSegmenter:
         if self._missing <= self._clock.frames(self.options.dropout_frames) and self._state != "no_hand":
             return HoldUpdate(self._state, float("nan"), None, self._progress())
         hold, retract = self._end_movement(t) if self._movement else (None, None)
-        written, unread = self._close_hold(t)
+        written, unread = self._resolve_pending(t) if self._pending is not None else self._close_hold(t)
         hold = hold or written
         self._left_from = None
         self._stretch = set()
@@ -159,9 +161,15 @@ class HoldSegmenter:
         written = unread = None
         if self._hold is not None:
             self._left_from = None if self._hold.absorbed else self._hold.written
+            if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
+                self._pending, self._hold, self._pending_moves = self._hold, None, 0
             written, unread = self._close_hold(frame.t)
-            # the reader may write an unsure hold: a J/Z drawn out of it takes it back
-            self._left_from = self._left_from or written or unread
+        if self._pending is not None:
+            self._pending_moves += 1
+            if self._pending_moves >= self._clock.frames(4):
+                written, unread = self._resolve_pending(frame.t)
+        # the reader may write an unsure hold: a J/Z drawn out of it takes it back
+        self._left_from = self._left_from or written or unread
         self._stretch = set()
         if not self._movement:
             self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
@@ -173,9 +181,18 @@ class HoldSegmenter:
         return HoldUpdate("moving", motion, written, 0.0, unread=unread)
 
     def _on_still(self, frame: _Frame, motion: float) -> HoldUpdate:
-        hold = retract = None
+        hold = retract = unread = None
         if self._movement:
             hold, retract = self._end_movement(frame.t)
+        pending, self._pending = self._pending, None
+        if self._hold is None and pending is not None and hold is None:
+            # the hand stopped again a frame or two after a cut-short hold: with the same reading
+            # it is the same hold (a glitch in the motion), else that hold is read now
+            if int(np.argmax(self._average(pending.frames))) == int(np.argmax(self._masked(frame.folded))):
+                self._hold = pending
+            else:
+                self._pending = pending
+                hold, unread = self._resolve_pending(frame.t)
         if self._hold is None:
             absorb = SHAPE_LETTERS.get(hold.letter, ()) if hold is not None else ()
             back = self._settled(frame) if hold is None else []  # after a J or Z: the end of its path
@@ -185,7 +202,7 @@ class HoldSegmenter:
         if hold is None:
             hold = self._maybe_read(frame.t)
         self._state = "read" if self._hold.written is not None else "holding"
-        return HoldUpdate(self._state, motion, hold, self._progress(), retract=retract)
+        return HoldUpdate(self._state, motion, hold, self._progress(), retract=retract, unread=unread)
 
     # --- holds ----------------------------------------------------------------------------------
     def _settled(self, frame: _Frame) -> List[_Frame]:
@@ -259,14 +276,22 @@ class HoldSegmenter:
             return  # an unsure hold drifting to its own runner-up (O 0.58, C 0.42) is one letter
         self._hold = _OpenHold(frames=list(tail), split=True)
 
+    def _cut_short(self, h: _OpenHold) -> bool:
+        return h.written is None and bool(h.back) and not self._long_enough(h.frames)
+
+    def _resolve_pending(self, t: float) -> Tuple[Optional[Hold], Optional[Hold]]:
+        """Read the hold a movement cut short (see :meth:`_close_hold`)."""
+        self._hold, self._pending = self._pending, None
+        return self._close_hold(t)
+
     def _close_hold(self, t: float) -> Tuple[Optional[Hold], Optional[Hold]]:
         """End the open hold: (a letter written now, a hold that never got confident: unread)."""
         h = self._hold
-        if h is not None and h.written is None and h.back and not self._long_enough(h.frames):
+        if h is not None and self._cut_short(h):
             # Too short for the frames the motion called still, which it calls still a few frames
             # late: with the frames before it, in the same place, it may be long enough (a last
             # letter before the hand leaves, a fluent signer's three letters a second).
-            h.frames = h.back + h.frames
+            h.frames, h.back = h.back + h.frames, []
             written = self._maybe_read(t)
             if written is not None or h.written is not None:
                 self._hold = None
