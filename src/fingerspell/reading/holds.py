@@ -186,8 +186,9 @@ class HoldSegmenter:
             hold, retract = self._end_movement(frame.t)
         pending, self._pending = self._pending, None
         if self._hold is None and pending is not None and hold is None:
-            # the hand stopped again a frame or two after a cut-short hold: with the same reading
-            # it is the same hold (a glitch in the motion), else that hold is read now
+            # the hand stopped again within four moving frames of a cut-short hold: with the same
+            # reading it is the same hold (a detector's slip), else that hold is read now (after a
+            # J or Z, ``hold``, it is dropped: it was the shape the path was drawn with)
             if int(np.argmax(self._average(pending.frames))) == int(np.argmax(self._masked(frame.folded))):
                 self._hold = pending
             else:
