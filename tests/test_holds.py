@@ -616,3 +616,14 @@ def test_a_short_hold_that_slips_across_a_dropout_is_one_letter(bank, gap):
     ups = segment([(i / FPS, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
     assert written(ups) == ["A", "K"]
     assert "moving" in [u.state for u in ups[20:]]  # the slip was seen as a movement
+
+
+@pytest.mark.parametrize("word,pace,seed", [("AZ", 1.0, 107), ("AZ", 1.0, 130), ("AJ", 0.5, 3)])
+def test_a_motion_letter_drawn_out_of_a_short_pause_takes_its_shape_back(bank, word, pace, seed):
+    """The hand pauses a moment in the D (or I) shape and draws the Z (or J): the pause, too short
+    for its still frames alone, is read once the movement proves real, as the hold the path left,
+    so the Z takes it back (it came out as ADZ, the older hold the movement resumed being taken for
+    the one it left)."""
+    sw = synth_word(word, bank, SynthOptions(pace=pace), np.random.default_rng(seed))
+    ups = segment(sw.frames, model_probs(sw.frames, sw.image_size, sw.handedness), sw.image_size, CLASSES)
+    assert "".join(written(ups)) == word

@@ -168,8 +168,9 @@ class HoldSegmenter:
             self._pending_moves += 1
             if self._pending_moves >= self._clock.frames(4):
                 written, unread = self._resolve_pending(frame.t)
-        # the reader may write an unsure hold: a J/Z drawn out of it takes it back
-        self._left_from = self._left_from or written or unread
+        # the hold this movement left (the reader may write an unsure one): a J/Z drawn out of it
+        # takes it back
+        self._left_from = written or unread or self._left_from
         self._stretch = set()
         if not self._movement:
             self._movement = list(self._recent)[:-1]  # the frames just before the motion was seen
