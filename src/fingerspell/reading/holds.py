@@ -99,6 +99,7 @@ class HoldSegmenter:
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = -math.inf
+        self._last_end = -math.inf  # the last frame of the last letter written (as it was written)
         self._last_motion = -math.inf  # when the last J or Z was written
         self._pending: Optional[_OpenHold] = None  # a hold cut short by a movement not yet proven real
         self._pending_moves = 0  # moving frames since it
@@ -182,23 +183,26 @@ class HoldSegmenter:
         return HoldUpdate("moving", motion, written, 0.0, unread=unread)
 
     def _on_still(self, frame: _Frame, motion: float) -> HoldUpdate:
-        hold = retract = unread = None
-        if self._movement:
-            hold, retract = self._end_movement(frame.t)
+        unread = None
+        path, retract = self._end_movement(frame.t) if self._movement else (None, None)  # a J or Z
         pending, self._pending = self._pending, None
-        if self._hold is None and pending is not None and hold is None:
-            # the hand stopped again within four moving frames of a cut-short hold: with the same
-            # reading it is the same hold (a detector's slip), else that hold is read now (after a
-            # J or Z, ``hold``, it is dropped: it was the shape the path was drawn with)
-            if int(np.argmax(self._average(pending.frames))) == int(np.argmax(self._masked(frame.folded))):
-                self._hold = pending
-            else:
-                self._pending = pending
-                hold, unread = self._resolve_pending(frame.t)
-        if self._hold is None:
-            absorb = SHAPE_LETTERS.get(hold.letter, ()) if hold is not None else ()
-            back = self._settled(frame) if hold is None else []  # after a J or Z: the end of its path
-            self._hold = _OpenHold(back=back, absorb=absorb)
+        if self._hold is not None:
+            hold = path
+        else:
+            back = self._settled(frame) if path is None else []  # after a J or Z: the end of its path
+            hold = path
+            if pending is not None and path is None:
+                # the hand stopped again within four moving frames of a cut-short hold: with the
+                # same reading it is the same hold (a detector's slip), else that hold is read now
+                # (after a J or Z it is dropped: it was the shape the path was drawn with)
+                if int(np.argmax(self._average(pending.frames))) == int(np.argmax(self._masked(frame.folded))):
+                    self._hold = pending
+                else:
+                    self._pending = pending
+                    hold, unread = self._resolve_pending(frame.t)
+            if self._hold is None:
+                absorb = SHAPE_LETTERS.get(path.letter, ()) if path is not None else ()
+                self._hold = _OpenHold(back=back, absorb=absorb)
         self._hold.frames.append(frame)
         self._maybe_split()
         if hold is None:
@@ -215,7 +219,7 @@ class HoldSegmenter:
         if frame.t - self._last_motion < _AFTER_MOTION_S:
             return back  # the end of a J or Z's path, where the hand settles into the end pose
         for f in reversed(list(self._recent)[:-1]):
-            if f.t <= self._last_written or displacement(frame.points, f.points) >= self.options.settle_distance:
+            if f.t <= self._last_end or displacement(frame.points, f.points) >= self.options.settle_distance:
                 break
             back.append(f)
         return back[::-1]
@@ -256,7 +260,7 @@ class HoldSegmenter:
             h.written, h.absorbed = self._summary(h.frames, t), True
             return None
         h.written = self._summary(h.frames, t)
-        self._last_written = t
+        self._last_written, self._last_end = t, h.written.end
         self._stretch.add(h.written.letter)
         return h.written
 
@@ -340,6 +344,7 @@ class HoldSegmenter:
         top = ((result.letter, result.score),)
         hold = Hold(result.letter, result.score, top, frames[0].t, frames[-1].t, t, "motion")
         self._last_written = self._last_motion = t
+        self._last_end = hold.end
         retract = None
         if left_from is not None and left_from.letter in SHAPE_LETTERS.get(result.letter, ()):
             retract = left_from
