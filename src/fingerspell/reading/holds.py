@@ -164,7 +164,8 @@ class HoldSegmenter:
             self._left_from = None if self._hold.absorbed else self._hold.written
             if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
                 self._pending, self._hold, self._pending_moves = self._hold, None, 0
-            written, unread = self._close_hold(frame.t)
+            else:
+                written, unread = self._close_hold(frame.t)
         if self._pending is not None:
             self._pending_moves += 1
             if self._pending_moves >= self._clock.frames(4):
@@ -186,11 +187,9 @@ class HoldSegmenter:
         unread = None
         path, retract = self._end_movement(frame.t) if self._movement else (None, None)  # a J or Z
         pending, self._pending = self._pending, None
-        if self._hold is not None:
-            hold = path
-        else:
+        hold = path
+        if self._hold is None:
             back = self._settled(frame) if path is None else []  # after a J or Z: the end of its path
-            hold = path
             if pending is not None and path is None:
                 # the hand stopped again within four moving frames of a cut-short hold: with the
                 # same reading it is the same hold (a detector's slip), else that hold is read now

@@ -16,7 +16,7 @@ import numpy as np
 
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES
 from fingerspell.errors import FingerspellError
-from fingerspell.reading.synth import _j_path, _smooth, _z_path, photo_path_frames
+from fingerspell.reading.synth import _j_path, _smooth, _z_path, default_transition, photo_path_frames
 
 Box = Tuple[int, int, int, int]
 Truth = List[Tuple[str, float, float]]
@@ -54,16 +54,16 @@ def photo_of_hand(image: np.ndarray, landmarks: np.ndarray) -> Photo:
 class PhotoVideoOptions:
     fps: float = 30.0
     pace: float = 1.0  # seconds per letter
-    transition_s: Optional[float] = None  # None: min(0.25, 0.4 * pace), as the landmark simulator
-
-    @property
-    def transition(self) -> float:
-        return self.transition_s if self.transition_s is not None else min(0.25, 0.4 * self.pace)
+    transition_s: Optional[float] = None  # None: as the landmark simulator (synth.default_transition)
     size: Tuple[int, int] = (640, 480)
     hand_height: float = 0.6  # the crop (the hand box and half its size around) over the frame height
     lead_in_s: float = 0.3
     lead_out_s: float = 0.5
     background: int = 90  # grey of the frames without a hand; with a hand, the photo's own border
+
+    @property
+    def transition(self) -> float:
+        return self.transition_s if self.transition_s is not None else default_transition(self.pace)
 
 
 class _Film:

@@ -57,7 +57,12 @@ class SynthOptions:
 
     @property
     def transition(self) -> float:
-        return self.transition_s if self.transition_s is not None else min(0.25, 0.4 * self.pace)
+        return self.transition_s if self.transition_s is not None else default_transition(self.pace)
+
+
+def default_transition(pace: float) -> float:
+    """Seconds of movement between two letters at ``pace`` seconds a letter."""
+    return min(0.25, 0.4 * pace)
 
 
 @dataclass(frozen=True)
