@@ -94,12 +94,16 @@ def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: in
     from fingerspell.training.recipes import RECIPES
 
     kwargs = RECIPES["vector"]["model_kwargs"]  # the shipped model's R/U/V expert
+    second = bool(RECIPES["vector"].get("second_readings", False))  # hands/second_look.py
     recipe = {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": seed,
               "schedule": "cosine", "augment": True, "static_letters": True, "model_kwargs": repr(kwargs)}
+    if second:  # (older fold models keep their keys)
+        recipe["second_readings"] = True
     held = data.groups == group
     train_data = data.subset(~held) if extra is None else DatasetArrays.concatenate([data.subset(~held), extra])
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode() + train_data.vectors.tobytes()
-                         + train_data.labels.tobytes()).hexdigest()[:16]
+                         + train_data.labels.tobytes()
+                         + (train_data.second_vectors.tobytes() if second else b"")).hexdigest()[:16]
     out = FOLDS / f"{name}-{group.split('/')[-1]}-{key}"
     done = out / "done.json"
     if done.is_file():
@@ -111,7 +115,8 @@ def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: in
     opts = make(data=(f"{name} without {group}",), model="landmark_mlp", out=str(out), val_fraction=0.0,
                         patience=None, epochs=epochs, batch_size=128, lr=3e-3, weight_decay=1e-4,
                         lr_schedule="cosine", device="cpu", threads=1, progress=False, plot=False,
-                        overwrite=True, seed=seed, static_letters=True, model_kwargs=kwargs)
+                        overwrite=True, seed=seed, static_letters=True, model_kwargs=kwargs,
+                        second_readings=second)
     result = train(opts, train_data=train_data, log=lambda s: None)
     done.write_text(json.dumps({"checkpoint": str(result.best_path), "recipe": recipe}))
     return Path(result.best_path)

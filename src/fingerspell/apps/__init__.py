@@ -72,6 +72,10 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                         "word the decoder is sure of (a word of its lexicon at 0.9 or more) teaches the model what "
                         "its letters look like on you, fitted in the background in about a second; --adapt and "
                         "'bench' turn it off (docs/adaptation.md)")
+    g.add_argument("--second-look", action=argparse.BooleanOptionalAction, default=True,
+                   help="landmark models: read each hand a second time on the mirrored frame and average the two "
+                        "readings (on by default: more right letters for new signers, about 10 ms more per frame "
+                        "here; --no-second-look turns it off)")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "
                         "palm detector on every frame that shows one hand: about 10 ms more per frame here)")
@@ -96,6 +100,7 @@ def recognizer_options(args: argparse.Namespace):
     return RecognizerOptions(smoothing=SmoothingOptions(threshold=args.threshold, window=args.window),
                              reader=ReaderOptions(holds=holds, pause_s=args.pause),
                              adapt=getattr(args, "adapt", False),
+                             second_look=getattr(args, "second_look", True),
                              # on unless asked not to; --adapt replaces it; 'bench' times the reading alone
                              learn=(getattr(args, "learn", False) and not getattr(args, "adapt", False)
                                     and getattr(args, "command", "") != "bench"),

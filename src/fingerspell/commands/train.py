@@ -37,6 +37,8 @@ def _add_optimisation_arguments(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--balanced-sampling", action="store_true", help="sample classes equally (single process)")
     opt.add_argument("--static-letters", action="store_true",
                      help="train J photos as I and Z photos as D: the motion reader writes J and Z")
+    opt.add_argument("--second-readings", action="store_true",
+                     help="vector models: also train on each photo's second reading (the mirrored photo)")
     opt.add_argument("--no-augment", action="store_true", help="train without augmentation")
     opt.add_argument("--sign-offset", type=float, default=0.0, metavar="LOGITS",
                      help="after training, lower the SPACE, DEL and NOTHING scores by this much: letters "
@@ -122,7 +124,7 @@ def options_from_args(args: argparse.Namespace):
         patience=args.patience or None, seed=args.seed, device=args.device, input_size=args.input_size,
         model_kwargs=_model_kwargs(args.model_arg), augment=not args.no_augment,
         class_weighting=args.class_weighting, balanced_sampling=args.balanced_sampling,
-        static_letters=args.static_letters, sign_offset=args.sign_offset,
+        static_letters=args.static_letters, second_readings=args.second_readings, sign_offset=args.sign_offset,
         pretrained=args.pretrained, pretrained_path=args.pretrained_path, init_from=args.init_from,
         freeze_backbone=args.freeze_backbone, finetune_epochs=args.finetune_epochs,
         finetune_lr_factor=args.finetune_lr_factor, unfreeze_stages=args.unfreeze_stages,

@@ -68,6 +68,7 @@ class BuildOptions:
     border_retry: bool = True
     box_retry: bool = True
     box_scale: float = 2.0
+    second_look: bool = True
     limit_per_class: Optional[int] = None
     classes: Optional[Tuple[str, ...]] = None
     workers: Optional[int] = None
@@ -102,8 +103,11 @@ class BuildOptions:
         """Everything that changes a photo's detection; part of every cache key."""
         d = asdict(self.detector_options())
         d.pop("task_path", None)
-        return {"build_version": BUILD_VERSION, "detector": d, "box_retry": self.box_retry,
-                "box_scale": self.box_scale}
+        out = {"build_version": BUILD_VERSION, "detector": d, "box_retry": self.box_retry,
+               "box_scale": self.box_scale}
+        if self.second_look:  # builds without it keep their cache keys
+            out["second_look"] = True
+        return out
 
 
 @dataclass
@@ -217,16 +221,25 @@ def _arrays_from_records(items: List[ImageItem], recs: List[dict], size: int) ->
     handedness = np.full(n, -1, np.int8)
     sizes = np.zeros((n, 2), np.int32)
     no_hand = np.zeros(n, bool)
+    second = np.zeros((n, FEATURE_DIM), np.float32)
+    has_second = np.zeros(n, bool)
     for i, rec in enumerate(recs):
         sizes[i] = rec["image_size"]
         if rec["found"]:
             landmarks[i] = np.asarray(rec["landmarks"], np.float32)
             handedness[i] = _HANDEDNESS.get(rec["handedness"], 1)
             masks[i], vectors[i] = render_sample(landmarks[i], tuple(sizes[i]), int(handedness[i]), size)
+            second[i] = vectors[i]
+            if rec.get("second_landmarks") is not None:  # hands/second_look.py
+                label = "Left" if handedness[i] == 0 else "Right"
+                second[i] = normalize_landmarks(np.asarray(rec["second_landmarks"], np.float32),
+                                                tuple(sizes[i]), label)
+                has_second[i] = True
         else:
             no_hand[i] = True
     return DatasetArrays(
         masks=masks, landmarks=landmarks, vectors=vectors, handedness=handedness, image_sizes=sizes,
+        second_vectors=second, has_second=has_second,
         labels=np.array([index_of(it.label) for it in items], np.int64),
         groups=np.array([it.group for it in items], dtype=str),
         sources=np.array([it.source for it in items], dtype=str),

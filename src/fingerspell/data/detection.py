@@ -104,8 +104,27 @@ def _detect_record(img: np.ndarray, box: Optional[tuple]) -> dict:
         lm = label = None
     if lm is None:
         return {"found": False, "image_size": [w, h]}
-    return {"found": True, "via": via, "landmarks": np.asarray(lm, np.float32).tolist(),
-            "handedness": label, "image_size": [w, h]}
+    rec = {"found": True, "via": via, "landmarks": np.asarray(lm, np.float32).tolist(),
+           "handedness": label, "image_size": [w, h]}
+    if opts.second_look:
+        second = _second_reading(det, img, lm, box)
+        rec["second_landmarks"] = None if second is None else second.tolist()
+    return rec
+
+
+def _second_reading(det, img: np.ndarray, lm: np.ndarray, box: Optional[tuple]) -> Optional[np.ndarray]:
+    """The hand read again on the mirrored photo (hands/second_look.py), or None."""
+    from fingerspell.hands.second_look import match_reading, mirror_back, second_readings
+
+    found = second_readings(det, img, [lm])[0]
+    if found is None and box is not None:  # found via the source's hand box: look there, mirrored
+        w = img.shape[1]
+        x0, y0, x1, y1 = box
+        crop_lm, _ = _detect_in_box(det, np.ascontiguousarray(img[:, ::-1]), (w - x1, y0, w - x0, y1),
+                                    _WORKER["options"].box_scale)
+        if crop_lm is not None:
+            found = match_reading([mirror_back(crop_lm)], lm)
+    return found
 
 
 def _detect_in_box(det, img: np.ndarray, box: tuple, scale: float):

@@ -17,7 +17,13 @@ groups             (N,), str            signer (massey handN, mon95 user_N) or s
 sources            (N,), str            the data set / source root name
 paths              (N,), str            source image path
 no_hand            (N,), bool           True for NOTHING samples where no hand was found
+second_vectors     (N, F), float32      optional: the vector of a second reading of the hand, on
+                                        the mirrored photo (hands/second_look.py); else = vectors
+has_second         (N,), bool           optional: the row has a second reading
 =================  ===================  ====================================================
+
+The two optional arrays came after version 1's first files; a file without them loads with
+``second_vectors`` = ``vectors`` and ``has_second`` all False.
 
 The seed's format (only ``images`` and ``labels``) loads too: its images become ``masks``
 and everything else is filled with neutral values.
@@ -29,7 +35,7 @@ import io
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -56,6 +62,14 @@ class DatasetArrays:
     paths: np.ndarray
     no_hand: np.ndarray
     classes: tuple = CLASSES
+    second_vectors: Optional[np.ndarray] = None
+    has_second: Optional[np.ndarray] = None
+
+    def __post_init__(self) -> None:
+        if self.second_vectors is None:
+            self.second_vectors = np.array(self.vectors, dtype=np.float32, copy=True)
+        if self.has_second is None:
+            self.has_second = np.zeros(len(self.labels), bool)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -94,6 +108,7 @@ _ARRAY_SPECS = {
     "paths": ((), "U"),
     "no_hand": ((), "b"),
 }
+_OPTIONAL_SPECS = {"second_vectors": ((FEATURE_DIM,), "f"), "has_second": ((), "b")}
 
 
 def check_finite(arrays: dict, name: Union[str, Path]) -> None:
@@ -156,7 +171,8 @@ def load_dataset(path: Union[str, Path]) -> DatasetArrays:
     if missing:
         raise FingerspellError(f"{p} lacks the keys {missing}: rebuild it with 'fingerspell build-dataset'")
     n = raw["labels"].shape[0] if raw["labels"].ndim == 1 else -1
-    for key, (trailing, kind) in _ARRAY_SPECS.items():
+    specs = {**_ARRAY_SPECS, **{k: v for k, v in _OPTIONAL_SPECS.items() if k in raw}}
+    for key, (trailing, kind) in specs.items():
         arr = raw[key]
         ok = arr.ndim >= 1 and arr.shape[0] == n and arr.dtype.kind == kind
         if key == "masks":
@@ -178,6 +194,8 @@ def load_dataset(path: Union[str, Path]) -> DatasetArrays:
         vectors=raw["vectors"].astype(np.float32), handedness=raw["handedness"].astype(np.int8),
         image_sizes=raw["image_sizes"].astype(np.int32), labels=labels, groups=raw["groups"],
         sources=raw["sources"], paths=raw["paths"], no_hand=raw["no_hand"], classes=classes,
+        second_vectors=raw["second_vectors"].astype(np.float32) if "second_vectors" in raw else None,
+        has_second=raw["has_second"].astype(bool) if "has_second" in raw else None,
     )
 
 

@@ -103,6 +103,11 @@ class ModelInput:
         """A whole dataset as model input, unaugmented (evaluation, prediction)."""
         return self.to_model(self.from_dataset(data))
 
+    def dataset_probs(self, predict, data: "DatasetArrays") -> np.ndarray:
+        """A whole dataset's probabilities as the recognizer would read its photos, from
+        ``predict(model batch) -> (N, C)`` (vectors: both readings of a photo, averaged)."""
+        return predict(self.model_inputs(data))
+
     # --- live use --------------------------------------------------------------------------------
     def batch_for_hands(self, hands: Sequence["Hand"]) -> np.ndarray:
         """The model batch the recognizer runs for these hands (by default one row per hand)."""
@@ -111,6 +116,11 @@ class ModelInput:
     def pick(self, probs: np.ndarray, n: int) -> List[Tuple[np.ndarray, bool]]:
         """Per hand (probabilities, mirrored?) from the model's output for :meth:`batch_for_hands`."""
         return [(p, False) for p in probs[:n]]
+
+    @staticmethod
+    def hand_row(batch: np.ndarray, n: int, i: int) -> np.ndarray:
+        """Hand ``i``'s first row in a :meth:`batch_for_hands` batch of ``n`` hands."""
+        return batch[i * (len(batch) // max(n, 1))]
 
     # --- datasets and cards ------------------------------------------------------------------------
     def prepare(self, parts: Sequence["DatasetArrays"], names: Optional[Sequence[str]] = None) -> "DatasetArrays":

@@ -17,7 +17,7 @@ reaches within 10% of the photo's edge (a tight crop, a hand cut off) is looked 
 25% border, and that reading is kept when it finds a hand: MediaPipe places the landmarks (and
 names the hand) better with room around it. On massey's tight crops this lifted the shipped
 model's leave-one-signer-out accuracy from 93.3% to 96.5% (docs/accuracy_features.md). Video
-mode (a camera) is left as it was: one detection per frame.
+mode (a camera) is left as it was: one detection per frame. ``second_look``: hands/second_look.py.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ class DetectorOptions:
     # an edge is detected again with a refine_border black border (0 turns this off).
     refine_border: float = 0.25
     refine_edge: float = 0.1
+    # Read each found hand a second time on the mirrored frame (Hand.second_landmarks;
+    # hands/second_look.py): a second MediaPipe graph, about as much time again.
+    second_look: bool = False
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -237,6 +240,7 @@ class HandDetector:
             options = replace(options, **overrides)
         self.options = options
         self._timestamp_ms = 0
+        self._mirror: Optional["HandDetector"] = None  # the second look's own graph (made on first use)
         # True when the last detect() found its hands only on the bordered retry (for benchmarks).
         self.last_used_border = False
         with _display_hidden():
@@ -336,6 +340,10 @@ class HandDetector:
                 box=landmark_box(pts, (w, h)),
                 image_size=(w, h),
             ))
+        if hands and self.options.second_look:
+            from fingerspell.hands.second_look import attach_second_readings
+
+            self._mirror = attach_second_readings(self._mirror, self, frame, hands)
         return hands
 
     def _crowded(self, raw: List[tuple]) -> bool:
@@ -369,6 +377,9 @@ class HandDetector:
         impl, self._impl = getattr(self, "_impl", None), None
         if impl is not None:
             impl.close()
+        mirror, self._mirror = getattr(self, "_mirror", None), None
+        if mirror is not None:
+            mirror.close()
 
     def __enter__(self) -> "HandDetector":
         return self

@@ -56,6 +56,8 @@ class Hand:
     score: handedness / detection confidence.
     box: (x0, y0, x1, y1) pixel bounding box of the landmarks, clipped to the frame.
     image_size: (width, height) of the frame the landmarks refer to.
+    second_landmarks: (21, 3) the same hand read on the mirrored frame and mirrored back
+        (:mod:`fingerspell.hands.second_look`), where the detector was asked for a second look.
     """
 
     landmarks: np.ndarray
@@ -64,6 +66,7 @@ class Hand:
     box: Tuple[int, int, int, int]
     image_size: Tuple[int, int]
     world_landmarks: Optional[np.ndarray] = None
+    second_landmarks: Optional[np.ndarray] = None
 
     @property
     def is_left(self) -> bool:

@@ -52,6 +52,9 @@ class RecognizerOptions:
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
     learn: bool = False  # learn the person from their words (runtime/word_learning.py); the commands turn it on
     learning: LearnOptions = field(default_factory=LearnOptions)
+    # landmark models: each hand is read a second time on the mirrored frame and the model's
+    # probabilities of the two readings are averaged (hands/second_look.py; sets the detector's option)
+    second_look: bool = True
 
 
 @dataclass
@@ -172,8 +175,9 @@ class Recognizer:
         self.options = options or RecognizerOptions()
         self.classes: Tuple[str, ...] = tuple(self.card["classes"])
         # What the model reads (mask, vector...): it makes the batch and reads the output back.
-        self.input = input_for(self.card, mirror=self.options.mirror_masks)
+        self.input = input_for(self.card, mirror=self.options.mirror_masks, second_look=self.options.second_look)
         self.input_kind = self.input.kind
+        self._second_look(detector)
         self.input_size = int(self.card["input_size"])
         self.tracks = TrackSet(self.options.smoothing)
         self.reader = Reader(self.classes, self.options.reader, decoder)
@@ -185,6 +189,15 @@ class Recognizer:
         # The writer's model input over the last seconds, for adapting to the person signing.
         self.adaptation = self._adaptation(decoder)
         self._rows: Deque[Tuple[float, np.ndarray]] = deque(maxlen=_ROWS_KEPT)
+
+    def _second_look(self, detector) -> None:
+        """A landmark model reads each hand twice (the mirrored frame too): ask the detector for it."""
+        opts = getattr(detector, "options", None)
+        if self.options.second_look and self.input_kind == "vector" and hasattr(opts, "second_look"):
+            if not opts.second_look:
+                from dataclasses import replace
+
+                detector.options = replace(opts, second_look=True)
 
     def _adaptation(self, decoder):
         o = self.options
@@ -284,7 +297,7 @@ class Recognizer:
         writer = self._pick_writer(predictions)
         update = self._read(t, writer, hands, readings, predictions)
         if self.adaptation is not None and writer is not None and self.input_kind == "vector":
-            self._adapt(t, batch[predictions.index(writer)], update)
+            self._adapt(t, self.input.hand_row(batch, len(hands), predictions.index(writer)), update)
         timings["smoothing"] = (time.perf_counter() - t3) * 1000
         return self._result(t, predictions, self._writer, writer, update, timings)
 

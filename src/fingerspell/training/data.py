@@ -51,6 +51,16 @@ def prepare_arrays(
     return input_for(kind, input_size).prepare(parts, names)
 
 
+def with_second_readings(data: DatasetArrays) -> DatasetArrays:
+    """``data`` plus, for every row with a second reading (hands/second_look.py), a copy of the row
+    whose vector is that reading (marked ``has_second`` in the result; the originals are not)."""
+    extra = data.subset(np.flatnonzero(data.has_second))
+    extra.vectors = extra.second_vectors.copy()
+    first = data.subset(np.arange(len(data)))
+    first.has_second = np.zeros(len(data), bool)
+    return DatasetArrays.concatenate([first, extra])
+
+
 def model_inputs(data: DatasetArrays, kind: InputLike) -> np.ndarray:
     """The whole dataset as model input (no augmentation): for evaluation and prediction."""
     return input_for(kind).model_inputs(data)

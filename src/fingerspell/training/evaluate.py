@@ -278,7 +278,7 @@ def evaluate_model(
     if dropped:
         data = data.subset(known)
         labels = labels[known]
-    probs = predict(model, inp.model_inputs(data), batch_size, device)
+    probs = inp.dataset_probs(lambda x: predict(model, x, batch_size, device), data)
     report = evaluate_arrays(probs, labels, data.groups, list(card["classes"]), n_missed=n_missed,
                              no_hand=data.no_hand)
     report.extra["rows_with_classes_the_model_lacks"] = dropped

@@ -139,7 +139,7 @@ def _run_fold(topt, g: str, train_part: DatasetArrays, test_part: DatasetArrays,
     test = inp.prepare([test_part])
     classes = list(card["classes"])
     labels = align_labels(test, classes)
-    probs = predict(model, inp.model_inputs(test))
+    probs = inp.dataset_probs(lambda x: predict(model, x), test)
     report = evaluate_arrays(probs, labels, test.groups, classes, no_hand=test.no_hand)
     report.extra.update({"held_out": g, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
     report.save(Path(fold_opts.run.out) / "eval", overwrite=True)

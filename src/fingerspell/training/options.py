@@ -34,6 +34,8 @@ class DataSettings:
     static_letters: train J photos as I and Z photos as D (the hand shapes their single frames show;
         data/exceptions.py MOTION_LETTER_SHAPES), so the model never claims a motion letter from one
         frame. Rows whose label is not the ASL letter in their source (mon95's T) are always left out.
+    second_readings: vector models also train on each photo's second reading (the hand read again
+        on the mirrored photo, hands/second_look.py; rows the dataset has one for), as extra rows.
     """
 
     data: Tuple[str, ...]
@@ -45,6 +47,7 @@ class DataSettings:
     balanced_sampling: bool = False
     num_workers: int = 0
     static_letters: bool = False
+    second_readings: bool = False
 
     def __post_init__(self) -> None:
         if not self.data:

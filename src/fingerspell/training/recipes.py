@@ -25,7 +25,10 @@ RECIPES = {
     # sign_offset: SPACE, DEL and NOTHING scores lowered by 2 after training, so a letter of an unseen
     # signer is rarely taken for one of those signs (benchmarks/sign_offset.py).
     # model_kwargs: the R/U/V expert (models/landmark_mlp.py).
+    # second_readings: each photo's hand read again on the mirrored photo trains too
+    # (hands/second_look.py; benchmarks/flip_variants.py).
     "vector": {"batch_size": 128, "lr": 3e-3, "epochs": 60, "static_letters": True, "sign_offset": 2.0,
+               "second_readings": True,
                "model_kwargs": (("expert_classes", tuple(CLASSES.index(c) for c in EXPERT_LETTERS)),)},
     "mask": {"batch_size": 100, "lr": 1e-3, "epochs": 15, "input_size": 96},
 }

@@ -138,6 +138,9 @@ class Trainer:
                 train_data, val_data, d.val_groups, d.val_fraction, self.options.hyper.seed)
         for w in caught:
             self.say(f"warning: {w.message}")
+        if d.second_readings and self.input.kind == "vector":
+            train_data = tdata.with_second_readings(train_data)
+            self.say(f"second readings (the mirrored photo) train too: {int(train_data.has_second.sum())} rows")
         if len(train_data) < 2:
             raise FingerspellError(f"only {len(train_data)} training rows: add data")
         self.train_data, self.val_data = train_data, val_data

@@ -1,0 +1,59 @@
+"""A second reading of the same hand: MediaPipe run again on the mirrored picture.
+
+MediaPipe's landmark network is not mirror-symmetric, so the mirrored picture gives a second,
+partly independent guess of the same hand, above all of the joints it cannot see (a thumb inside a
+fist, a finger behind another). Mirrored back, the two readings describe one hand; the landmark
+model reads both and averages its probabilities, and trains on both (docs/accuracy_features.md,
+"A second look"). Measured on people the model never saw (``benchmarks/flip_variants.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import numpy as np
+
+#: a mirrored reading belongs to a hand when its points lie this close on average (a fraction of the
+#: picture's side); two hands in one picture are further apart than that
+MATCH_DISTANCE = 0.05
+
+
+def mirror_back(landmarks: np.ndarray) -> np.ndarray:
+    """Landmarks found on a mirrored picture, in the original picture's coordinates."""
+    out = np.array(landmarks, dtype=np.float32, copy=True)
+    out[:, 0] = 1.0 - out[:, 0]
+    return out
+
+
+def match_reading(candidates: Iterable[np.ndarray], reference: np.ndarray,
+                  tolerance: float = MATCH_DISTANCE) -> Optional[np.ndarray]:
+    """The candidate (already mirrored back) nearest to ``reference``, if within ``tolerance``."""
+    ref = np.asarray(reference, dtype=np.float64)[:, :2]
+    best, best_err = None, tolerance
+    for cand in candidates:
+        err = float(np.linalg.norm(np.asarray(cand, dtype=np.float64)[:, :2] - ref, axis=1).mean())
+        if err < best_err:
+            best, best_err = np.asarray(cand, dtype=np.float32), err
+    return best
+
+
+def second_readings(detector, frame_bgr: np.ndarray, references, timestamp_ms: Optional[int] = None) -> list:
+    """Per reference hand (landmarks), its reading on the mirrored frame by ``detector`` (or None)."""
+    if not len(references):
+        return []
+    flipped = np.ascontiguousarray(frame_bgr[:, ::-1])
+    found = [mirror_back(h.landmarks) for h in detector.detect(flipped, timestamp_ms=timestamp_ms)]
+    return [match_reading(found, ref) for ref in references]
+
+
+def attach_second_readings(mirror, detector, frame_bgr: np.ndarray, hands) -> object:
+    """Set each hand's ``second_landmarks`` from ``mirror`` (a detector of ``detector``'s settings
+    without a second look; made here when None), on the mirrored frame; returns ``mirror``."""
+    from dataclasses import replace
+
+    if mirror is None:  # a HandDetector of the same settings (its class: no import cycle)
+        mirror = type(detector)(replace(detector.options, second_look=False))
+    ts = detector._timestamp_ms if detector.options.mode == "video" else None
+    for hand, second in zip(hands, second_readings(mirror, frame_bgr, [h.landmarks for h in hands], ts)):
+        hand.second_landmarks = second
+    return mirror
