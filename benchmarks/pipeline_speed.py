@@ -6,7 +6,8 @@ One process, one 640x480 stream of real photos (mon95, each letter held for seve
 MediaPipe hands in video mode (full model) in front of every pipeline:
 
 * ours: ``Recognizer`` (crop-centred mask or landmark vector, one batched model call, softmax,
-  smoothing, drawing) for each model, in torch eager and in ONNX Runtime. The shipped weights
+  smoothing, drawing) for each model, in torch eager and in ONNX Runtime; the landmark model reads
+  each hand twice (the second look on the mirrored frame), and once more without it. The shipped weights
   are used where they exist; the other architectures get untrained weights of the same shape,
   which run exactly as fast.
 * seed: the skeleton drawn on a black full frame, resized to 224, and CustomMobileNetV2 in torch
@@ -51,11 +52,12 @@ def checkpoint_for(name: str, size: int, work: Path) -> str:
     return str(work / name)
 
 
-def run_ours(checkpoint: str, backend: str, frames: list, threads: int) -> dict:
-    from fingerspell.runtime.recognizer import Recognizer
+def run_ours(checkpoint: str, backend: str, frames: list, threads: int, second_look: bool = True) -> dict:
+    from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
 
     rows = []
-    with Recognizer.from_model(checkpoint, backend=backend, threads=threads, max_hands=1) as rec:
+    opts = RecognizerOptions(second_look=second_look)
+    with Recognizer.from_model(checkpoint, backend=backend, threads=threads, max_hands=1, options=opts) as rec:
         for i, frame in enumerate(frames):
             f = frame.copy()
             result = rec.process(f, i / 30.0)
@@ -128,6 +130,8 @@ def main() -> None:
             ckpt = checkpoint_for(name, args.mask_size, Path(tmp))
             for backend in ("torch", "onnx"):
                 rows[f"{name} ({backend})"] = run_ours(ckpt, backend, frames, args.threads)
+            if name == "landmark_mlp":  # the second look (hands/second_look.py) is on by default
+                rows[f"{name} (torch, --no-second-look)"] = run_ours(ckpt, "torch", frames, args.threads, False)
     print("| pipeline | model input | FPS | median ms | p90 ms | after detection | vs seed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, r in rows.items():

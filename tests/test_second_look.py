@@ -82,3 +82,20 @@ def test_build_dataset_stores_the_second_reading_and_training_uses_it(data, tmp_
     old = load_dataset(tmp_path / "old.npz")
     assert not old.has_second.any() and np.array_equal(old.second_vectors, old.vectors)
     assert len(with_second_readings(old)) == len(old)
+
+
+def test_a_video_detector_reads_the_mirrored_frame_alongside(data):
+    photo = mon95(data, 6, "B", 0)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[100:100 + photo.shape[0], 150:150 + photo.shape[1]] = photo
+    seconds = []
+    with HandDetector(mode="video", max_hands=1, second_look=True) as det:
+        for i in range(6):
+            hands = det.detect(frame, timestamp_ms=33 * i)
+            assert len(hands) == 1
+            seconds.append(hands[0].second_landmarks)
+        mirror = det._mirror
+    assert sum(s is not None for s in seconds) >= 5
+    assert mirror._pool._shutdown  # closing the detector stops the second look's thread
+    with HandDetector(mode="video", max_hands=1) as plain:
+        assert plain.detect(frame, timestamp_ms=0)[0].second_landmarks is None

@@ -240,7 +240,7 @@ class HandDetector:
             options = replace(options, **overrides)
         self.options = options
         self._timestamp_ms = 0
-        self._mirror: Optional["HandDetector"] = None  # the second look's own graph (made on first use)
+        self._mirror = None  # the second look (hands/second_look.py MirrorLook), made on first use
         # True when the last detect() found its hands only on the bordered retry (for benchmarks).
         self.last_used_border = False
         with _display_hidden():
@@ -320,6 +320,7 @@ class HandDetector:
                 max(self._timestamp_ms + 1, int(timestamp_ms)) if timestamp_ms is not None
                 else self._timestamp_ms + 33
             )
+        pending = self._second_look().start(frame, self._timestamp_ms) if self.options.second_look else None
         rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
         raw = self._run(rgb)
         self.last_used_border = False
@@ -340,11 +341,16 @@ class HandDetector:
                 box=landmark_box(pts, (w, h)),
                 image_size=(w, h),
             ))
-        if hands and self.options.second_look:
-            from fingerspell.hands.second_look import attach_second_readings
-
-            self._mirror = attach_second_readings(self._mirror, self, frame, hands)
+        if pending is not None:
+            self._mirror.attach(pending, hands)
         return hands
+
+    def _second_look(self):
+        if self._mirror is None:
+            from fingerspell.hands.second_look import MirrorLook
+
+            self._mirror = MirrorLook(self)
+        return self._mirror
 
     def _crowded(self, raw: List[tuple]) -> bool:
         """True when a found hand comes within ``refine_edge`` of the photo's edge (normalised points)."""
