@@ -14,8 +14,10 @@ the landmark MLP was retrained on datasets built that way: 9 of the 21 stored ha
 NOTHING 0.77 and now reads L 1.00); every other top letter stayed the same. The landmark_mlp rows
 were rewritten again when the shipped recipe began to lower the SPACE, DEL and NOTHING scores after
 training (``sign_offset``; the model was retrained, no top letter of the 21 changed), and again
-when it gained its R/U/V expert (``expert_classes``; retrained, no top letter changed). The
-mobilenetv2 weights are the 3f2a073 ones.
+when it gained its R/U/V expert (``expert_classes``; retrained, no top letter changed), and again
+when it began to train on each photo's second reading, MediaPipe on the mirrored photo
+(``second_readings``; retrained, no top letter changed; the stored hands have no second reading,
+so these rows check the model on one reading). The mobilenetv2 weights are the 3f2a073 ones.
 """
 
 from __future__ import annotations
