@@ -1,16 +1,17 @@
 """Does a second, mirrored MediaPipe reading of each photo help the landmark model read unseen people?
 
-    OMP_NUM_THREADS=1 python benchmarks/flip_landmarks.py        # first: the mirrored readings
     OMP_NUM_THREADS=1 python benchmarks/flip_variants.py [--train plain aug avg] [--seeds 0 1]
 
-The protocols, recipe and scoring of ``feature_variants.py`` (fast trainer, ``base`` vector, J/Z
-merged into I/D, mon95's T left out). Modes:
-  plain    train and test on the stored readings (the control)
-  tta      test on the mean probability of the stored and the mirrored reading
-  aug      train on both readings (each photo twice), test on the stored one
+The second reading is the one ``build-dataset`` stores (``second_vectors``, ``has_second``:
+hands/second_look.py; datasets built before it have none: rebuild them). The protocols, recipe
+and scoring of ``feature_variants.py`` (fast trainer, ``base`` vector, J/Z merged into I/D,
+mon95's T left out). Modes:
+  plain    train and test on the first readings (the control)
+  tta      test on the mean probability of the two readings
+  aug      train on both readings (each photo twice), test on the first
   aug_tta  both
   avg      train and test on the mean of the two readings' points
-A row without a mirrored reading uses its stored one in every mode.
+A row without a second reading uses its first in every mode.
 """
 
 from __future__ import annotations
@@ -37,24 +38,19 @@ from fingerspell.labels import CLASSES  # noqa: E402
 MODES = ("plain", "tta", "aug", "aug_tta", "avg")
 
 
-def load(data_dir: Path, flip_dir: Path, protocols) -> dict:
-    """{name: (Points of the stored readings, Points of the mirrored ones)}."""
+def load(data_dir: Path, protocols) -> dict:
+    """{name: (Points of the first readings, Points of the second ones)}."""
     out = {}
     for name in sorted({n for p in protocols for n in NEEDS[p]}):
         data, _ = drop_exceptions(load_dataset(data_dir / f"{name}.npz"))
+        if not data.has_second.any():
+            raise SystemExit(f"{name}.npz has no second readings: rebuild it with 'fingerspell build-dataset'")
         pts = data.vectors[:, :63].reshape(-1, 21, 3).astype(np.float64)
-        f = np.load(flip_dir / f"{name}.npz")
-        by_path = dict(zip(f["paths"].tolist(), f["vectors"]))
-        flip = pts.copy()
-        found = 0
-        for i, p in enumerate(data.paths.tolist()):
-            v = by_path.get(p)
-            if v is not None and np.isfinite(v).all():
-                flip[i] = v[:63].reshape(21, 3)
-                found += 1
-        print(f"{name}: mirrored reading for {found} of {len(pts)} rows", flush=True)
+        second = np.where(data.has_second[:, None, None],
+                          data.second_vectors[:, :63].reshape(-1, 21, 3).astype(np.float64), pts)
+        print(f"{name}: second reading for {int(data.has_second.sum())} of {len(pts)} rows", flush=True)
         labels, groups = data.labels.astype(np.int64), data.groups
-        out[name] = (Points(pts, labels, groups), Points(flip, labels, groups))
+        out[name] = (Points(pts, labels, groups), Points(second, labels, groups))
     return out
 
 
@@ -116,11 +112,10 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
-    ap.add_argument("--flip-dir", default=str(REPO / "artifacts" / "flip"))
     ap.add_argument("--results", default=str(REPO / "benchmarks" / "results" / "flip_variants.json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
-    ds = load(Path(args.data_dir), Path(args.flip_dir), args.protocols)
+    ds = load(Path(args.data_dir), args.protocols)
     recipe = replace(Recipe(), epochs=args.epochs)
     path = Path(args.results)
     for seed in args.seeds:
