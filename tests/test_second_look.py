@@ -99,3 +99,14 @@ def test_a_video_detector_reads_the_mirrored_frame_alongside(data):
     assert mirror._pool._shutdown  # closing the detector stops the second look's thread
     with HandDetector(mode="video", max_hands=1) as plain:
         assert plain.detect(frame, timestamp_ms=0)[0].second_landmarks is None
+
+
+def test_build_dataset_cli_can_skip_the_second_look(data, tmp_path):
+    from fingerspell.cli import main
+
+    args = ["build-dataset", str(data / "mon95" / "user_6"), "--classes", "A", "--limit-per-class", "1",
+            "--no-cache", "--quiet", "--workers", "1"]
+    assert main(args + ["--out", str(tmp_path / "one.npz"), "--no-second-look"]) == 0
+    assert main(args + ["--out", str(tmp_path / "two.npz")]) == 0
+    assert not load_dataset(tmp_path / "one.npz").has_second.any()
+    assert load_dataset(tmp_path / "two.npz").has_second.all()

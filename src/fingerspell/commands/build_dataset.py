@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="hand detection confidence (default %(default)s: finds more hands than 0.7 in all three "
                         "photo sets, and the extra ones are real hands; see docs/dataset.md)")
     p.add_argument("--complexity", type=int, choices=[0, 1], default=1, help="MediaPipe model: 0 lite, 1 full")
+    p.add_argument("--no-second-look", action="store_true",
+                   help="detect each photo once (by default it is read again on the mirrored photo, a second "
+                        "reading the landmark model trains on: hands/second_look.py; half the detection time)")
     p.add_argument("--no-box-retry", action="store_true",
                    help="do not retry on the source's hand box (mon95) when the frame shows no hand")
     p.add_argument("--classes", default=None, metavar="A,B,...",
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     classes = tuple(c for c in args.classes.split(",") if c.strip()) if args.classes else None
     options = BuildOptions(
         mask_size=args.mask_size, min_detection_confidence=args.confidence, model_complexity=args.complexity,
-        box_retry=not args.no_box_retry, classes=classes, limit_per_class=args.limit_per_class,
+        box_retry=not args.no_box_retry, second_look=not args.no_second_look, classes=classes,
+        limit_per_class=args.limit_per_class,
         workers=args.workers, cache_dir=None if args.no_cache else args.cache_dir, overwrite=args.overwrite,
         progress=not args.quiet,
     )
