@@ -25,7 +25,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -132,8 +132,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, model: Optional[str]) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "fingerspell", "serve", "--port", str(port), "--max-fps", "1000"]
+def start_server(port: int, model: Optional[str], extra: Sequence[str] = ()) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "fingerspell", "serve", "--port", str(port), "--max-fps", "1000", *extra]
     if model:
         cmd += ["--model", model]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -209,6 +209,7 @@ def main(argv=None) -> int:
     p.add_argument("--frames", type=int, default=0, help="stop after this many readings in all (0: no limit)")
     p.add_argument("--url", default=None, help="an already running server (http://host:port); default: start one")
     p.add_argument("--model", default=None)
+    p.add_argument("--no-second-look", action="store_true", help="serve with --no-second-look")
     p.add_argument("--data", type=Path, default=Path(os.environ.get("FINGERSPELL_DATA", "../shared/data")))
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args(argv)
@@ -217,7 +218,7 @@ def main(argv=None) -> int:
     proc = None
     if args.url is None:
         port = free_port()
-        proc = start_server(port, args.model)
+        proc = start_server(port, args.model, ["--no-second-look"] if args.no_second_look else [])
         base = f"http://127.0.0.1:{port}"
     else:
         base = args.url.rstrip("/")
