@@ -74,7 +74,7 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                         "'bench' turn it off (docs/adaptation.md)")
     g.add_argument("--second-look", action=argparse.BooleanOptionalAction, default=True,
                    help="landmark models: read each hand a second time on the mirrored frame and average the two "
-                        "readings (on by default: more right letters for new signers, about 10 ms more per frame "
+                        "readings (on by default: more right letters for new signers, about 5 ms more per frame "
                         "here; --no-second-look turns it off)")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "

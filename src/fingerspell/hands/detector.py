@@ -62,7 +62,7 @@ class DetectorOptions:
     refine_border: float = 0.25
     refine_edge: float = 0.1
     # Read each found hand a second time on the mirrored frame (Hand.second_landmarks;
-    # hands/second_look.py): a second MediaPipe graph, about as much time again.
+    # hands/second_look.py): a second MediaPipe graph, in a thread beside the first.
     second_look: bool = False
 
     def __post_init__(self) -> None:

@@ -37,13 +37,22 @@ def match_reading(candidates: Iterable[np.ndarray], reference: np.ndarray,
     return best
 
 
+def _mirrored(frame_bgr: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(frame_bgr[:, ::-1])
+
+
+def matched(mirrored_hands, references) -> list:
+    """Per reference (landmarks), the hand found on the mirrored frame that is the same hand,
+    mirrored back (None where there is none)."""
+    found = [mirror_back(h.landmarks) for h in mirrored_hands]
+    return [match_reading(found, ref) for ref in references]
+
+
 def second_readings(detector, frame_bgr: np.ndarray, references, timestamp_ms: Optional[int] = None) -> list:
     """Per reference hand (landmarks), its reading on the mirrored frame by ``detector`` (or None)."""
     if not len(references):
         return []
-    flipped = np.ascontiguousarray(frame_bgr[:, ::-1])
-    found = [mirror_back(h.landmarks) for h in detector.detect(flipped, timestamp_ms=timestamp_ms)]
-    return [match_reading(found, ref) for ref in references]
+    return matched(detector.detect(_mirrored(frame_bgr), timestamp_ms=timestamp_ms), references)
 
 
 class MirrorLook:
@@ -62,14 +71,12 @@ class MirrorLook:
 
     def start(self, frame_bgr: np.ndarray, timestamp_ms: Optional[int]):
         """Begin reading the mirrored frame; returns what :meth:`attach` waits for."""
-        flipped = np.ascontiguousarray(frame_bgr[:, ::-1])
-        return self._pool.submit(self.detector.detect, flipped, timestamp_ms)
+        return self._pool.submit(self.detector.detect, _mirrored(frame_bgr), timestamp_ms)
 
     def attach(self, pending, hands) -> None:
         """Set each hand's ``second_landmarks`` (None where the mirrored frame shows no such hand)."""
-        found = [mirror_back(h.landmarks) for h in pending.result()]
-        for hand in hands:
-            hand.second_landmarks = match_reading(found, hand.landmarks)
+        for hand, second in zip(hands, matched(pending.result(), [h.landmarks for h in hands])):
+            hand.second_landmarks = second
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

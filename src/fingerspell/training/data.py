@@ -53,12 +53,10 @@ def prepare_arrays(
 
 def with_second_readings(data: DatasetArrays) -> DatasetArrays:
     """``data`` plus, for every row with a second reading (hands/second_look.py), a copy of the row
-    whose vector is that reading (marked ``has_second`` in the result; the originals are not)."""
+    that reads it (its ``second_vectors`` the first reading: the two swapped)."""
     extra = data.subset(np.flatnonzero(data.has_second))
-    extra.vectors = extra.second_vectors.copy()
-    first = data.subset(np.arange(len(data)))
-    first.has_second = np.zeros(len(data), bool)
-    return DatasetArrays.concatenate([first, extra])
+    extra.vectors, extra.second_vectors = extra.second_vectors, extra.vectors
+    return DatasetArrays.concatenate([data, extra])
 
 
 def model_inputs(data: DatasetArrays, kind: InputLike) -> np.ndarray:

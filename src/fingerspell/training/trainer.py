@@ -139,8 +139,9 @@ class Trainer:
         for w in caught:
             self.say(f"warning: {w.message}")
         if d.second_readings and self.input.kind == "vector":
+            extra = int(train_data.has_second.sum())
             train_data = tdata.with_second_readings(train_data)
-            self.say(f"second readings (the mirrored photo) train too: {int(train_data.has_second.sum())} rows")
+            self.say(f"second readings (the mirrored photo) train too: {extra} rows")
         if len(train_data) < 2:
             raise FingerspellError(f"only {len(train_data)} training rows: add data")
         self.train_data, self.val_data = train_data, val_data
