@@ -12,7 +12,9 @@ signer's own hand shapes:
 
 * **simulated** (every word, every pace): :func:`fingerspell.reading.synth.synth_word` moves the
   signer's real landmarks from letter to letter at 2.0, 1.0 and 0.5 s per letter at 30 fps (``--fps``),
-  with interpolated transitions, tremor and detection dropouts; J and Z are drawn as paths;
+  with interpolated transitions, tremor and detection dropouts; J and Z are drawn as paths; each
+  photo's second reading (MediaPipe on the mirrored photo) moves with it and is read too, as the
+  recognizer reads both (``--no-second-look``: the first only);
 * **real video** (``--videos`` words per signer at 1.0 s per letter, ``--video-pace``): the signer's photos are
   moved along the same kind of paths on a 640x480 canvas (:func:`photo_path_frames`), written
   as an mp4v video (at ``--fps``) and read back, so MediaPipe runs on real pixels end to end.
@@ -81,7 +83,7 @@ def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
 class FoldReader:
     """The fold model on simulated frames, through the product's Reader."""
 
-    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn=False) -> None:
+    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn=False, second_look: bool = True) -> None:
         from fingerspell.features import input_for
         from fingerspell.runtime.adaptation import PersonAdaptation
         from fingerspell.runtime.classifier import load_classifier
@@ -95,14 +97,18 @@ class FoldReader:
         opts = learn if isinstance(learn, LearnOptions) else LearnOptions(background=False)
         self.learning = WordLearning(self.clf, decoder, opts) if learn else None
         self.frozen = False
+        self.second_look = second_look  # read each frame's second reading too, as the recognizer does
 
     def read(self, sw) -> dict:
         reader = Reader(self.card["classes"], decoder=self.decoder)
         rows = [i for i, (_, lm) in enumerate(sw.frames) if lm is not None]
+        seconds = sw.seconds if self.second_look and sw.seconds else (None,) * len(sw.frames)
         hands = [Hand(sw.frames[i][1], sw.handedness, 1.0, landmark_box(sw.frames[i][1], sw.image_size),
-                      sw.image_size) for i in rows]
+                      sw.image_size, second_landmarks=seconds[i]) for i in rows]
         batch = self.input.batch_for_hands(hands) if rows else None
-        probs = dict(zip(rows, (self.adaptation or self.learning or self.clf).predict_proba(batch))) if rows else {}
+        model = self.adaptation or self.learning or self.clf
+        picked = self.input.pick(model.predict_proba(batch), len(hands)) if rows else []
+        probs = {i: p for i, (p, _) in zip(rows, picked)}
         holds = []
         for i, (t, lm) in enumerate(sw.frames):
             up = reader.update(FrameReading(t, lm, sw.image_size, probs.get(i)))
@@ -113,10 +119,11 @@ class FoldReader:
             times = np.array([sw.frames[i][0] for i in rows])
             for h in holds:
                 if h.kind == "static" and len(h.letter) == 1:
-                    self.adaptation.add(batch[(times >= h.start) & (times <= h.end)])
+                    firsts = np.stack([self.input.hand_row(batch, len(hands), k) for k in range(len(hands))])
+                    self.adaptation.add(firsts[(times >= h.start) & (times <= h.end)])
         if self.learning is not None and not self.frozen and rows:  # as the recognizer feeds it
             for k, i in enumerate(rows):
-                self.learning.add_frame(sw.frames[i][0], batch[k])
+                self.learning.add_frame(sw.frames[i][0], self.input.hand_row(batch, len(hands), k))
             for w in reader.sentence.words:
                 self.learning.on_word(w, reader.sentence.words)
         return outcome(sw.word, reader.sentence.words, holds, sw.truth)
@@ -198,7 +205,7 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     letters = bench_cal.letters_of(name, data)
     ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
-    fold = FoldReader(ckpt, decoder, adapt=args.adapt, learn=args.learn)
+    fold = FoldReader(ckpt, decoder, adapt=args.adapt, learn=args.learn, second_look=args.second_look)
     if args.calibrate:  # the signer's profile from k photos a letter; the words are spelled with the others
         letters = calibrate(fold, ckpt, letters, group, args.calibrate, bench_cal, np.random.default_rng(args.seed))
     bank = LetterBank.from_dataset(letters, groups=[group])
@@ -273,6 +280,9 @@ def main(argv=None) -> int:
                     help="fold models from the data set's other signers, or from every data set but that signer")
     ap.add_argument("--calibrate", type=int, default=0, metavar="K",
                     help="calibrate each signer with K photos per letter first (simulated words only)")
+    ap.add_argument("--no-second-look", dest="second_look", action="store_false",
+                    help="read the simulated frames' first readings only (the default reads each photo's "
+                         "second reading too, moved along with the first, as the recognizer reads both)")
     ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS / "words.json"))

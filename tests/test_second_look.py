@@ -54,6 +54,34 @@ def test_the_vector_model_reads_both_readings_and_averages(hands):
     assert VectorInput(second_look=False).batch_for_hands(hands).shape[0] == len(hands)
 
 
+def test_the_word_simulator_moves_the_second_reading_with_the_first(hands):
+    from fingerspell.hands.landmarks import normalize_landmarks
+    from fingerspell.reading.synth import LetterBank, SynthOptions, synth_word
+
+    args = (np.stack([h.landmarks for h in hands]), np.array([h.image_size for h in hands]),
+            np.array([0 if h.is_left else 1 for h in hands]), list("ALY"))
+    second = np.stack([normalize_landmarks(h.second_landmarks, h.image_size, h.handedness)[:63].reshape(21, 3)
+                       for h in hands])
+    second[2] = np.nan  # Y was read once
+    words = [synth_word("ALLY", bank, SynthOptions(pace=0.5), np.random.default_rng(4))
+             for bank in (LetterBank(*args, second=second), LetterBank(*args))]
+    (with_second, plain) = words
+    assert len(with_second.seconds) == len(with_second.frames)
+    assert all(s is None for s in plain.seconds)
+    for (_, a), (_, b) in zip(with_second.frames, plain.frames):  # the first readings are as before
+        assert (a is None) == (b is None) and (a is None or np.allclose(a, b))
+    truth = {c: (s, e) for c, s, e in with_second.truth}
+    for (t, lm), sec in zip(with_second.frames, with_second.seconds):
+        if lm is None or truth["L"][0] > t or t >= truth["L"][1]:
+            assert lm is not None or sec is None
+            continue
+        assert sec is not None and not np.allclose(sec, lm)  # an L frame: read twice, close not equal
+        assert np.abs(sec[:, :2] - lm[:, :2]).mean() < 0.05
+    y_frames = [s for (t, lm), s in zip(with_second.frames, with_second.seconds)
+                if lm is not None and truth["Y"][0] <= t <= truth["Y"][1]]
+    assert y_frames and all(s is None for s in y_frames)
+
+
 def test_build_dataset_stores_the_second_reading_and_training_uses_it(data, tmp_path):
     opts = BuildOptions(classes=("A", "B", "C"), limit_per_class=2, cache_dir=str(tmp_path / "cache"),
                         progress=False, workers=1)

@@ -14,7 +14,10 @@ frame rate, the way a person does:
 * detections drop out for one or two frames, and optionally jump for one frame.
 
 It returns the frames ``(t, landmarks or None)`` and the ground truth (each letter with the start
-and end of its hold, or of its motion for J and Z). :func:`photo_path_frames` moves a real photo
+and end of its hold, or of its motion for J and Z). Where the bank holds a photo's second reading
+(MediaPipe on the mirrored photo, :mod:`fingerspell.hands.second_look`), it is moved and turned with
+the first and returned per frame in ``seconds`` (None while the hand morphs from or to a shape
+read once), so the reader can read both as the recognizer does. :func:`photo_path_frames` moves a real photo
 of a hand along a path on a canvas, for videos on which MediaPipe runs on real pixels.
 """
 
@@ -72,6 +75,8 @@ class SynthWord:
     image_size: Tuple[int, int]
     handedness: str
     truth: Tuple[Tuple[str, float, float], ...]  # (letter, start, end) of each hold / motion
+    # per frame, the second reading of the hand (the mirrored photo's, moved with the first) or None
+    seconds: Tuple[Optional[np.ndarray], ...] = ()
 
 
 def _palm(points: np.ndarray) -> float:
@@ -82,11 +87,16 @@ class LetterBank:
     """Real hand shapes per letter (and per signer group), in right-hand palm units."""
 
     def __init__(self, landmarks: np.ndarray, image_sizes: np.ndarray, handedness: np.ndarray,
-                 letters: Sequence[str], groups: Optional[Sequence[str]] = None) -> None:
+                 letters: Sequence[str], groups: Optional[Sequence[str]] = None,
+                 second: Optional[np.ndarray] = None) -> None:
+        """``second``: optional (N, 21, 3) second readings of the same hands (a dataset's
+        ``second_vectors`` points: right-hand form, wrist at the origin), NaN where there is none."""
         self.shapes: Dict[str, List[np.ndarray]] = {}
         self.by_group: Dict[Tuple[str, str], List[np.ndarray]] = {}
+        self._pairs: Dict[object, List[np.ndarray]] = {}  # the same pools, (42, 3): first over second
         groups = list(groups) if groups is not None else [""] * len(letters)
-        for lm, size, hand, letter, group in zip(landmarks, image_sizes, handedness, letters, groups):
+        nan = np.full((21, 3), np.nan)
+        for i, (lm, size, hand, letter, group) in enumerate(zip(landmarks, image_sizes, handedness, letters, groups)):
             w, h = (float(v) for v in size)
             pts = np.asarray(lm, dtype=np.float64) * np.array([w, h, w])
             pts -= pts[0]
@@ -95,8 +105,13 @@ class LetterBank:
             palm = _palm(pts)
             if not np.isfinite(palm) or palm < 1e-6:
                 continue
-            self.shapes.setdefault(str(letter), []).append(pts / palm)
-            self.by_group.setdefault((str(group), str(letter)), []).append(pts / palm)
+            other = nan if second is None else np.asarray(second[i], dtype=np.float64)
+            other_palm = _palm(other) if np.all(np.isfinite(other)) else float("nan")
+            other = other / other_palm if np.isfinite(other_palm) and other_palm > 1e-6 else nan
+            pair = np.concatenate([pts / palm, other])
+            for key, pool in ((str(letter), self.shapes), ((str(group), str(letter)), self.by_group)):
+                pool.setdefault(key, []).append(pts / palm)
+                self._pairs.setdefault(key, []).append(pair)
         self.groups = sorted({g for g, _ in self.by_group})
 
     @classmethod
@@ -107,13 +122,20 @@ class LetterBank:
         if groups is not None:
             keep &= np.isin(np.asarray(data.groups), list(groups))
         names = np.asarray(data.classes)[np.asarray(data.labels)]
+        second = np.asarray(data.second_vectors)[:, : 21 * 3].reshape(-1, 21, 3).astype(np.float64)
+        second[~np.asarray(data.has_second, bool)] = np.nan
         return cls(data.landmarks[keep], data.image_sizes[keep], data.handedness[keep], names[keep],
-                   np.asarray(data.groups)[keep])
+                   np.asarray(data.groups)[keep], second[keep])
 
     def sample(self, letter: str, rng: np.random.Generator, group: Optional[str] = None) -> np.ndarray:
         """(21, 3) one real shape of ``letter`` (from ``group`` when it has one)."""
-        pool = self.by_group.get((group, letter)) if group is not None else None
-        pool = pool or self.shapes.get(letter)
+        return self.sample_pair(letter, rng, group)[:21]
+
+    def sample_pair(self, letter: str, rng: np.random.Generator, group: Optional[str] = None) -> np.ndarray:
+        """(42, 3): one real shape of ``letter`` over its second reading (NaN where it has none);
+        the same draw as :meth:`sample`."""
+        pool = self._pairs.get((group, letter)) if group is not None else None
+        pool = pool or self._pairs.get(letter)
         if not pool:
             raise FingerspellError(f"the letter bank has no {letter!r} shapes: build it from a dataset with it")
         return pool[int(rng.integers(len(pool)))]
@@ -205,10 +227,10 @@ class _Spell:
     def letter(self, letter: str, prev: Optional[str]) -> None:
         o, rng = self.o, self.rng
         if letter == "J":
-            return self.motion_letter("J", self.bank.sample("I", rng, self.group))
+            return self.motion_letter("J", self.bank.sample_pair("I", rng, self.group))
         if letter == "Z":
             base = "Z" if "Z" in self.bank.shapes else "D"
-            return self.motion_letter("Z", self.bank.sample(base, rng, self.group))
+            return self.motion_letter("Z", self.bank.sample_pair(base, rng, self.group))
         if letter == prev and self.shape is not None:  # double letter: slide or bounce
             t0 = self.t
             if rng.random() < 0.5:
@@ -218,12 +240,12 @@ class _Spell:
                 self.move(self.shape, self.pos.copy(), min(o.transition, 0.2), arc=rng.uniform(0.25, 0.4))
             rest = o.pace - (self.t - t0)
         elif self.shape is None:  # the first letter: the hand rises into view
-            self.shape = _rotate(self.bank.sample(letter, rng, self.group), rng.normal(0, 5))
+            self.shape = _rotate(self.bank.sample_pair(letter, rng, self.group), rng.normal(0, 5))
             self.pos = np.array([rng.normal(0, 0.3), rng.uniform(1.2, 2.0)])
             self.move(self.shape, rng.normal(0, 0.15, 2), o.transition)
             rest = o.pace - o.transition
         else:
-            target = _rotate(self.bank.sample(letter, rng, self.group), rng.normal(0, 5))
+            target = _rotate(self.bank.sample_pair(letter, rng, self.group), rng.normal(0, 5))
             self.move(target, self.pos * 0.5 + rng.normal(0, 0.15, 2), o.transition)
             rest = o.pace - o.transition
         start = self.t
@@ -274,37 +296,42 @@ def synth_word(word: str, bank: LetterBank, options: Optional[SynthOptions] = No
         prev = c
     for _ in range(sp.frames_for(o.lead_out_s)):
         sp.emit(None)
-    frames = _to_frames(sp.poses, o, rng)
-    return SynthWord(word.upper(), tuple(frames), o.image_size, "Left" if o.mirror else "Right", tuple(sp.truth))
+    frames, seconds = _to_frames(sp.poses, o, rng)
+    return SynthWord(word.upper(), tuple(frames), o.image_size, "Left" if o.mirror else "Right", tuple(sp.truth),
+                     tuple(seconds))
 
 
 def _to_frames(poses: List[Tuple[float, Optional[np.ndarray]]], o: SynthOptions,
-               rng: np.random.Generator) -> List[Frame]:
-    """Poses (palm units, wrist-relative offsets) -> normalised image landmarks with detector noise."""
+               rng: np.random.Generator) -> Tuple[List[Frame], List[Optional[np.ndarray]]]:
+    """Poses (palm units, wrist-relative offsets; (42, 3) with the second reading under the first)
+    -> normalised image landmarks with detector noise, and the second readings (None where a pose has none)."""
     w, h = o.image_size
     scale = o.palm_px * rng.uniform(0.85, 1.15)
     anchor = np.array([w * 0.5, h * 0.62])
     out: List[Frame] = []
+    seconds: List[Optional[np.ndarray]] = []
     gap = seen = 0  # frames left in the current dropout; detections since the last one
     for t, pose in poses:
-        if pose is None:
+        if pose is None or gap > 0 or (seen >= 3 and rng.random() < o.dropout):  # runs of 1-2 frames, apart
+            if pose is not None:
+                gap = gap - 1 if gap > 0 else int(rng.integers(1, 3)) - 1
+                seen = 0
             out.append((t, None))
-            continue
-        if gap > 0 or (seen >= 3 and rng.random() < o.dropout):  # runs of 1-2 frames, apart
-            gap = gap - 1 if gap > 0 else int(rng.integers(1, 3)) - 1
-            seen = 0
-            out.append((t, None))
+            seconds.append(None)
             continue
         seen += 1
         px = pose * scale
         if o.mirror:
             px[:, 0] = -px[:, 0]
-        px[:, :2] += anchor + rng.normal(0, o.jitter_px, (21, 2))
+        px[:, :2] += anchor
+        px = px.reshape(-1, 21, 3)
+        px[:, :, :2] += rng.normal(0, o.jitter_px, (21, 2))  # both readings of a frame: the same noise
         if rng.random() < o.jump:
-            px[:, :2] += rng.normal(0, 0.4 * scale, 2)
-        lm = np.stack([px[:, 0] / w, px[:, 1] / h, px[:, 2] / w], axis=1).astype(np.float32)
-        out.append((t, lm))
-    return out
+            px[:, :, :2] += rng.normal(0, 0.4 * scale, 2)
+        lms = [np.stack([p[:, 0] / w, p[:, 1] / h, p[:, 2] / w], axis=1).astype(np.float32) for p in px]
+        out.append((t, lms[0]))
+        seconds.append(lms[1] if len(lms) > 1 and np.all(np.isfinite(lms[1])) else None)
+    return out, seconds
 
 
 def photo_path_frames(image: np.ndarray, box: Tuple[int, int, int, int], offsets: Sequence[Tuple[float, float]],
