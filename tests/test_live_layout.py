@@ -141,3 +141,36 @@ def test_mirror_defaults_on_for_cameras_only():
     from fingerspell.apps.live import LiveOptions
 
     assert LiveOptions().mirror is None  # decided by the source: on for a camera, off for files
+
+
+def test_closing_a_window_releases_its_tk_variables_on_the_tk_thread(xvfb, monkeypatch):
+    """A Tk variable freed by a garbage collection on another thread makes Tcl refuse and Python
+    print the error; a closing window releases its variables on the Tk thread first."""
+    import sys
+    import threading
+    import tkinter as tk
+
+    from fingerspell.apps.live_widgets import release_variables
+
+    monkeypatch.setenv("DISPLAY", xvfb)
+    errors = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: errors.append(u.exc_value))
+
+    class Window:
+        def __init__(self, root):
+            self.text_var, self.more = tk.StringVar(root, "a"), [tk.StringVar(root, "b")]
+
+    def drop_elsewhere(released: bool) -> list:
+        errors.clear()
+        root = tk.Tk()
+        holder = [Window(root)]
+        root.destroy()
+        if released:
+            assert release_variables(holder[0]) == 2
+        worker = threading.Thread(target=holder.clear)  # the last reference goes on another thread
+        worker.start()
+        worker.join()
+        return list(errors)
+
+    assert any("main thread is not in main loop" in str(e) for e in drop_elsewhere(released=False))
+    assert drop_elsewhere(released=True) == []

@@ -261,6 +261,7 @@ class LiveApp:
                 pass
         self.session.close()
         self.root.destroy()
+        lw.release_variables(self, self.panel)  # here, not in a later GC on another thread
 
     def _update_buttons(self) -> None:
         self.buttons["Start"].config(state="disabled" if self.running else "normal")

@@ -289,3 +289,26 @@ def sentence_parts(sentence) -> Tuple[str, str]:
         done = " ".join(getattr(w, "word", str(w)) for w in words)
         return (done + " " if done else ""), current
     return sentence.text, ""
+
+
+def release_variables(*owners) -> int:
+    """Unset the Tk variables held by ``owners`` (attributes, or lists of them) now, on this thread.
+
+    A ``tkinter.Variable`` unsets itself in Tcl when Python frees it; when that happens in a garbage
+    collection run on another thread (a detector's worker, say) Tcl refuses ("main thread is not in
+    main loop") and Python prints the error. Call this on the Tk thread when a window closes: each
+    variable is unset here and its later ``__del__`` does nothing. Returns how many were released."""
+    import tkinter as tk
+
+    n = 0
+    for owner in owners:
+        for value in list(vars(owner).values()):
+            for var in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(var, tk.Variable) and getattr(var, "_tk", None) is not None:
+                    try:
+                        var.__del__()
+                    except (RuntimeError, tk.TclError):  # the interpreter is already gone
+                        pass
+                    var._tk = None
+                    n += 1
+    return n
