@@ -19,7 +19,6 @@ Writes ``benchmarks/results/calibration.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import hashlib
 import json
@@ -150,27 +149,27 @@ def sessions_of(name: str, paths: np.ndarray, split: str):
 
 def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
     """Accuracy of the fold model on one signer without and with calibration, per k and method."""
+    from fingerspell.features import input_for
     from fingerspell.runtime.classifier import load_classifier
     from fingerspell.training.data import model_inputs
 
     ckpt = fold_model(name, data, group, args.epochs, args.seed, other_sets(name, args.data_dir, args.train_on))
-    clf, _ = load_classifier(ckpt)
+    clf, card = load_classifier(ckpt)
     base = cal.model_identity(ckpt)
     emb = cal.embedder_for(clf)
     # the held-out signer's still letters: J and Z come from the hand's path, not from one photo
     mine = data.subset((data.groups == group) & np.isin(data.labels, STATIC))
     x = model_inputs(mine, clf.input_kind)
-    logits, z = emb(x)
-    probs = cal._softmax(logits.astype(np.float64))
     y = mine.labels
-    # the second reading of each photo (hands/second_look.py): a photo is read from both, as the
-    # recognizer reads a hand; a profile is fitted on the first readings, as `fingerspell calibrate` does
-    # (fitting on both read the same: 98.4 / 99.0 / 98.9% at k = 1 / 3 / 5, docs/calibration.md)
-    two = args.second_look and bool(mine.has_second.any())
-    x2 = model_inputs(dataclasses.replace(mine, vectors=mine.second_vectors), clf.input_kind) if two else x
-    has2 = mine.has_second if two else np.zeros(len(y), bool)
-    if two:
-        probs = both(probs, cal._softmax(emb(x2)[0].astype(np.float64)), has2)
+    # a photo is read from both of its readings (the second on the mirrored photo, hands/second_look.py),
+    # as the recognizer reads a hand; a profile is fitted on the first readings, as `fingerspell calibrate`
+    # does (fitting on both read the same: 98.4 / 99.0 / 98.9% at k = 1 / 3 / 5, docs/calibration.md)
+    inp = input_for(card, second_look=args.second_look)
+
+    def read(model, idx: np.ndarray) -> np.ndarray:
+        return inp.dataset_probs(model.predict_proba, mine.subset(idx))
+
+    probs = read(clf, np.arange(len(y)))
     out = {"n": int(len(y)), "base_all": float((read_as_reader(probs) == y).mean()), "k": {}}
     rng = np.random.default_rng(args.seed)
     for k in args.ks:
@@ -183,30 +182,18 @@ def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
             rows["none"].append(float((read_as_reader(probs[ti]) == y[ti]).mean()))
             for label, (method, params) in METHODS.items():
                 prof = cal.fit_profile(clf, x[ci], y[ci], base, method=method, embedder=emb, **params)
-                adapted = read_both(cal.ProfiledClassifier(clf, prof, emb), x, x2, has2, ti)
+                adapted = read(cal.ProfiledClassifier(clf, prof, emb), ti)
                 rows[label].append(float((read_as_reader(adapted) == y[ti]).mean()))
         if rows["none"]:
             out["k"][str(k)] = {m: float(np.mean(v)) for m, v in rows.items()}
-    out["unrecorded"] = unrecorded_letters(clf, (x, x2, has2), y, probs, base, emb, rng)
+    out["unrecorded"] = unrecorded_letters(clf, x, y, probs, read, base, emb, rng)
     out["timing"] = calibration_seconds(clf, x, y, base, emb)
     return out
 
 
-def both(first: np.ndarray, second: np.ndarray, has2: np.ndarray) -> np.ndarray:
-    """The probabilities of a photo's two readings averaged, where it has a second."""
-    return np.where(has2[:, None], (first + second) / 2, first)
-
-
-def read_both(model, x: np.ndarray, x2: np.ndarray, has2: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    probs = model.predict_proba(x[idx])
-    if not has2[idx].any():
-        return probs
-    return both(probs, model.predict_proba(x2[idx]), has2[idx])
-
-
-def unrecorded_letters(clf, inputs, y, probs, base, emb, rng) -> dict:
-    """Calibrate every other letter (3 photos each): accuracy on the letters left out, before and after."""
-    x, x2, has2 = inputs
+def unrecorded_letters(clf, x, y, probs, read, base, emb, rng) -> dict:
+    """Calibrate every other letter (3 photos each): accuracy on the letters left out, before and after;
+    ``read(model, photo indices)`` gives the probabilities of photos."""
     recorded = np.unique(y)[::2]
     split = draw(y, 3, rng)
     ci, ti = split if split is not None else draw(y, 1, rng)
@@ -215,7 +202,7 @@ def unrecorded_letters(clf, inputs, y, probs, base, emb, rng) -> dict:
     out = {"none": float((read_as_reader(probs[ti]) == y[ti]).mean())}
     for label, (method, params) in METHODS.items():
         prof = cal.fit_profile(clf, x[ci], y[ci], base, method=method, embedder=emb, **params)
-        adapted = read_both(cal.ProfiledClassifier(clf, prof, emb), x, x2, has2, ti)
+        adapted = read(cal.ProfiledClassifier(clf, prof, emb), ti)
         out[label] = float((read_as_reader(adapted) == y[ti]).mean())
     return out
 

@@ -117,9 +117,9 @@ class FoldReader:
         reader.finish(sw.frames[-1][0] if sw.frames else 0.0)
         if self.adaptation is not None and rows:  # the person's letters, for the next words
             times = np.array([sw.frames[i][0] for i in rows])
+            firsts = batch[:: len(batch) // len(hands)]  # each hand's first row (VectorInput.hand_row)
             for h in holds:
                 if h.kind == "static" and len(h.letter) == 1:
-                    firsts = np.stack([self.input.hand_row(batch, len(hands), k) for k in range(len(hands))])
                     self.adaptation.add(firsts[(times >= h.start) & (times <= h.end)])
         if self.learning is not None and not self.frozen and rows:  # as the recognizer feeds it
             for k, i in enumerate(rows):
