@@ -76,6 +76,10 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                    help="landmark models: read each hand a second time on the mirrored frame and average the two "
                         "readings (on by default: more right letters for new signers, about 5 ms more per frame "
                         "here; --no-second-look turns it off)")
+    g.add_argument("--signing-hand", action=argparse.BooleanOptionalAction, default=True,
+                   help="with another hand in view (resting on the desk, say), find the one that spells: a hand "
+                        "still for 1 s is passed over for one held clearly higher, which the single-hand tracker "
+                        "is then shown (on by default; --no-signing-hand turns it off; docs/runtime.md)")
     g.add_argument("--max-hands", type=int, default=1,
                    help="hands to track at once (1; fingerspelling is one-handed, and with 2 MediaPipe runs its "
                         "palm detector on every frame that shows one hand: about 10 ms more per frame here)")
@@ -93,6 +97,7 @@ def recognizer_options(args: argparse.Namespace):
     from fingerspell.reading.holds import HoldOptions
     from fingerspell.reading.reader import ReaderOptions
     from fingerspell.runtime.recognizer import RecognizerOptions
+    from fingerspell.runtime.signing_hand import SigningHandOptions
     from fingerspell.runtime.smoothing import SmoothingOptions
     from fingerspell.runtime.word_learning import LearnOptions
 
@@ -101,6 +106,7 @@ def recognizer_options(args: argparse.Namespace):
                              reader=ReaderOptions(holds=holds, pause_s=args.pause),
                              adapt=getattr(args, "adapt", False),
                              second_look=getattr(args, "second_look", True),
+                             signing_hand=SigningHandOptions(enabled=getattr(args, "signing_hand", True)),
                              # on unless asked not to; --adapt replaces it; 'bench' times the reading alone
                              learn=(getattr(args, "learn", False) and not getattr(args, "adapt", False)
                                     and getattr(args, "command", "") != "bench"),

@@ -12,8 +12,9 @@ One :meth:`Recognizer.process` call per frame:
    holds (the hand stops, the reading settles) write letters, J and Z come from the hand's path,
    and finished words are decoded with a lexicon.
 
-The writing hand stays the writer while it is in the frame; when it leaves, the oldest other
-hand takes over.
+The writing hand stays the writer while it is in the frame; when it leaves, the hand held highest
+takes over, and a still writer is passed over for a hand held clearly higher, also one the
+single-hand tracker had not seen (:mod:`fingerspell.runtime.signing_hand`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from fingerspell.reading.holds import FrameReading, Hold
 from fingerspell.reading.reader import Reader, ReaderOptions, ReaderUpdate
 from fingerspell.runtime.adaptation import AdaptOptions, PersonAdaptation
 from fingerspell.runtime.classifier import Classifier
+from fingerspell.runtime.signing_hand import SigningHand, SigningHandOptions
 from fingerspell.runtime.smoothing import Observation, SmoothingOptions, TrackSet
 from fingerspell.runtime.word_learning import LearnOptions, WordLearning
 
@@ -55,6 +57,8 @@ class RecognizerOptions:
     # landmark models: each hand is read a second time on the mirrored frame and the model's
     # probabilities of the two readings are averaged (hands/second_look.py; sets the detector's option)
     second_look: bool = True
+    # a resting hand in view never hides the spelling hand (runtime/signing_hand.py)
+    signing_hand: SigningHandOptions = field(default_factory=SigningHandOptions)
 
 
 @dataclass
@@ -181,7 +185,8 @@ class Recognizer:
         self.input_size = int(self.card["input_size"])
         self.tracks = TrackSet(self.options.smoothing)
         self.reader = Reader(self.classes, self.options.reader, decoder)
-        self._writer: Optional[int] = None
+        self.signing = SigningHand(self.options.signing_hand,
+                                   max_hands=getattr(getattr(detector, "options", None), "max_hands", 1))
         self._index = 0
         self._t0 = time.monotonic()
         self._last_t: Optional[float] = None
@@ -240,6 +245,7 @@ class Recognizer:
         return cls(detector, classifier, card, options, decoder=decoder)
 
     def close(self) -> None:
+        self.signing.close()
         self.detector.close()
         self.classifier.close()
 
@@ -278,7 +284,7 @@ class Recognizer:
         self._size = (int(frame.shape[1]), int(frame.shape[0]))
         timings: Dict[str, float] = {}
         t0 = time.perf_counter()
-        hands = self.detector.detect(frame, timestamp_ms=int(round(t * 1000)))
+        hands = self.detector.detect(self.signing.frame_for_detection(frame), timestamp_ms=int(round(t * 1000)))
         t1 = time.perf_counter()
         timings["detection"] = (t1 - t0) * 1000
         readings: List[Tuple[np.ndarray, bool]] = []
@@ -294,12 +300,16 @@ class Recognizer:
             timings["features"] = (t3 - t1) * 1000
             timings["model"] = 0.0
         predictions = self._track(hands, readings)
-        writer = self._pick_writer(predictions)
+        writer, changed = self.signing.pick(predictions, lambda i: self.tracks.get(i) is not None)
+        if changed:
+            self.reader.segmenter.reset()  # another hand: its motion is not the old hand's
         update = self._read(t, writer, hands, readings, predictions)
+        if self.signing.observe(t, frame, predictions, writer, update):
+            self._pass_over(t)
         if self.adaptation is not None and writer is not None and self.input_kind == "vector":
             self._adapt(t, self.input.hand_row(batch, len(hands), predictions.index(writer)), update)
         timings["smoothing"] = (time.perf_counter() - t3) * 1000
-        return self._result(t, predictions, self._writer, writer, update, timings)
+        return self._result(t, predictions, self.signing.writer, writer, update, timings)
 
     def _result(self, t: float, predictions, writer_id, writer, update: ReaderUpdate, timings) -> FrameResult:
         s = self.sentence
@@ -333,16 +343,12 @@ class Recognizer:
             ))
         return predictions
 
-    def _pick_writer(self, predictions: Sequence[HandPrediction]) -> Optional[HandPrediction]:
-        """The writing hand: the same as before while it is in the frame, else the oldest track."""
-        by_id = {p.track_id: p for p in predictions}
-        if self._writer not in by_id:
-            if self._writer is not None and self.tracks.get(self._writer) is not None:
-                return None  # the writer is briefly lost: a dropout, not a change of hands
-            self._writer = min(by_id) if by_id else None
-            if self._writer is not None:
-                self.reader.segmenter.reset()  # another hand: its motion is not the old hand's
-        return by_id.get(self._writer) if self._writer is not None else None
+    def _pass_over(self, t: float) -> None:
+        """The writer was still while another hand was held higher: start the holds again and take
+        back what the still hand wrote into the word being spelled."""
+        self.reader.segmenter.reset()
+        for _ in range(min(self.signing.letters_to_take_back(), len(self.sentence.current))):
+            self.sentence.delete(t)
 
     def _read(self, t: float, writer: Optional[HandPrediction], hands, readings, predictions) -> ReaderUpdate:
         if writer is None:
@@ -378,7 +384,7 @@ class Recognizer:
         signing (a new recording); ``person=False`` keeps it (the web page's Clear: a new sentence)."""
         self.tracks.clear()
         self.reader.reset()
-        self._writer = None
+        self.signing.reset()
         self._rows.clear()
         if self.adaptation is not None and person:
             self.adaptation.reset()

@@ -1,0 +1,268 @@
+"""Which hand is spelling, when more than one is in view.
+
+A person fingerspells with one hand raised; the other often rests in view (on the desk, at the
+bottom of the picture). Without care:
+
+* tracking one hand (``--max-hands 1``, the default), MediaPipe keeps the first hand it finds and
+  looks for no other while it has it: a resting hand seen first hides the spelling hand for good,
+  and when the spelling hand drops out of view the tracker takes the resting one, whose shape is
+  then written as a letter;
+* tracking several, the first hand seen became the writer and stayed it.
+
+:class:`SigningHand` watches the writer:
+
+* **a still writer is passed over**: once the writer has been still for ``idle_s`` writing nothing
+  but a still letter, the hands elsewhere are looked for (tracking one hand: a separate MediaPipe
+  graph in image mode on the frame with the writer's region filled, about 35 ms, every
+  ``look_every_s``, less often once the writer has moved). A hand held clearly higher (by
+  ``higher`` of the frame's height) is the one spelling: with several tracked it becomes the
+  writer; with one, the still hand's region is hidden from the tracker (filled with the frame's
+  median colour), which loses it and finds the other. The letters the still hand wrote into the
+  word being spelled are taken back.
+* **resting places**: while the writer spells (it has moved), the hands lower than it are where
+  hands rest (tracking one hand, a look every ``survey_every_s``). A hand that comes to be the
+  writer there, without having moved, is hidden or set aside at once, before it writes; it may
+  write once it moves.
+* **a hidden hand is followed**: every ``follow_every_s`` its region is looked at alone; the
+  region follows the hand and is shown again when the hand has gone, has moved while nobody else
+  spells, or is raised to the writer's height.
+
+A hand that moves is never passed over, and a lone hand is read as before: these looks find
+nothing to change. ``benchmarks/two_hands.py`` measures it on videos of real photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+Box = Tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class SigningHandOptions:
+    enabled: bool = True
+    idle_s: float = 1.0  # the writer still this long, writing nothing: look for another hand
+    look_every_s: float = 0.5  # at most one look at the whole frame this often; after a look that finds
+    max_wait_s: float = 4.0  # no higher hand, the wait doubles, up to this
+    follow_every_s: float = 2.0  # while a hand is hidden: look again this often
+    survey_every_s: float = 1.5  # while the writer spells: look this often for hands resting below it
+    places_keep_s: float = 10.0  # where hands rested is forgotten after this long without a look
+    higher: float = 0.1  # another hand's centre at least this much higher (fraction of the frame's height)
+    grow: float = 0.3  # a hidden hand's box grown by this fraction of its side on each side
+    min_confidence: float = 0.5  # the look's palm detector
+
+
+def _centre_y(box: Box) -> float:
+    return (box[1] + box[3]) / 2.0
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(w * h) / max(float(small), 1.0)
+
+
+def _moved(before: Box, now: Box, fraction: float = 0.5) -> bool:
+    """The box's centre moved by more than ``fraction`` of its side."""
+    side = max(before[2] - before[0], before[3] - before[1], 1)
+    dx = (before[0] + before[2]) - (now[0] + now[2])  # twice the centre's move
+    dy = (before[1] + before[3]) - (now[1] + now[3])
+    return max(abs(dx), abs(dy)) > 2 * fraction * side
+
+
+def _filled(frame: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of the frame with ``box`` filled with the frame's median colour."""
+    x0, y0, x1, y1 = box
+    out = frame.copy()
+    out[y0:y1, x0:x1] = np.median(frame[::4, ::4].reshape(-1, frame.shape[-1]), axis=0).astype(frame.dtype)
+    return out
+
+
+def _grown(box: Box, grow: float, size: Tuple[int, int]) -> Box:
+    gx, gy = grow * (box[2] - box[0]), grow * (box[3] - box[1])
+    return (max(0, int(box[0] - gx)), max(0, int(box[1] - gy)),
+            min(size[0], int(box[2] + gx) + 1), min(size[1], int(box[3] + gy) + 1))
+
+
+class SigningHand:
+    """Picks the writing hand among those found and, with one hand tracked, hides a resting hand
+    from the tracker. ``look`` (frame -> hand boxes) finds the hands in a frame; by default a
+    MediaPipe graph in image mode, made on first use. ``max_hands``: the tracker's."""
+
+    def __init__(self, options: Optional[SigningHandOptions] = None,
+                 look: Optional[Callable[[np.ndarray], List[Box]]] = None, max_hands: int = 1) -> None:
+        self.options = options or SigningHandOptions()
+        self.max_hands = max_hands
+        self._look_fn = look
+        self._detector = None
+        self.looks = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.writer: Optional[int] = None  # the writing hand's track id
+        self.hidden: Optional[Box] = None  # a resting hand's region, hidden from the tracker
+        self._hidden_hand: Optional[Box] = None  # that hand's box when it was hidden
+        self._resting: Dict[int, Box] = {}  # tracks passed over, with their box then
+        self.places: List[Box] = []  # where other hands rested while the writer spelled
+        self._places_t = float("-inf")
+        self._active = self._looked = float("-inf")  # when the writer last moved or wrote; last look
+        self._wait = self.options.look_every_s
+        self._new_writer()
+        self._last_box: Optional[Box] = None
+        self._letters_since_active = 0
+
+    # --- the frame the tracker sees --------------------------------------------------------
+    def frame_for_detection(self, frame: np.ndarray) -> np.ndarray:
+        return frame if self.hidden is None else _filled(frame, self.hidden)
+
+    # --- the writer ---------------------------------------------------------------------------
+    def pick(self, predictions: Sequence, alive: Callable[[int], bool]) -> Tuple[Optional[object], bool]:
+        """(the writer's prediction or None, whether the writer changed). The writer stays while it
+        is in the frame; while it is briefly lost (its track alive) nobody writes; else the hand
+        held highest takes over, unless it rests where a hand rested while the writer spelled (so
+        does a writer whose track jumped there: the single tracker, losing one hand, took another)."""
+        by_id = {p.track_id: p for p in predictions}
+        if self.writer in by_id:
+            p = by_id[self.writer]
+            jumped = self._last_box is not None and _moved(self._last_box, p.hand.box, 0.5)
+            if jumped and self._rests(p):
+                return None, False
+            self._last_box = p.hand.box
+            return p, False
+        if self.writer is not None and alive(self.writer):
+            return None, False  # a dropout, not a change of hands
+        for i in [i for i, box in self._resting.items() if i in by_id and _moved(box, by_id[i].hand.box)]:
+            del self._resting[i]  # a passed-over hand that moved may spell now
+        self.writer = None
+        self._new_writer()
+        for p in sorted((p for p in predictions if p.track_id not in self._resting),
+                        key=lambda p: (_centre_y(p.hand.box), p.track_id)):
+            if not self._rests(p):
+                self.writer, self._last_box = p.track_id, p.hand.box
+                return p, True
+            if self.max_hands == 1:
+                break
+        return None, False
+
+    def _rests(self, p) -> bool:
+        """Whether the hand rests where a hand rested while the writer spelled; if so it is hidden
+        from the single tracker, or set aside among several."""
+        if not (self.options.enabled and any(_overlap(p.hand.box, b) > 0.5 for b in self.places)):
+            return False
+        if self.max_hands == 1:
+            self._hide(p.hand.box, getattr(p.hand, "image_size", (1 << 20, 1 << 20)))
+        else:
+            self._resting[p.track_id] = p.hand.box
+            self.writer = None if self.writer == p.track_id else self.writer
+        return True
+
+    def observe(self, t: float, frame: np.ndarray, predictions: Sequence, writer, update) -> bool:
+        """After a frame is read: True when the writer was passed over for another hand (the caller
+        starts its holds again and takes back :meth:`letters_to_take_back`)."""
+        o = self.options
+        moved = update.state == "moving" or (update.hold is not None and update.hold.kind != "static")
+        if writer is None or moved:  # writing a still letter is not moving: a resting hand may read as one
+            self._active = t
+        if writer is not None and not self._writer_moved:  # moved since it came into view (the reader
+            self._since = t if self._since is None else self._since  # says "moving" as it starts: not that)
+            self._first_box = self._first_box or writer.hand.box
+            self._moving_frames += int(update.state == "moving" and t - self._since > 0.2)
+            self._writer_moved = self._moving_frames >= 3 or _moved(self._first_box, writer.hand.box, 0.25)
+        if update.hold is not None:
+            self._letters_since_active += 1
+        if moved or update.word is not None:
+            self._letters_since_active = 0
+        if not o.enabled:
+            return False
+        if t - self._places_t > o.places_keep_s:
+            self.places = []
+        if self.hidden is not None:
+            if t - self._looked >= o.follow_every_s:
+                self._looked = t
+                self._follow_hidden(frame, writer)
+            return False
+        if writer is None:
+            return False
+        idle = not self._writer_moved or t - self._active >= o.idle_s  # one that never moved: at once
+        others = [p for p in predictions if p.track_id != writer.track_id]
+        if others:  # several hands tracked: their boxes, no look needed
+            boxes = [p.hand.box for p in others]
+        elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
+            self._looked = t  # the writer's region hidden, so that the palm detector ranks the others
+            hide = _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0]))
+            boxes = [b for b in self._look(_filled(frame, hide)) if _overlap(b, writer.hand.box) < 0.3]
+        else:
+            return False
+        mine = _centre_y(writer.hand.box)
+        if self._writer_moved:  # a hand that spells: the lower hands beside it rest there
+            self.places, self._places_t = [b for b in boxes if _centre_y(b) > mine], t
+        higher = [b for b in boxes if _centre_y(b) < mine - o.higher * frame.shape[0]]
+        if not idle:
+            return False
+        if not higher:
+            if not others and self._writer_moved:  # a hand that never moved is looked at again soon
+                self._wait = min(2 * self._wait, o.max_wait_s)
+            return False
+        self._active, self._wait = t, o.look_every_s
+        self.places, self._places_t = [writer.hand.box], t
+        if others:
+            self._resting[writer.track_id] = writer.hand.box
+            self.writer = min(others, key=lambda p: _centre_y(p.hand.box)).track_id
+        else:
+            self._hide(writer.hand.box, (frame.shape[1], frame.shape[0]))
+        self._new_writer()
+        return True
+
+    def _new_writer(self) -> None:
+        self._writer_moved, self._first_box, self._since, self._moving_frames = False, None, None, 0
+
+    def _hide(self, box: Box, size: Tuple[int, int]) -> None:
+        self.hidden, self._hidden_hand, self.writer = _grown(box, self.options.grow, size), box, None
+
+    def _follow_hidden(self, frame: np.ndarray, writer) -> None:
+        """Look at the hidden region alone (the palm detector may rank a hand in a corner below
+        others): it follows the hand, and is shown again when the hand has gone, has moved while
+        nobody else spells, or is raised to the writer's height."""
+        size = (frame.shape[1], frame.shape[0])
+        x0, y0, x1, y1 = _grown(self.hidden, 0.5, size)
+        boxes = [(b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)
+                 for b in self._look(np.ascontiguousarray(frame[y0:y1, x0:x1]))]
+        inside = [b for b in boxes if _overlap(b, self.hidden) > 0.5]
+        if not inside:
+            self.hidden = None
+            return
+        box = max(inside, key=lambda b: _overlap(b, self.hidden))
+        raised = writer is not None and _centre_y(box) < _centre_y(writer.hand.box) + self.options.higher * size[1]
+        if raised or (writer is None and _moved(self._hidden_hand, box, 0.25)):
+            self.hidden = None
+            self.places = [b for b in self.places if _overlap(b, box) <= 0.5]
+            return
+        self.hidden = _grown(box, self.options.grow, size)
+
+    def letters_to_take_back(self) -> int:
+        """Letters the passed-over hand wrote since it last moved (asked right after a switch)."""
+        n, self._letters_since_active = self._letters_since_active, 0
+        return n
+
+    def _look(self, frame: np.ndarray) -> List[Box]:
+        self.looks += 1
+        if self._look_fn is not None:
+            return list(self._look_fn(frame))
+        if self._detector is None:
+            from fingerspell.hands.detector import HandDetector
+
+            self._detector = HandDetector(mode="image", max_hands=2, border_retry=False, refine_border=0.0,
+                                          min_detection_confidence=self.options.min_confidence)
+        return [h.box for h in self._detector.detect(frame)]
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None

@@ -1,0 +1,216 @@
+"""Which hand spells when more than one is in view (runtime/signing_hand.py): scripted hands for
+the rules, and a real video (real photos, real MediaPipe, the shipped model) for the whole reader."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from fingerspell.runtime.signing_hand import SigningHand, SigningHandOptions
+
+H, W = 480, 640
+FRAME = np.full((H, W, 3), 90, np.uint8)
+
+
+def hand(track: int, cy: int, cx: int = 320, side: int = 100):
+    box = (cx - side // 2, cy - side // 2, cx + side // 2, cy + side // 2)
+    return SimpleNamespace(track_id=track, hand=SimpleNamespace(box=box))
+
+
+def update(state: str = "read", letter: str = None, kind: str = "static", word=None):
+    hold = None if letter is None else SimpleNamespace(letter=letter, kind=kind)
+    return SimpleNamespace(state=state, hold=hold, word=word)
+
+
+def step(s: SigningHand, t: float, hands, upd=None, alive=lambda i: False):
+    writer, changed = s.pick(hands, alive)
+    passed = s.observe(t, FRAME, hands, writer, upd or update())
+    return writer, changed, passed
+
+
+def test_the_hand_held_highest_becomes_the_writer_and_stays_while_in_view():
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    low, high = hand(1, 400), hand(2, 150)
+    writer, changed, _ = step(s, 0.0, [low, high])
+    assert writer is high and changed
+    writer, changed, _ = step(s, 0.1, [low, hand(2, 160)])
+    assert writer.track_id == 2 and not changed
+    writer, changed, _ = step(s, 0.2, [low], alive=lambda i: i == 2)  # briefly lost: nobody writes
+    assert writer is None and not changed
+    writer, changed, _ = step(s, 0.3, [low], alive=lambda i: False)  # gone: the other takes over
+    assert writer is low and changed
+
+
+def test_a_hand_resting_below_a_spelling_writer_does_not_take_over_until_it_moves():
+    for max_hands in (1, 2):
+        s = SigningHand(look=lambda f: [(270, 350, 370, 450)], max_hands=max_hands)
+        rest = hand(1, 400)
+        for i in range(120):  # the writer spells (moves) above the resting hand for 4 s
+            signer = hand(2, 150 + (40 if i % 30 < 10 else 0))
+            step(s, i / 30, [rest, signer] if max_hands == 2 else [signer], update("moving" if i % 30 < 10 else "read"))
+        assert s.writer == 2 and s.places
+        # the writer leaves; the resting hand (or, tracked alone, the tracker's jump to it) does not write
+        writer, _, _ = step(s, 4.1, [rest] if max_hands == 2 else [hand(2, 400)])
+        assert writer is None
+        if max_hands == 1:
+            assert s.hidden is not None and s.writer is None
+        else:
+            moved = hand(1, 250, cx=200)
+            assert step(s, 4.2, [moved])[0] is moved  # it moved: it may spell now
+
+
+def test_a_still_writer_is_passed_over_for_a_hand_held_higher_and_its_letter_taken_back():
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    rest = hand(1, 400)
+    assert step(s, 0.0, [hand(1, 300)], update("moving"))[0].track_id == 1  # put down at 0.1 s
+    step(s, 0.1, [rest], update("moving"))
+    step(s, 0.3, [rest], update("read", "A"))  # the resting hand reads as a letter
+    t, passed = 0.3, False
+    while not passed and t < 3.0:  # the spelling hand comes up, higher, and moves
+        t += 1 / 30
+        _, _, passed = step(s, t, [rest, hand(2, 150)], update("read"))
+    assert passed and s.writer == 2
+    assert 1.1 <= t <= 1.2  # idle_s after it last moved, not before
+    assert s.letters_to_take_back() == 1
+    # a hand that never moved is passed over as soon as another is held higher
+    s2 = SigningHand(look=lambda f: [], max_hands=2)
+    step(s2, 0.0, [rest], update("moving"))
+    step(s2, 0.1, [rest], update("read", "A"))
+    assert step(s2, 0.2, [rest, hand(2, 150)])[2] and s2.writer == 2
+    # the passed-over hand does not write again while it stays where it was, once the other leaves
+    assert step(s, t + 0.1, [rest])[0] is None
+    moved = hand(1, 200, cx=200)
+    assert step(s, t + 0.2, [moved])[0] is moved  # it moved: it may spell now
+
+
+def test_a_moving_writer_or_a_lower_hand_never_changes_the_writer():
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    signer = hand(1, 150)
+    step(s, 0.0, [signer, hand(2, 420)])
+    for i in range(90):  # 3 s: still, a lower hand beside it
+        assert step(s, i / 30, [signer, hand(2, 420)])[2] is False
+    s2 = SigningHand(look=lambda f: [], max_hands=2)
+    step(s2, 0.0, [hand(1, 400)])
+    for i in range(90):  # the writer keeps moving; from 0.5 s a hand is held higher
+        writer = hand(1, 400 + 10 * (i % 6))
+        others = [hand(2, 150)] if i >= 15 else []
+        assert step(s2, i / 30, [writer] + others, update("moving"))[2] is False
+    assert s2.writer == 1
+
+
+def test_with_one_hand_tracked_a_look_finds_the_higher_hand_and_hides_the_resting_one():
+    seen = []
+
+    def look(frame):
+        seen.append(frame.copy())
+        return [(270, 100, 370, 200), (270, 350, 370, 450)]  # the spelling hand, and the resting one
+
+    s = SigningHand(look=look)
+    rest = hand(1, 400)
+    frame = np.zeros((H, W, 3), np.uint8)
+    frame[350:450, 270:370] = 200  # something to hide
+    writer, _ = s.pick([rest], lambda i: False)
+    assert s.observe(0.0, frame, [rest], writer, update("read", "A"))
+    # the look saw the frame with the writer's region filled, so that other hands rank higher
+    assert seen[0][400, 320].tolist() != [200, 200, 200]
+    assert s.hidden is not None and s.writer is None and s.letters_to_take_back() == 1
+    masked = s.frame_for_detection(frame)
+    assert masked[400, 320].tolist() != [200, 200, 200] and frame[400, 320].tolist() == [200, 200, 200]
+    assert s.frame_for_detection(frame)[150, 320].tolist() == frame[150, 320].tolist()
+
+
+def test_a_hidden_hand_is_followed_and_shown_again_when_gone_or_raised():
+    where = {"rest": (270, 350, 370, 450)}
+
+    def look(frame):
+        if frame.shape[:2] != (H, W):  # the hidden region, looked at alone (offsets of its crop)
+            return [] if where["rest"] is None else [where["rest"]]
+        return [(270, 100, 370, 200), (270, 350, 370, 450)]
+
+    s = SigningHand(look=lambda f: [])
+    s._look_fn = look
+    writer, _ = s.pick([hand(1, 400)], lambda i: False)
+    assert s.observe(0.0, FRAME, [hand(1, 400)], writer, update())
+    box = s.hidden
+    signer = hand(2, 150)
+    # within follow_every_s nothing is looked at; then the crop look finds it again: still hidden
+    looks = s.looks
+    step(s, 1.0, [signer])
+    assert s.looks == looks
+    x0, y0 = box[0] - int(0.5 * (box[2] - box[0])), box[1] - int(0.5 * (box[3] - box[1]))
+    where["rest"] = (320 - 50 - max(x0, 0), 400 - 50 - max(y0, 0), 320 + 50 - max(x0, 0), 400 + 50 - max(y0, 0))
+    step(s, 2.1, [signer])
+    assert s.hidden is not None
+    where["rest"] = None  # it has gone
+    step(s, 4.2, [signer])
+    assert s.hidden is None
+
+
+def test_a_hand_that_never_moved_is_looked_past_more_often_than_a_signer():
+    def count(moves_first: bool) -> int:
+        s = SigningHand(look=lambda f: [])
+        for i in range(300):  # 10 s, one hand
+            upd = update("moving") if moves_first and i < 5 else update("read")
+            y = 200 + 12 * min(i, 5) if moves_first else 200  # came into view, then moved 60 px
+            step(s, i / 30, [hand(1, y)], upd)
+        return s.looks
+
+    assert count(True) <= 8  # a look for resting hands every 1.5 s (the still writer's waits are longer)
+    assert count(False) >= 18  # every 0.5 s
+
+
+def test_off_it_never_looks_or_passes_over():
+    s = SigningHand(SigningHandOptions(enabled=False), look=lambda f: [(270, 50, 370, 150)])
+    for i in range(120):
+        assert step(s, i / 30, [hand(1, 400)])[2] is False
+    assert s.looks == 0 and s.writer == 1
+
+
+def _two_hand_video(data, path, resting: bool):
+    """HELLO spelled with mon95 user_7's photos (1.0 s a letter); with ``resting``, a still hand
+    (user_3's B photo, cropped) in the bottom-left corner from the first frame."""
+    import cv2
+
+    from fingerspell.hands.detector import HandDetector, load_image
+    from fingerspell.hands.landmarks import landmark_box
+    from fingerspell.reading.photovideo import photo_of_hand, photo_word_frames, write_video
+
+    photos = {}
+    with HandDetector(max_hands=1, mode="image") as det:
+        for letter in "HELO":
+            img = load_image(data / "mon95" / "user_7" / f"{letter}1.jpg")
+            photos[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
+        rest = load_image(data / "mon95" / "user_3" / "B1.jpg")
+        x0, y0, x1, y1 = landmark_box(det.detect(rest)[0].landmarks, (rest.shape[1], rest.shape[0]))
+    m = int(0.3 * max(x1 - x0, y1 - y0))
+    crop = rest[max(0, y0 - m):y1 + m, max(0, x0 - m):x1 + m]
+    crop = cv2.resize(crop, (int(crop.shape[1] * 170 / crop.shape[0]), 170))
+    frames, _ = photo_word_frames("HELLO", photos, np.random.default_rng(0))
+    if resting:
+        for f in frames:
+            f[H - 170:, : crop.shape[1]] = crop
+    write_video(frames, path, fps=30.0)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    import fingerspell.api as api
+
+    with api.load() as r:
+        yield r
+
+
+def test_a_resting_hand_in_view_from_the_start_no_longer_hides_the_spelling_hand(data, tmp_path, reader):
+    """The shipped reader, one hand tracked (the default): without the signing-hand logic MediaPipe
+    keeps the resting hand it saw first and the word is never read (only the B the resting hand
+    shows); with it, HELLO."""
+    from fingerspell.runtime.recognizer import RecognizerOptions
+
+    _two_hand_video(data, tmp_path / "alone.mp4", resting=False)
+    _two_hand_video(data, tmp_path / "resting.mp4", resting=True)
+    assert reader.read(str(tmp_path / "alone.mp4"), fps=30, learn=False).text.strip() == "HELLO"
+    off = RecognizerOptions(signing_hand=SigningHandOptions(enabled=False))
+    assert "HELLO" not in reader.read(str(tmp_path / "resting.mp4"), fps=30, options=off, learn=False).text
+    assert reader.read(str(tmp_path / "resting.mp4"), fps=30, learn=False).text.strip() == "HELLO"
