@@ -168,7 +168,7 @@ def test_off_it_never_looks_or_passes_over():
     assert s.looks == 0 and s.writer == 1
 
 
-def _two_hand_video(data, path, resting: bool):
+def _two_hand_video(data, path, resting: bool) -> list:
     """HELLO spelled with mon95 user_7's photos (1.0 s a letter); with ``resting``, a still hand
     (user_3's B photo, cropped) in the bottom-left corner from the first frame."""
     import cv2
@@ -187,11 +187,12 @@ def _two_hand_video(data, path, resting: bool):
     m = int(0.3 * max(x1 - x0, y1 - y0))
     crop = rest[max(0, y0 - m):y1 + m, max(0, x0 - m):x1 + m]
     crop = cv2.resize(crop, (int(crop.shape[1] * 170 / crop.shape[0]), 170))
-    frames, _ = photo_word_frames("HELLO", photos, np.random.default_rng(0))
+    frames, truth = photo_word_frames("HELLO", photos, np.random.default_rng(0))
     if resting:
         for f in frames:
             f[H - 170:, : crop.shape[1]] = crop
     write_video(frames, path, fps=30.0)
+    return truth
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +215,23 @@ def test_a_resting_hand_in_view_from_the_start_no_longer_hides_the_spelling_hand
     off = RecognizerOptions(signing_hand=SigningHandOptions(enabled=False))
     assert "HELLO" not in reader.read(str(tmp_path / "resting.mp4"), fps=30, options=off, learn=False).text
     assert reader.read(str(tmp_path / "resting.mp4"), fps=30, learn=False).text.strip() == "HELLO"
+
+
+def test_calibration_from_a_video_records_the_hand_held_higher_not_the_resting_one(data, tmp_path, reader):
+    """calibrate --source VIDEO with a label file, the resting hand in view from the first frame.
+    Tracking one hand, every sample was the resting hand's (all read B). Tracking two and taking the
+    higher: E, L and O are the spelling hand's; during H MediaPipe finds only the resting hand on
+    most frames (the H alone it finds), so H's samples are still partly the resting hand's."""
+    from fingerspell.reading.calibration_capture import samples_from_video
+
+    truth = _two_hand_video(data, tmp_path / "resting.mp4", resting=True)
+    labels = tmp_path / "resting.csv"
+    labels.write_text("".join(f"{start:.2f},{end:.2f},{letter}\n" for letter, start, end in truth))
+    clf = reader.classifier
+    x, y = samples_from_video(tmp_path / "resting.mp4", labels, clf, ("H", "E", "L", "O"), per_letter=None)
+    read = clf.predict_proba(x).argmax(1)
+    assert len(y) >= 60 and set(y.tolist()) == {clf.classes.index(c) for c in "HELO"}
+    later = y != clf.classes.index("H")
+    assert (read[later] == y[later]).mean() >= 0.95
+    assert clf.classes.index("B") not in read[later].tolist()  # the resting hand shows a B
+    assert (read == y).mean() >= 0.75

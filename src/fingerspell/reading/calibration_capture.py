@@ -55,6 +55,16 @@ def parse_letters(spec: Optional[str], classes: Sequence[str], card: Optional[di
     return tuple(dict.fromkeys(out))
 
 
+#: calibration tracks two hands and records the one held higher: the other may rest in view (on the
+#: desk), and a single tracked hand would be the first one found (runtime/signing_hand.py)
+CAPTURE_HANDS = 2
+
+
+def signing_hand(hands: list) -> list:
+    """The hand held highest, alone (or none)."""
+    return sorted(hands, key=lambda h: h.box[1] + h.box[3])[:1]
+
+
 def _rows(hands: list, classifier) -> np.ndarray:
     """Model input rows for detected hands, made by the model's input kind (fingerspell.features)."""
     from fingerspell.features import input_for
@@ -133,12 +143,12 @@ def samples_from_video(video: PathLike, labels: PathLike, classifier, letters: S
     if not spans:
         raise FingerspellError(f"{labels} labels none of the letters {', '.join(letters)}")
     rows, ys = [], []
-    with open_source(str(video)) as src, HandDetector(mode="video", max_hands=1) as det:
+    with open_source(str(video)) as src, HandDetector(mode="video", max_hands=CAPTURE_HANDS) as det:
         for frame, t in src:
             letter = next((s[2] for s in spans if s[0] <= t <= s[1]), None)
             hands = det.detect(frame, timestamp_ms=int(t * 1000))
             if letter is not None and hands:
-                rows.append(_rows(hands[:1], classifier)[0])
+                rows.append(_rows(signing_hand(hands), classifier)[0])
                 ys.append(classifier.classes.index(letter))
     if not rows:
         raise FingerspellError(f"no hand was found in the labelled frames of {video}: check the label times")
@@ -241,10 +251,10 @@ def record(source, classifier, recorder: CalibrationRecorder,
     """Drive ``recorder`` from a frame source (camera or video) until every letter is recorded."""
     from fingerspell.hands.detector import HandDetector
 
-    with HandDetector(mode="video", max_hands=1) as det:
+    with HandDetector(mode="video", max_hands=CAPTURE_HANDS) as det:
         for frame, t in source:
             hands = det.detect(frame, timestamp_ms=int(t * 1000))
-            status = recorder.update(t, _rows(hands[:1], classifier)[0] if hands else None)
+            status = recorder.update(t, _rows(signing_hand(hands), classifier)[0] if hands else None)
             if on_status:
                 on_status(status)
             if recorder.done:
