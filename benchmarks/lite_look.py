@@ -8,8 +8,9 @@ the same way? ``build-dataset`` runs again on mon95 and massey with the lite lan
 (``model_complexity=0``, the mirrored photo too; written to ``artifacts/lite``), and the fold
 models of ``benchmarks/calibration.py`` (leave one signer out, trained on full readings; cached)
 read each held-out signer's still letters (J -> I, Z -> D folded, as the reader folds them) from:
-the first reading, both full readings averaged (shipped), the lite reading alone, the lite pair,
-the full pair and the lite first (3 readings), and all four. Prints per signer and pooled.
+the first reading, both full readings averaged (shipped; also their geometric mean, their maximum
+and the surer of the two), the lite reading alone, the lite pair, the full pair and the lite first
+(3 readings), and all four. Prints per signer and pooled.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def signer_reads(name: str, data, lite, group: str, seed: int) -> dict:
     p2 = np.where(mine.has_second[:, None], read(mine.second_vectors), p1)
     l1 = np.where(found[:, None], read(lite.vectors[j]), p1)  # no lite reading: the full one stands in
     l2 = np.where((found & lite.has_second[j])[:, None], read(lite.second_vectors[j]), l1)
-    rules = {"first": p1, "full pair (shipped)": (p1 + p2) / 2, "lite": l1, "lite pair": (l1 + l2) / 2,
-             "full pair + lite": (p1 + p2 + l1) / 3, "all four": (p1 + p2 + l1 + l2) / 4}
+    surer = np.where(p1.max(1, keepdims=True) >= p2.max(1, keepdims=True), p1, p2)
+    rules = {"first": p1, "full pair (shipped)": (p1 + p2) / 2, "full pair, geometric": np.sqrt(p1 * p2),
+             "full pair, max": np.maximum(p1, p2), "full pair, surer": surer, "lite": l1,
+             "lite pair": (l1 + l2) / 2, "full pair + lite": (p1 + p2 + l1) / 3, "all four": (p1 + p2 + l1 + l2) / 4}
     return {r: int((C.read_as_reader(p) == mine.labels).sum()) for r, p in rules.items()} | {"n": len(mine.labels)}
 
 
