@@ -132,7 +132,7 @@ class SigningHand:
         if self.writer in by_id:
             p = by_id[self.writer]
             jumped = self._last_box is not None and _moved(self._last_box, p.hand.box, 0.5)
-            if jumped and self._rests(p):
+            if jumped and self._rests(p, jumped=True):
                 return None, False
             self._last_box = p.hand.box
             return p, False
@@ -151,11 +151,13 @@ class SigningHand:
                 break
         return None, False
 
-    def _rests(self, p) -> bool:
+    def _rests(self, p, jumped: bool = False) -> bool:
         """Whether the hand rests where a hand rested while the writer spelled; if so it is hidden
         from the single tracker, or set aside among several."""
         if not (self.options.enabled and any(_overlap(p.hand.box, b) > 0.5 for b in self.places)):
             return False
+        if not jumped and self._last_box is not None and _overlap(p.hand.box, self._last_box) > 0.3:
+            return False  # where the writer last was: the writer found again
         if self.max_hands == 1:
             self._hide(p.hand.box, getattr(p.hand, "image_size", (1 << 20, 1 << 20)))
         else:
@@ -192,8 +194,8 @@ class SigningHand:
             return False
         idle = not self._writer_moved or t - self._active >= o.idle_s  # one that never moved: at once
         others = [p for p in predictions if p.track_id != writer.track_id]
-        if others:  # several hands tracked: their boxes, no look needed
-            boxes = [p.hand.box for p in others]
+        if others:  # several hands tracked: their boxes (not a second box on the writer), no look needed
+            boxes = [p.hand.box for p in others if _overlap(p.hand.box, writer.hand.box) < 0.3]
         elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
             self._looked = t  # the writer's region hidden, so that the palm detector ranks the others
             hide = _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0]))
@@ -215,6 +217,7 @@ class SigningHand:
         if others:
             self._resting[writer.track_id] = writer.hand.box
             self.writer = min(others, key=lambda p: _centre_y(p.hand.box)).track_id
+            self._last_box = None
         else:
             self._hide(writer.hand.box, (frame.shape[1], frame.shape[0]))
         self._new_writer()
@@ -225,6 +228,7 @@ class SigningHand:
 
     def _hide(self, box: Box, size: Tuple[int, int]) -> None:
         self.hidden, self._hidden_hand, self.writer = _grown(box, self.options.grow, size), box, None
+        self._last_box = None
 
     def _follow_hidden(self, frame: np.ndarray, writer) -> None:
         """Look at the hidden region alone (the palm detector may rank a hand in a corner below
