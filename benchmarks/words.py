@@ -227,7 +227,8 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
     if args.videos and not args.calibrate:
         out[f"video {args.video_pace}"] = [
-            video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps)
+            video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps,
+                       signing_hand=args.signing_hand)
             for w in video_words(words, args.videos, rng)]
     return out
 
@@ -284,6 +285,9 @@ def main(argv=None) -> int:
                     help="read the simulated frames' first readings only (the default reads each photo's "
                          "second reading too, moved along with the first, as the recognizer reads both)")
     ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
+    ap.add_argument("--no-signing-hand", dest="signing_hand", action="store_false",
+                    help="real videos: without the rules that find the spelling hand among several "
+                         "(runtime/signing_hand.py; one hand is in these videos, so the words read the same)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS / "words.json"))
     args = ap.parse_args(argv)

@@ -32,13 +32,14 @@ def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo
 
 
 def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
-               pace: float = 1.0, fps: float = 30.0) -> dict:
+               pace: float = 1.0, fps: float = 30.0, signing_hand: bool = True) -> dict:
     """Spell ``word`` with ``group``'s photos on video and read it with the fold model."""
     from words import outcome
 
     from fingerspell.hands.detector import HandDetector
     from fingerspell.runtime.classifier import load_classifier
-    from fingerspell.runtime.recognizer import Recognizer
+    from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
+    from fingerspell.runtime.signing_hand import SigningHandOptions
     from fingerspell.runtime.sources import VideoSource
 
     frames, truth = photo_word_frames(word, signer_photos(data, group, rng), rng, PhotoVideoOptions(pace=pace, fps=fps))
@@ -47,7 +48,8 @@ def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.r
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{word.lower()}.mp4"
         write_video(frames, path, fps=fps)
-        with Recognizer(HandDetector(mode="video"), clf, card, decoder=decoder) as rec, VideoSource(path) as src:
+        opts = RecognizerOptions(signing_hand=SigningHandOptions(enabled=signing_hand))
+        with Recognizer(HandDetector(mode="video"), clf, card, opts, decoder=decoder) as rec, VideoSource(path) as src:
             for frame, t in src:
                 r = rec.process(frame, t)
                 if r.hold is not None:
