@@ -16,7 +16,7 @@ FRAME = np.full((H, W, 3), 90, np.uint8)
 
 def hand(track: int, cy: int, cx: int = 320, side: int = 100):
     box = (cx - side // 2, cy - side // 2, cx + side // 2, cy + side // 2)
-    return SimpleNamespace(track_id=track, hand=SimpleNamespace(box=box))
+    return SimpleNamespace(track_id=track, hand=SimpleNamespace(box=box, image_size=(W, H)))
 
 
 def update(state: str = "read", letter: str = None, kind: str = "static", word=None):

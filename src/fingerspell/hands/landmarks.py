@@ -86,6 +86,12 @@ def landmark_box(landmarks: np.ndarray, image_size: Tuple[int, int]) -> Tuple[in
     return int(xs.min()), int(ys.min()), int(np.ceil(xs.max())), int(np.ceil(ys.max()))
 
 
+def box_centre(box) -> Tuple[float, float]:
+    """(x, y) centre of an (x0, y0, x1, y1) box."""
+    x0, y0, x1, y1 = box
+    return (x0 + x1) / 2.0, (y0 + y1) / 2.0
+
+
 def palm_size(points: np.ndarray) -> float:
     """Mean of the wrist-knuckle and knuckle-knuckle distances: steady across finger poses."""
     pairs = ((0, 5), (0, 9), (0, 17), (5, 17))

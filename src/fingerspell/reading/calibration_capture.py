@@ -62,7 +62,9 @@ CAPTURE_HANDS = 2
 
 def signing_hand(hands: list) -> list:
     """The hand held highest, alone (or none)."""
-    return sorted(hands, key=lambda h: h.box[1] + h.box[3])[:1]
+    from fingerspell.hands.landmarks import box_centre
+
+    return sorted(hands, key=lambda h: box_centre(h.box)[1])[:1]
 
 
 def _rows(hands: list, classifier) -> np.ndarray:

@@ -13,7 +13,7 @@ bottom of the picture). Without care:
 
 * **a still writer is passed over**: once the writer has been still for ``idle_s`` writing nothing
   but a still letter, the hands elsewhere are looked for (tracking one hand: a separate MediaPipe
-  graph in image mode on the frame with the writer's region filled, about 35 ms, every
+  graph in image mode on the frame with the writer's region filled, 11-22 ms here, every
   ``look_every_s``, less often once the writer has moved). A hand held clearly higher (by
   ``higher`` of the frame's height) is the one spelling: with several tracked it becomes the
   writer; with one, the still hand's region is hidden from the tracker (filled with the frame's
@@ -38,6 +38,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fingerspell.hands.landmarks import box_centre
+
 Box = Tuple[int, int, int, int]
 
 
@@ -45,8 +47,8 @@ Box = Tuple[int, int, int, int]
 class SigningHandOptions:
     enabled: bool = True
     idle_s: float = 1.0  # the writer still this long, writing nothing: look for another hand
-    look_every_s: float = 0.5  # at most one look at the whole frame this often; after a look that finds
-    max_wait_s: float = 4.0  # no higher hand, the wait doubles, up to this
+    look_every_s: float = 0.5  # at most one look at the whole frame this often while the writer is still
+    max_wait_s: float = 4.0  # after a look that finds no higher hand the wait doubles, up to this
     follow_every_s: float = 2.0  # while a hand is hidden: look again this often
     survey_every_s: float = 1.5  # while the writer spells: look this often for hands resting below it
     places_keep_s: float = 10.0  # where hands rested is forgotten after this long without a look
@@ -56,7 +58,7 @@ class SigningHandOptions:
 
 
 def _centre_y(box: Box) -> float:
-    return (box[1] + box[3]) / 2.0
+    return box_centre(box)[1]
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -72,16 +74,19 @@ def _overlap(a: Box, b: Box) -> float:
 def _moved(before: Box, now: Box, fraction: float = 0.5) -> bool:
     """The box's centre moved by more than ``fraction`` of its side."""
     side = max(before[2] - before[0], before[3] - before[1], 1)
-    dx = (before[0] + before[2]) - (now[0] + now[2])  # twice the centre's move
-    dy = (before[1] + before[3]) - (now[1] + now[3])
-    return max(abs(dx), abs(dy)) > 2 * fraction * side
+    (bx, by), (nx, ny) = box_centre(before), box_centre(now)
+    return max(abs(bx - nx), abs(by - ny)) > fraction * side
 
 
-def _filled(frame: np.ndarray, box: Box) -> np.ndarray:
-    """A copy of the frame with ``box`` filled with the frame's median colour."""
+def _median_colour(frame: np.ndarray) -> np.ndarray:
+    return np.median(frame[::4, ::4].reshape(-1, frame.shape[-1]), axis=0).astype(frame.dtype)
+
+
+def _filled(frame: np.ndarray, box: Box, colour: Optional[np.ndarray] = None) -> np.ndarray:
+    """A copy of the frame with ``box`` filled with ``colour`` (default: the frame's median colour)."""
     x0, y0, x1, y1 = box
     out = frame.copy()
-    out[y0:y1, x0:x1] = np.median(frame[::4, ::4].reshape(-1, frame.shape[-1]), axis=0).astype(frame.dtype)
+    out[y0:y1, x0:x1] = _median_colour(frame) if colour is None else colour
     return out
 
 
@@ -109,6 +114,7 @@ class SigningHand:
         self.writer: Optional[int] = None  # the writing hand's track id
         self.hidden: Optional[Box] = None  # a resting hand's region, hidden from the tracker
         self._hidden_hand: Optional[Box] = None  # that hand's box when it was hidden
+        self._fill: Optional[np.ndarray] = None  # the colour it is filled with
         self._resting: Dict[int, Box] = {}  # tracks passed over, with their box then
         self.places: List[Box] = []  # where other hands rested while the writer spelled
         self._places_t = float("-inf")
@@ -120,7 +126,11 @@ class SigningHand:
 
     # --- the frame the tracker sees --------------------------------------------------------
     def frame_for_detection(self, frame: np.ndarray) -> np.ndarray:
-        return frame if self.hidden is None else _filled(frame, self.hidden)
+        if self.hidden is None:
+            return frame
+        if self._fill is None:  # once per hidden region, not per frame (0.5 ms)
+            self._fill = _median_colour(frame)
+        return _filled(frame, self.hidden, self._fill)
 
     # --- the writer ---------------------------------------------------------------------------
     def pick(self, predictions: Sequence, alive: Callable[[int], bool]) -> Tuple[Optional[object], bool]:
@@ -159,7 +169,7 @@ class SigningHand:
         if not jumped and self._last_box is not None and _overlap(p.hand.box, self._last_box) > 0.3:
             return False  # where the writer last was: the writer found again
         if self.max_hands == 1:
-            self._hide(p.hand.box, getattr(p.hand, "image_size", (1 << 20, 1 << 20)))
+            self._hide(p.hand.box, p.hand.image_size)
         else:
             self._resting[p.track_id] = p.hand.box
             self.writer = None if self.writer == p.track_id else self.writer
@@ -228,6 +238,7 @@ class SigningHand:
 
     def _hide(self, box: Box, size: Tuple[int, int]) -> None:
         self.hidden, self._hidden_hand, self.writer = _grown(box, self.options.grow, size), box, None
+        self._fill = None
         self._last_box = None
 
     def _follow_hidden(self, frame: np.ndarray, writer) -> None:
@@ -248,7 +259,7 @@ class SigningHand:
             self.hidden = None
             self.places = [b for b in self.places if _overlap(b, box) <= 0.5]
             return
-        self.hidden = _grown(box, self.options.grow, size)
+        self.hidden, self._fill = _grown(box, self.options.grow, size), None
 
     def letters_to_take_back(self) -> int:
         """Letters the passed-over hand wrote since it last moved (asked right after a switch)."""

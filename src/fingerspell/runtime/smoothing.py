@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 from fingerspell.errors import FingerspellError
+from fingerspell.hands.landmarks import box_centre
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,6 @@ class Track:
         return self.window.stable
 
 
-def _centre(box: Sequence[float]) -> Tuple[float, float]:
-    x0, y0, x1, y1 = box
-    return (x0 + x1) / 2.0, (y0 + y1) / 2.0
-
-
 class TrackSet:
     """Match the hands of each frame to the hands of the previous frames.
 
@@ -153,7 +149,7 @@ class TrackSet:
     def _cost(self, track: Track, obs: Observation) -> float:
         w, h = obs.image_size
         diag = math.hypot(w, h) or 1.0
-        (ax, ay), (bx, by) = _centre(track.box), _centre(obs.box)
+        (ax, ay), (bx, by) = box_centre(track.box), box_centre(obs.box)
         cost = math.hypot(ax - bx, ay - by) / diag
         if track.handedness != obs.handedness:
             cost += self.options.handedness_penalty
