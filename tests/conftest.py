@@ -69,3 +69,15 @@ def xvfb():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _collect_windows_here(request):
+    """After a GUI test, collect its garbage on the main thread: a Tk window left in a reference
+    cycle and freed by a collection on another thread would abort the whole run (see
+    ``live_widgets.retire_window``)."""
+    yield
+    if "xvfb" in request.fixturenames:
+        import gc
+
+        gc.collect()

@@ -174,3 +174,43 @@ def test_closing_a_window_releases_its_tk_variables_on_the_tk_thread(xvfb, monke
 
     assert any("main thread is not in main loop" in str(e) for e in drop_elsewhere(released=False))
     assert drop_elsewhere(released=True) == []
+
+
+CLOSE_THEN_COLLECT_ELSEWHERE = """
+import gc, sys, threading, tkinter as tk
+from fingerspell.apps.live import LiveApp, LiveOptions
+from fingerspell.runtime.recognizer import Recognizer
+from fingerspell.runtime.sources import open_source
+
+gc.disable()  # the collection below is the only one, and it runs on another thread
+app = LiveApp(tk.Tk(), Recognizer.from_model(), lambda: open_source("0"), LiveOptions(autostart=False))
+app.root.update()
+app.cycle = app  # a reference cycle through the window, as callbacks make
+if sys.argv[1] == "exit":
+    app.exit()
+else:
+    app.root.destroy()  # what the window did before: the interpreter left to the garbage collector
+del app
+worker = threading.Thread(target=gc.collect)
+worker.start()
+worker.join()
+print("collected")
+"""
+
+
+def test_a_closed_window_freed_on_another_thread_does_not_abort_python(xvfb, tmp_path):
+    """Widgets sit in reference cycles, so a garbage collection on any thread (the session's worker,
+    a web server's) may free a closed window's Tcl interpreter, and Tcl aborts the process when that
+    is not the thread that made it. ``LiveApp.exit`` keeps the interpreter and releases the window's
+    variables and images on the Tk thread; a bare ``destroy`` shows the abort is real."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "close.py"
+    script.write_text(CLOSE_THEN_COLLECT_ELSEWHERE)
+    env = {**os.environ, "DISPLAY": xvfb}
+    run = {how: subprocess.run([sys.executable, str(script), how], env=env, capture_output=True, text=True,
+                               timeout=120) for how in ("exit", "destroy")}
+    assert run["exit"].returncode == 0 and "collected" in run["exit"].stdout, run["exit"].stderr[-2000:]
+    assert "main thread is not in main loop" not in run["exit"].stderr
+    assert run["destroy"].returncode != 0 and "Tcl_AsyncDelete" in run["destroy"].stderr

@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from fingerspell.apps.live_widgets import release_variables
+from fingerspell.apps.live_widgets import retire_window
 from fingerspell.errors import FingerspellError
 from fingerspell.reading import calibration_capture as cap
 
@@ -142,8 +142,7 @@ class CalibrationWindow:
         self.root.mainloop()
         self.stop.set()
         self.worker.join(timeout=5.0)
-        self.root.destroy()
-        release_variables(self)  # here, not in a later GC on another thread
+        retire_window(self.root, self)  # here, not in a later GC on another thread
         if self.error is not None:
             raise self.error
         return self.recorder.result(self.classifier.classes)

@@ -260,8 +260,7 @@ class LiveApp:
             except Exception:  # tkinter.TclError once the window is gone
                 pass
         self.session.close()
-        self.root.destroy()
-        lw.release_variables(self, self.panel)  # here, not in a later GC on another thread
+        lw.retire_window(self.root, self, self.panel)  # here, not in a later GC on another thread
 
     def _update_buttons(self) -> None:
         self.buttons["Start"].config(state="disabled" if self.running else "normal")

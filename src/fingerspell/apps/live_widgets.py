@@ -291,13 +291,17 @@ def sentence_parts(sentence) -> Tuple[str, str]:
     return sentence.text, ""
 
 
-def release_variables(*owners) -> int:
-    """Unset the Tk variables held by ``owners`` (attributes, or lists of them) now, on this thread.
+_RETIRED_INTERPRETERS: list = []  # closed windows' Tcl interpreters, freed when Python exits
 
-    A ``tkinter.Variable`` unsets itself in Tcl when Python frees it; when that happens in a garbage
-    collection run on another thread (a detector's worker, say) Tcl refuses ("main thread is not in
-    main loop") and Python prints the error. Call this on the Tk thread when a window closes: each
-    variable is unset here and its later ``__del__`` does nothing. Returns how many were released."""
+
+def release_variables(*owners) -> int:
+    """Unset the Tk variables and delete the Tk images held by ``owners`` (attributes, or lists of
+    them) now, on this thread. Returns how many were released.
+
+    A ``tkinter.Variable`` unsets itself in Tcl when Python frees it, an image deletes itself; when
+    that happens in a garbage collection run on another thread (a detector's worker, say) Tcl refuses
+    ("main thread is not in main loop") and Python prints the error. Call this on the Tk thread when a
+    window closes: each one is released here and its later ``__del__`` does nothing."""
     import tkinter as tk
 
     n = 0
@@ -311,4 +315,38 @@ def release_variables(*owners) -> int:
                         pass
                     var._tk = None
                     n += 1
+                elif _release_image(var):
+                    n += 1
     return n
+
+
+def _release_image(image) -> bool:
+    import tkinter as tk
+
+    inner = getattr(image, "_PhotoImage__photo", None)  # PIL's ImageTk.PhotoImage wraps a tk one
+    if isinstance(inner, tk.Image):
+        image = inner
+    if not isinstance(image, tk.Image) or not image.name:
+        return False
+    try:
+        image.tk.call("image", "delete", image.name)
+    except (RuntimeError, tk.TclError):
+        pass
+    image.name = None  # its __del__ (and PIL's) now does nothing
+    return True
+
+
+def retire_window(root, *owners) -> int:
+    """Close ``root`` for good from the Tk thread: destroy it, release ``owners``' Tk variables and
+    images (``release_variables``), and keep its Tcl interpreter until Python exits.
+
+    Widgets keep the interpreter alive and sit in reference cycles, so without the last step the
+    interpreter is freed by whichever thread runs the garbage collection that finds them; on any
+    thread but the one that made it, Tcl aborts the whole process ("Tcl_AsyncDelete: async handler
+    deleted by the wrong thread"). Returns how many variables and images were released."""
+    try:
+        root.destroy()
+    except Exception:  # tkinter.TclError: already destroyed
+        pass
+    _RETIRED_INTERPRETERS.append(root.tk)
+    return release_variables(*owners)
