@@ -235,3 +235,32 @@ def test_calibration_from_a_video_records_the_hand_held_higher_not_the_resting_o
     assert (read[later] == y[later]).mean() >= 0.95
     assert clf.classes.index("B") not in read[later].tolist()  # the resting hand shows a B
     assert (read == y).mean() >= 0.75
+
+
+def test_the_resting_hand_set_aside_is_in_the_results_and_drawn_grey(data, tmp_path, reader):
+    """The hidden region is in each frame's result (and its JSON), around the pasted hand in the
+    bottom-left corner, and the overlay and the live window (mirrored) draw it: a person sees that
+    hand is set aside, not read."""
+    import json
+
+    from fingerspell.apps.live_widgets import draw_view
+    from fingerspell.apps.web.protocol import reading_message
+    from fingerspell.runtime.overlay import MOVING, draw_frame
+
+    _two_hand_video(data, tmp_path / "resting.mp4", resting=True)
+    resting = [r for r in reader.stream(str(tmp_path / "resting.mp4"), fps=30, learn=False) if r.resting]
+    assert len(resting) > 60  # most of the 5 s video
+    x0, y0, x1, y1 = resting[-1].resting
+    assert x0 < 120 and y1 > H - 40 and y0 > H - 260  # the corner where the still hand is
+    assert json.loads(json.dumps(resting[-1].to_dict()))["resting"] == [x0, y0, x1, y1]
+    assert reading_message(resting[-1], (W, H), 1.0)["resting"][3] == pytest.approx(y1 / H, abs=1e-3)
+
+    def grey_on_edge(img, left, right):
+        edge = img[(y0 + y1) // 2 - 20:(y0 + y1) // 2 + 20, max(0, left - 1):left + 2]
+        return bool((np.abs(edge.astype(int) - MOVING).sum(axis=2) < 10).any())
+
+    blank = np.zeros((H, W, 3), np.uint8)
+    drawn = draw_frame(blank.copy(), resting[-1])
+    assert grey_on_edge(drawn, max(x0, 0), x1) and not grey_on_edge(blank, x0, x1)
+    shown = draw_view(blank, resting[-1], mirror=True)
+    assert grey_on_edge(shown, W - 1 - x1, W - 1 - x0)

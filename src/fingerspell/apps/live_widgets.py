@@ -94,6 +94,12 @@ def draw_view(frame: np.ndarray, result, mirror: bool) -> np.ndarray:
         colour = STATES[state][1] if pred is best else STATES["no_hand"][1]
         label = pred.label if pred.accepted else f"{pred.label}?"
         annotate_frame(view, [hand], [label], [pred.confidence], color=colour)
+    if getattr(result, "resting", None) is not None:  # a resting hand the signing-hand rules set aside
+        from fingerspell.runtime.overlay import draw_resting
+
+        x0, y0, x1, y1 = result.resting
+        w = view.shape[1]
+        draw_resting(view, (w - 1 - x1, y0, w - 1 - x0, y1) if mirror else (x0, y0, x1, y1))
     return view
 
 

@@ -1,6 +1,7 @@
 """What the recognizer draws on a frame: each hand (box, skeleton, letter), the writing hand's
 hold state, and the sentence. Colours say how sure a reading is: green when confident, amber when
-uncertain; the hold bar fills while a hold is being read and shows the letter once it is written."""
+uncertain; the hold bar fills while a hold is being read and shows the letter once it is written. A
+resting hand hidden from the tracker (``runtime/signing_hand.py``) gets a grey dashed box: "resting"."""
 
 from __future__ import annotations
 
@@ -20,10 +21,29 @@ def draw_frame(frame: np.ndarray, result, sentence: bool = True) -> np.ndarray:
         colour = CONFIDENT if h.accepted else UNCERTAIN
         label = h.label if h.accepted else f"{h.label}?"
         annotate_frame(frame, [h.hand], [label], [h.confidence], color=colour)
+    if getattr(result, "resting", None) is not None:
+        draw_resting(frame, result.resting)
     draw_hold_state(frame, result)
     if sentence:
         draw_sentence(frame, result.display or result.sentence)
     return frame
+
+
+def draw_resting(frame: np.ndarray, box, label: str = "resting") -> None:
+    """A grey dashed box around a resting hand's region, so the person sees it is not read."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in box)
+    x0, x1, y0, y1 = max(0, x0), min(w - 1, x1), max(0, y0), min(h - 1, y1)
+    dash = max(6, (x1 - x0) // 12)
+    for a in range(x0, x1, 2 * dash):
+        for y in (y0, y1):
+            cv2.line(frame, (a, y), (min(a + dash, x1), y), MOVING, 2)
+    for a in range(y0, y1, 2 * dash):
+        for x in (x0, x1):
+            cv2.line(frame, (x, a), (x, min(a + dash, y1)), MOVING, 2)
+    cv2.putText(frame, label, (x0 + 4, max(14, y0 - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, MOVING, 1, cv2.LINE_AA)
 
 
 def draw_hold_state(frame: np.ndarray, result) -> None:

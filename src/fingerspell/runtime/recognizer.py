@@ -215,7 +215,8 @@ class Recognizer:
         result = FrameResult(self._index, t, predictions, writer_id,
                              writer.stable if writer is not None else None, update, s.text, timings,
                              current_word=s.current, suggestions=s.suggestions, display=s.display_text(),
-                             adaptation=None if self.adaptation is None else self.adaptation_status())
+                             adaptation=None if self.adaptation is None else self.adaptation_status(),
+                             resting=self.signing.hidden)
         self._index += 1
         return result
 

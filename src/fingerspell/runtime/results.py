@@ -50,7 +50,8 @@ class FrameResult:
     ``motion`` (palm sizes per second), ``progress`` of the hold toward being read, and ``hold``,
     the letter written on this frame. ``sentence`` is the text; ``current_word`` the word being
     spelled and ``suggestions`` its top words. ``adaptation``: with ``--adapt``, whether the model
-    follows the person yet (:meth:`Recognizer.adaptation_status`); None without.
+    follows the person yet (:meth:`Recognizer.adaptation_status`); None without. ``resting``: the
+    region (x0, y0, x1, y1 pixels) of a resting hand hidden from the tracker (``signing_hand``), or None.
     """
 
     index: int
@@ -65,6 +66,7 @@ class FrameResult:
     suggestions: List[Tuple[str, float]] = field(default_factory=list)
     display: str = ""
     adaptation: Optional[dict] = None
+    resting: Optional[Tuple[int, int, int, int]] = None
 
     @property
     def best(self) -> Optional[HandPrediction]:
@@ -110,4 +112,5 @@ class FrameResult:
             "suggestions": [[w, round(float(p), 4)] for w, p in self.suggestions],
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
             **({"adaptation": self.adaptation} if self.adaptation is not None else {}),
+            **({"resting": [int(v) for v in self.resting]} if self.resting is not None else {}),
         }

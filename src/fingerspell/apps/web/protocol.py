@@ -166,6 +166,14 @@ def _number(value) -> Optional[float]:
     return round(v, 3) if math.isfinite(v) else None
 
 
+def _resting(box, image_size: Tuple[int, int]) -> Optional[list]:
+    """A resting hand's region hidden from the tracker, as fractions of the frame; None without one."""
+    if box is None:
+        return None
+    w, h = image_size
+    return [round(box[0] / w, 4), round(box[1] / h, 4), round(box[2] / w, 4), round(box[3] / h, 4)]
+
+
 def reading_message(result, image_size: Tuple[int, int], server_ms: float) -> dict:
     """The reply to one frame. Fields the recognizer does not have yet are null or empty."""
     best = result.best
@@ -180,6 +188,7 @@ def reading_message(result, image_size: Tuple[int, int], server_ms: float) -> di
         "sentence": result.sentence, "current_word": getattr(result, "current_word", None),
         "suggestions": suggestion_words(suggestions),
         "adaptation": getattr(result, "adaptation", None),  # learning from the words spelled (or --adapt)
+        "resting": _resting(getattr(result, "resting", None), image_size),  # a resting hand set aside
         "timings_ms": {k: round(float(v), 2) for k, v in result.timings.items()},
         "server_ms": round(server_ms, 2),
     }

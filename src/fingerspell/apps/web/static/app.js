@@ -166,8 +166,10 @@ function render() {
   if (src) ctx.drawImage(src, 0, 0, W, H); else { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, W, H); }
   const msg = state.last;
   if (msg) msg.hands.forEach(h => drawHand(ctx, h, W, H, h.track === msg.writer));
+  if (msg && msg.resting) drawResting(ctx, msg.resting, W, H);
   ctx.restore();
   if (msg) msg.hands.forEach(h => drawLabel(ctx, h, W, H));
+  if (msg && msg.resting) drawLabel(ctx, { box: msg.resting, label: "resting", accepted: true }, W, H);
   drawBand(ctx, msg ? msg.sentence : "", W, H);
   requestAnimationFrame(render);
 }
@@ -183,9 +185,16 @@ function drawHand(ctx, h, W, H, writer) {
   h.landmarks.forEach(p => { ctx.beginPath(); ctx.arc(p[0] * W, p[1] * H, 3, 0, 7); ctx.fill(); });
 }
 
+// A resting hand the server set aside (another hand spells): a grey dashed box, not read.
+function drawResting(ctx, box, W, H) {
+  const [x0, y0, x1, y1] = box;
+  ctx.save(); ctx.setLineDash([8, 8]); ctx.lineWidth = 2; ctx.strokeStyle = "#9aa4ae";
+  ctx.strokeRect(x0 * W, y0 * H, (x1 - x0) * W, (y1 - y0) * H); ctx.restore();
+}
+
 function drawLabel(ctx, h, W, H) {
   const x = (1 - h.box[2]) * W, y = Math.max(24, h.box[1] * H - 8); // the box's left edge once mirrored
-  const text = `${h.label}${h.accepted ? "" : "?"} ${Math.round(100 * h.confidence)}%`;
+  const text = h.confidence == null ? h.label : `${h.label}${h.accepted ? "" : "?"} ${Math.round(100 * h.confidence)}%`;
   ctx.font = "bold 22px system-ui, sans-serif";
   ctx.fillStyle = "rgba(0,0,0,.6)"; ctx.fillRect(x, y - 22, ctx.measureText(text).width + 10, 28);
   ctx.fillStyle = "#fff"; ctx.fillText(text, x + 5, y);
