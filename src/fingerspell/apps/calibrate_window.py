@@ -62,12 +62,13 @@ class CalibrationWindow:
         from fingerspell.hands.detector import HandDetector
 
         try:
+            pick = cap.SigningHandPick()
             with HandDetector(mode="video", max_hands=cap.CAPTURE_HANDS) as det:
                 for frame, t in self.source:
                     if self.stop.is_set():
                         break
-                    hands = det.detect(frame, timestamp_ms=int(t * 1000))
-                    row = cap._rows(cap.signing_hand(hands), self.classifier)[0] if hands else None
+                    hands = pick(det.detect(frame, timestamp_ms=int(t * 1000)))
+                    row = cap._rows(hands, self.classifier)[0] if hands else None
                     with self.lock:
                         before = self.recorder.current
                         status = self.recorder.update(t, row)

@@ -92,6 +92,16 @@ def box_centre(box) -> Tuple[float, float]:
     return (x0 + x1) / 2.0, (y0 + y1) / 2.0
 
 
+def box_overlap(a, b) -> float:
+    """Intersection of two (x0, y0, x1, y1) boxes over the smaller one's area (0 to 1)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(w * h) / max(float(small), 1.0)
+
+
 def palm_size(points: np.ndarray) -> float:
     """Mean of the wrist-knuckle and knuckle-knuckle distances: steady across finger poses."""
     pairs = ((0, 5), (0, 9), (0, 17), (5, 17))

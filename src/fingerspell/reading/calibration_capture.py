@@ -60,11 +60,37 @@ def parse_letters(spec: Optional[str], classes: Sequence[str], card: Optional[di
 CAPTURE_HANDS = 2
 
 
-def signing_hand(hands: list) -> list:
-    """The hand held highest, alone (or none)."""
-    from fingerspell.hands.landmarks import box_centre
+class SigningHandPick:
+    """Which detected hand a calibration sample comes from: the one held highest, alone (or none).
 
-    return sorted(hands, key=lambda h: box_centre(h.box)[1])[:1]
+    Where two hands were seen, the lower one's box is remembered as a resting place: a lone hand
+    found there is the resting hand (MediaPipe lost the spelling one, between letters or on a shape
+    it finds hard), and the frame gives no sample rather than the resting hand's shape under the
+    letter being recorded. Live, places are learned as frames come (:meth:`__call__`); from a video
+    file, :meth:`learn` sees every frame first, so frames before the two hands are seen together
+    are judged too."""
+
+    def __init__(self, overlap: float = 0.5) -> None:
+        self.overlap = overlap
+        self.places: List[tuple] = []
+
+    def learn(self, hands: list) -> list:
+        """Remember the lower hand's place when two or more hands are found; the hands, highest first."""
+        from fingerspell.hands.landmarks import box_centre, box_overlap
+
+        ranked = sorted(hands, key=lambda h: box_centre(h.box)[1])
+        if len(ranked) >= 2 and box_overlap(tuple(ranked[0].box), tuple(ranked[-1].box)) < 0.3:
+            box = tuple(ranked[-1].box)  # (two boxes on one hand are no resting hand)
+            self.places = [p for p in self.places if box_overlap(p, box) <= self.overlap][-7:] + [box]
+        return ranked
+
+    def __call__(self, hands: list) -> list:
+        from fingerspell.hands.landmarks import box_overlap
+
+        ranked = self.learn(hands)
+        if len(ranked) == 1 and any(box_overlap(tuple(ranked[0].box), p) > self.overlap for p in self.places):
+            return []
+        return ranked[:1]
 
 
 def _rows(hands: list, classifier) -> np.ndarray:
@@ -144,14 +170,20 @@ def samples_from_video(video: PathLike, labels: PathLike, classifier, letters: S
     spans = [s for s in read_label_file(labels) if s[2] in letters]
     if not spans:
         raise FingerspellError(f"{labels} labels none of the letters {', '.join(letters)}")
-    rows, ys = [], []
+    found, pick = [], SigningHandPick()
     with open_source(str(video)) as src, HandDetector(mode="video", max_hands=CAPTURE_HANDS) as det:
         for frame, t in src:
             letter = next((s[2] for s in spans if s[0] <= t <= s[1]), None)
             hands = det.detect(frame, timestamp_ms=int(t * 1000))
+            pick.learn(hands)
             if letter is not None and hands:
-                rows.append(_rows(signing_hand(hands), classifier)[0])
-                ys.append(classifier.classes.index(letter))
+                found.append((letter, hands))
+    rows, ys = [], []
+    for letter, hands in found:  # every resting place of the video known
+        hands = pick(hands)
+        if hands:
+            rows.append(_rows(hands, classifier)[0])
+            ys.append(classifier.classes.index(letter))
     if not rows:
         raise FingerspellError(f"no hand was found in the labelled frames of {video}: check the label times")
     return _cap(np.stack(rows), np.array(ys, np.int64), per_letter)
@@ -253,10 +285,11 @@ def record(source, classifier, recorder: CalibrationRecorder,
     """Drive ``recorder`` from a frame source (camera or video) until every letter is recorded."""
     from fingerspell.hands.detector import HandDetector
 
+    pick = SigningHandPick()
     with HandDetector(mode="video", max_hands=CAPTURE_HANDS) as det:
         for frame, t in source:
-            hands = det.detect(frame, timestamp_ms=int(t * 1000))
-            status = recorder.update(t, _rows(signing_hand(hands), classifier)[0] if hands else None)
+            hands = pick(det.detect(frame, timestamp_ms=int(t * 1000)))
+            status = recorder.update(t, _rows(hands, classifier)[0] if hands else None)
             if on_status:
                 on_status(status)
             if recorder.done:

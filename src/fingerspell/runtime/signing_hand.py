@@ -38,7 +38,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fingerspell.hands.landmarks import box_centre
+from fingerspell.hands.landmarks import box_centre, box_overlap
 
 Box = Tuple[int, int, int, int]
 
@@ -59,16 +59,6 @@ class SigningHandOptions:
 
 def _centre_y(box: Box) -> float:
     return box_centre(box)[1]
-
-
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(w * h) / max(float(small), 1.0)
 
 
 def _moved(before: Box, now: Box, fraction: float = 0.5) -> bool:
@@ -164,9 +154,9 @@ class SigningHand:
     def _rests(self, p, jumped: bool = False) -> bool:
         """Whether the hand rests where a hand rested while the writer spelled; if so it is hidden
         from the single tracker, or set aside among several."""
-        if not (self.options.enabled and any(_overlap(p.hand.box, b) > 0.5 for b in self.places)):
+        if not (self.options.enabled and any(box_overlap(p.hand.box, b) > 0.5 for b in self.places)):
             return False
-        if not jumped and self._last_box is not None and _overlap(p.hand.box, self._last_box) > 0.3:
+        if not jumped and self._last_box is not None and box_overlap(p.hand.box, self._last_box) > 0.3:
             return False  # where the writer last was: the writer found again
         if self.max_hands == 1:
             self._hide(p.hand.box, p.hand.image_size)
@@ -205,11 +195,11 @@ class SigningHand:
         idle = not self._writer_moved or t - self._active >= o.idle_s  # one that never moved: at once
         others = [p for p in predictions if p.track_id != writer.track_id]
         if others:  # several hands tracked: their boxes (not a second box on the writer), no look needed
-            boxes = [p.hand.box for p in others if _overlap(p.hand.box, writer.hand.box) < 0.3]
+            boxes = [p.hand.box for p in others if box_overlap(p.hand.box, writer.hand.box) < 0.3]
         elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
             self._looked = t  # the writer's region hidden, so that the palm detector ranks the others
             hide = _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0]))
-            boxes = [b for b in self._look(_filled(frame, hide)) if _overlap(b, writer.hand.box) < 0.3]
+            boxes = [b for b in self._look(_filled(frame, hide)) if box_overlap(b, writer.hand.box) < 0.3]
         else:
             return False
         mine = _centre_y(writer.hand.box)
@@ -249,15 +239,15 @@ class SigningHand:
         x0, y0, x1, y1 = _grown(self.hidden, 0.5, size)
         boxes = [(b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)
                  for b in self._look(np.ascontiguousarray(frame[y0:y1, x0:x1]))]
-        inside = [b for b in boxes if _overlap(b, self.hidden) > 0.5]
+        inside = [b for b in boxes if box_overlap(b, self.hidden) > 0.5]
         if not inside:
             self.hidden = None
             return
-        box = max(inside, key=lambda b: _overlap(b, self.hidden))
+        box = max(inside, key=lambda b: box_overlap(b, self.hidden))
         raised = writer is not None and _centre_y(box) < _centre_y(writer.hand.box) + self.options.higher * size[1]
         if raised or (writer is None and _moved(self._hidden_hand, box, 0.25)):
             self.hidden = None
-            self.places = [b for b in self.places if _overlap(b, box) <= 0.5]
+            self.places = [b for b in self.places if box_overlap(b, box) <= 0.5]
             return
         self.hidden, self._fill = _grown(box, self.options.grow, size), None
 
