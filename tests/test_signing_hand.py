@@ -121,6 +121,28 @@ def test_with_one_hand_tracked_a_look_finds_the_higher_hand_and_hides_the_restin
     assert s.frame_for_detection(frame)[150, 320].tolist() == frame[150, 320].tolist()
 
 
+def test_after_a_pass_over_the_look_reads_the_higher_hand_until_the_tracker_has_it(monkeypatch):
+    """The tracker's palm detector (a higher threshold) may not find the still hand a look found:
+    for up to stand_in_s the look's detector reads it on the frames where the tracker finds none."""
+    spelling = SimpleNamespace(box=(270, 100, 370, 200), image_size=(W, H))
+    calls = []
+
+    def detect(self, frame):
+        calls.append(frame)
+        return [spelling, SimpleNamespace(box=(270, 350, 370, 450), image_size=(W, H))]
+
+    monkeypatch.setattr(SigningHand, "_detect", detect)
+    s = SigningHand()
+    assert s.stand_in(FRAME, 0.0) == []  # nothing passed over: nothing stands in
+    rest = hand(1, 400)
+    writer, _ = s.pick([rest], lambda i: False)
+    assert s.observe(0.0, FRAME, [rest], writer, update("read", "A"))  # passed over for the higher hand
+    assert s.stand_in(FRAME, 0.1) == [spelling]  # only the higher hand, not the hidden one
+    assert s.stand_in(FRAME, 0.9) == [spelling] and len(calls) == 3
+    assert s.stand_in(FRAME, 1.2) == [] and s.stand_in(FRAME, 0.5) == []  # after stand_in_s, never again
+    assert len(calls) == 3
+
+
 def test_a_hidden_hand_is_followed_and_shown_again_when_gone_or_raised():
     where = {"rest": (270, 350, 370, 450)}
 
@@ -147,6 +169,20 @@ def test_a_hidden_hand_is_followed_and_shown_again_when_gone_or_raised():
     step(s, 4.2, [signer])
     assert s.hidden is None
 
+    def crop(cy):  # the resting hand at height cy, in the crop's pixels
+        return (320 - 50 - max(x0, 0), cy - 50 - max(y0, 0), 320 + 50 - max(x0, 0), cy + 50 - max(y0, 0))
+
+    s = SigningHand(look=look)
+    writer, _ = s.pick([hand(1, 400)], lambda i: False)
+    assert s.observe(0.0, FRAME, [hand(1, 400)], writer, update())
+    where["rest"] = crop(400)
+    step(s, 0.5, [signer])
+    step(s, 2.1, [hand(2, 380, cx=520)])  # the writer comes down to the resting hand's height: it stays hidden
+    assert s.hidden is not None
+    where["rest"] = crop(330)  # the resting hand rises (its look is grown around where it was)
+    step(s, 4.2, [hand(2, 380, cx=520)])
+    assert s.hidden is None
+
 
 def test_a_hand_that_never_moved_is_looked_past_more_often_than_a_signer():
     def count(moves_first: bool) -> int:
@@ -168,9 +204,12 @@ def test_off_it_never_looks_or_passes_over():
     assert s.looks == 0 and s.writer == 1
 
 
-def _two_hand_video(data, path, resting: bool) -> list:
-    """HELLO spelled with mon95 user_7's photos (1.0 s a letter); with ``resting``, a still hand
-    (user_3's B photo, cropped) in the bottom-left corner from the first frame."""
+def _two_hand_video(data, path, resting: bool, rest_photo: str = "mon95/user_3/B1.jpg", height: int = 170,
+                    start: int = 0, word: str = "HELLO", photo_of: str = "mon95/user_7/{}1.jpg",
+                    right: bool = False) -> list:
+    """``word`` spelled with the photos ``photo_of`` names (mon95 user_7's by default; 1.0 s a
+    letter); with ``resting``, a still hand (``rest_photo`` cropped, ``height`` pixels high) in the
+    bottom-left (``right``: bottom-right) corner from frame ``start``."""
     import cv2
 
     from fingerspell.hands.detector import HandDetector, load_image
@@ -179,18 +218,18 @@ def _two_hand_video(data, path, resting: bool) -> list:
 
     photos = {}
     with HandDetector(max_hands=1, mode="image") as det:
-        for letter in "HELO":
-            img = load_image(data / "mon95" / "user_7" / f"{letter}1.jpg")
+        for letter in sorted(set(word)):
+            img = load_image(data / photo_of.format(letter))
             photos[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
-        rest = load_image(data / "mon95" / "user_3" / "B1.jpg")
+        rest = load_image(data / rest_photo)
         x0, y0, x1, y1 = landmark_box(det.detect(rest)[0].landmarks, (rest.shape[1], rest.shape[0]))
     m = int(0.3 * max(x1 - x0, y1 - y0))
     crop = rest[max(0, y0 - m):y1 + m, max(0, x0 - m):x1 + m]
-    crop = cv2.resize(crop, (int(crop.shape[1] * 170 / crop.shape[0]), 170))
-    frames, truth = photo_word_frames("HELLO", photos, np.random.default_rng(0))
+    crop = cv2.resize(crop, (int(crop.shape[1] * height / crop.shape[0]), height))
+    frames, truth = photo_word_frames(word, photos, np.random.default_rng(0))
     if resting:
-        for f in frames:
-            f[H - 170:, : crop.shape[1]] = crop
+        for f in frames[start:]:
+            f[H - height:, W - crop.shape[1] if right else 0:][:, : crop.shape[1]] = crop
     write_video(frames, path, fps=30.0)
     return truth
 
@@ -274,3 +313,16 @@ def test_the_resting_hand_set_aside_is_in_the_results_and_drawn_grey(data, tmp_p
     assert grey_on_edge(drawn, max(x0, 0), x1) and not grey_on_edge(blank, x0, x1)
     shown = draw_view(blank, resting[-1], mirror=True)
     assert grey_on_edge(shown, W - 1 - x1, W - 1 - x0)
+
+
+def test_a_small_fist_coming_into_view_is_found_by_looking_at_the_lower_halves(data, tmp_path, reader, monkeypatch):
+    """A massey S fist, 140 px high, comes into the bottom-left corner at 1.5 s while HELLO is spelled.
+    Looking at the whole frame the palm detector misses it, so its place is never recorded, and when
+    the spelling hand drops the tracker takes it under the writer's track and it writes an S. The
+    survey also looks at the frame's lower halves, where it is found."""
+    from fingerspell.runtime.signing_hand import SigningHand
+
+    _two_hand_video(data, tmp_path / "fist.mp4", True, "massey/s/hand1_s_left_seg_2_cropped.jpeg", 140, 45)
+    assert reader.read(str(tmp_path / "fist.mp4"), fps=30, learn=False).text.strip() == "HELLO"
+    monkeypatch.setattr(SigningHand, "_look_below", lambda self, frame: [])
+    assert reader.read(str(tmp_path / "fist.mp4"), fps=30, learn=False).text.strip() == "HELLOS"

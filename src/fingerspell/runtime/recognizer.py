@@ -184,6 +184,7 @@ class Recognizer:
         timings: Dict[str, float] = {}
         t0 = time.perf_counter()
         hands = self.detector.detect(self.signing.frame_for_detection(frame), timestamp_ms=int(round(t * 1000)))
+        hands = hands or self.signing.stand_in(frame, t)
         t1 = time.perf_counter()
         timings["detection"] = (t1 - t0) * 1000
         readings: List[Tuple[np.ndarray, bool]] = []

@@ -18,14 +18,18 @@ bottom of the picture). Without care:
   ``higher`` of the frame's height) is the one spelling: with several tracked it becomes the
   writer; with one, the still hand's region is hidden from the tracker (filled with the frame's
   median colour), which loses it and finds the other. The letters the still hand wrote into the
-  word being spelled are taken back.
+  word being spelled are taken back. The tracker's palm detector, with its higher threshold, may
+  not find a still hand the look found: until it does (at most ``stand_in_s``), the look's detector
+  reads that hand on the frames where the tracker finds none (:meth:`SigningHand.stand_in`).
 * **resting places**: while the writer spells (it has moved), the hands lower than it are where
-  hands rest (tracking one hand, a look every ``survey_every_s``). A hand that comes to be the
+  hands rest (tracking one hand, a look every ``survey_every_s`` at the whole frame and at its
+  lower 60% in two overlapping halves: at the whole frame's scale the palm detector misses a small
+  fist in a corner, which it finds in a half). A hand that comes to be the
   writer there, without having moved, is hidden or set aside at once, before it writes; it may
   write once it moves.
 * **a hidden hand is followed**: every ``follow_every_s`` its region is looked at alone; the
   region follows the hand and is shown again when the hand has gone, has moved while nobody else
-  spells, or is raised to the writer's height.
+  spells, or is raised (it rose) to the writer's height.
 
 A hand that moves is never passed over, and a lone hand is read as before: these looks find
 nothing to change. ``benchmarks/two_hands.py`` measures it on videos of real photos.
@@ -55,6 +59,7 @@ class SigningHandOptions:
     higher: float = 0.1  # another hand's centre at least this much higher (fraction of the frame's height)
     grow: float = 0.3  # a hidden hand's box grown by this fraction of its side on each side
     min_confidence: float = 0.5  # the look's palm detector
+    stand_in_s: float = 1.0  # after a pass-over, the look reads the new hand until the tracker has it
 
 
 def _centre_y(box: Box) -> float:
@@ -97,7 +102,7 @@ class SigningHand:
         self.max_hands = max_hands
         self._look_fn = look
         self._detector = None
-        self.looks = 0
+        self.looks = 0  # looks at the frame (a survey's look is the whole frame and its lower halves)
         self.reset()
 
     def reset(self) -> None:
@@ -113,6 +118,7 @@ class SigningHand:
         self._new_writer()
         self._last_box: Optional[Box] = None
         self._letters_since_active = 0
+        self._coming: Optional[Tuple[Box, float]] = None  # the higher hand a look found, and until when
 
     # --- the frame the tracker sees --------------------------------------------------------
     def frame_for_detection(self, frame: np.ndarray) -> np.ndarray:
@@ -121,6 +127,25 @@ class SigningHand:
         if self._fill is None:  # once per hidden region, not per frame (0.5 ms)
             self._fill = _median_colour(frame)
         return _filled(frame, self.hidden, self._fill)
+
+    def stand_in(self, frame: np.ndarray, t: float) -> list:
+        """Hands for a frame where the tracker found none, right after a pass-over: the look's
+        detector (image mode, a lower detection threshold) reads the higher hand it found until the
+        tracker has it (at most ``stand_in_s``). The tracker's palm detector may not find a still
+        hand that came up while it followed the resting one: the first letter would be lost."""
+        if self._coming is None or self._look_fn is not None:
+            return []
+        box, until = self._coming
+        if t > until or self.hidden is None:
+            self._coming = None
+            return []
+        self.looks += 1
+        hands = [h for h in self._detect(self.frame_for_detection(frame)) if box_overlap(h.box, box) > 0.3]
+        if not hands:
+            return []
+        hand = max(hands, key=lambda h: box_overlap(h.box, box))
+        self._coming = (hand.box, until)
+        return [hand]
 
     # --- the writer ---------------------------------------------------------------------------
     def pick(self, predictions: Sequence, alive: Callable[[int], bool]) -> Tuple[Optional[object], bool]:
@@ -187,7 +212,7 @@ class SigningHand:
             self.places = []
         if self.hidden is not None:
             if t - self._looked >= o.follow_every_s:
-                self._looked = t
+                self._looked, self.looks = t, self.looks + 1
                 self._follow_hidden(frame, writer)
             return False
         if writer is None:
@@ -197,9 +222,11 @@ class SigningHand:
         if others:  # several hands tracked: their boxes (not a second box on the writer), no look needed
             boxes = [p.hand.box for p in others if box_overlap(p.hand.box, writer.hand.box) < 0.3]
         elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
-            self._looked = t  # the writer's region hidden, so that the palm detector ranks the others
-            hide = _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0]))
-            boxes = [b for b in self._look(_filled(frame, hide)) if box_overlap(b, writer.hand.box) < 0.3]
+            self._looked, self.looks = t, self.looks + 1
+            # the writer's region hidden, so that the palm detector ranks the others
+            filled = _filled(frame, _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0])))
+            boxes = self._look(filled) + (self._look_below(filled) if self._writer_moved else [])
+            boxes = [b for b in boxes if box_overlap(b, writer.hand.box) < 0.3]
         else:
             return False
         mine = _centre_y(writer.hand.box)
@@ -220,6 +247,7 @@ class SigningHand:
             self._last_box = None
         else:
             self._hide(writer.hand.box, (frame.shape[1], frame.shape[0]))
+            self._coming = (min(higher, key=_centre_y), t + o.stand_in_s)
         self._new_writer()
         return True
 
@@ -234,17 +262,18 @@ class SigningHand:
     def _follow_hidden(self, frame: np.ndarray, writer) -> None:
         """Look at the hidden region alone (the palm detector may rank a hand in a corner below
         others): it follows the hand, and is shown again when the hand has gone, has moved while
-        nobody else spells, or is raised to the writer's height."""
+        nobody else spells, or rises to the writer's height (not the writer coming down to it)."""
         size = (frame.shape[1], frame.shape[0])
-        x0, y0, x1, y1 = _grown(self.hidden, 0.5, size)
-        boxes = [(b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)
-                 for b in self._look(np.ascontiguousarray(frame[y0:y1, x0:x1]))]
+        boxes = self._look_in(frame, _grown(self.hidden, 0.5, size))
         inside = [b for b in boxes if box_overlap(b, self.hidden) > 0.5]
         if not inside:
             self.hidden = None
             return
         box = max(inside, key=lambda b: box_overlap(b, self.hidden))
-        raised = writer is not None and _centre_y(box) < _centre_y(writer.hand.box) + self.options.higher * size[1]
+        side = max(self._hidden_hand[2] - self._hidden_hand[0], self._hidden_hand[3] - self._hidden_hand[1], 1)
+        rose = _centre_y(self._hidden_hand) - _centre_y(box) > 0.25 * side  # not the writer come down to it
+        level = writer is not None and _centre_y(box) < _centre_y(writer.hand.box) + self.options.higher * size[1]
+        raised = rose and level
         if raised or (writer is None and _moved(self._hidden_hand, box, 0.25)):
             self.hidden = None
             self.places = [b for b in self.places if box_overlap(b, box) <= 0.5]
@@ -256,16 +285,35 @@ class SigningHand:
         n, self._letters_since_active = self._letters_since_active, 0
         return n
 
+    def _look_in(self, frame: np.ndarray, region: Box) -> List[Box]:
+        """The hands found in ``region`` of the frame alone, in frame pixels."""
+        x0, y0, x1, y1 = region
+        return [(b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)
+                for b in self._look(np.ascontiguousarray(frame[y0:y1, x0:x1]))]
+
+    def _look_below(self, frame: np.ndarray) -> List[Box]:
+        """The frame's lower 60%, in two overlapping halves: looking at the whole frame, the palm
+        detector misses a small resting hand (a fist in a corner, a third of the frame high) that it
+        finds at the scale of a half."""
+        h, w = frame.shape[:2]
+        found: List[Box] = []
+        for x0, x1 in ((0, int(0.6 * w)), (int(0.4 * w), w)):
+            found += [b for b in self._look_in(frame, (x0, int(0.4 * h), x1, h))
+                      if all(box_overlap(b, f) <= 0.5 for f in found)]
+        return found
+
     def _look(self, frame: np.ndarray) -> List[Box]:
-        self.looks += 1
         if self._look_fn is not None:
             return list(self._look_fn(frame))
+        return [h.box for h in self._detect(frame)]
+
+    def _detect(self, frame: np.ndarray) -> list:
         if self._detector is None:
             from fingerspell.hands.detector import HandDetector
 
             self._detector = HandDetector(mode="image", max_hands=2, border_retry=False, refine_border=0.0,
                                           min_detection_confidence=self.options.min_confidence)
-        return [h.box for h in self._detector.detect(frame)]
+        return self._detector.detect(frame)
 
     def close(self) -> None:
         if self._detector is not None:
