@@ -43,6 +43,19 @@ def test_the_hand_held_highest_becomes_the_writer_and_stays_while_in_view():
     assert writer is low and changed
 
 
+def test_the_writer_found_again_under_a_new_track_is_the_same_hand():
+    """A second box on the writer may take its detections and the writer's track is dropped: the
+    hand found where the writer was is the same hand (its hold goes on: the reader is not
+    restarted, which wrote KNOCK as KKNOCK); a hand found elsewhere is a new writer."""
+    s = SigningHand()
+    writer, changed, _ = step(s, 0.0, [hand(1, 200)])
+    assert writer.track_id == 1 and changed
+    writer, changed, _ = step(s, 0.1, [hand(2, 205)])  # track 1 gone, the same hand as track 2
+    assert writer.track_id == 2 and not changed
+    writer, changed, _ = step(s, 0.2, [hand(3, 200, cx=520)])  # another place: another hand
+    assert writer.track_id == 3 and changed
+
+
 def test_a_hand_resting_below_a_spelling_writer_does_not_take_over_until_it_moves():
     for max_hands in (1, 2):
         s = SigningHand(look=lambda f: [(270, 350, 370, 450)], max_hands=max_hands)

@@ -166,14 +166,19 @@ class SigningHand:
         for i in [i for i, box in self._resting.items() if i in by_id and _moved(box, by_id[i].hand.box)]:
             del self._resting[i]  # a passed-over hand that moved may spell now
         self.writer = None
-        self._new_writer()
         for p in sorted((p for p in predictions if p.track_id not in self._resting),
                         key=lambda p: (_centre_y(p.hand.box), p.track_id)):
             if not self._rests(p):
+                # found again where the writer last was (its track lost to a second box on it, say):
+                # the same hand, whose hold goes on
+                same = self._last_box is not None and box_overlap(p.hand.box, self._last_box) > 0.5
+                if not same:
+                    self._new_writer()
                 self.writer, self._last_box = p.track_id, p.hand.box
-                return p, True
+                return p, not same
             if self.max_hands == 1:
                 break
+        self._new_writer()
         return None, False
 
     def _rests(self, p, jumped: bool = False) -> bool:
