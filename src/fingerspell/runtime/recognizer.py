@@ -183,8 +183,8 @@ class Recognizer:
         self._size = (int(frame.shape[1]), int(frame.shape[0]))
         timings: Dict[str, float] = {}
         t0 = time.perf_counter()
-        hands = self.detector.detect(self.signing.frame_for_detection(frame), timestamp_ms=int(round(t * 1000)))
-        hands = hands or self.signing.stand_in(frame, t)
+        seen = self.signing.frame_for_detection(frame)  # a resting hand's region hidden
+        hands = self.detector.detect(seen, timestamp_ms=int(round(t * 1000))) or self.signing.stand_in(seen, t)
         t1 = time.perf_counter()
         timings["detection"] = (t1 - t0) * 1000
         readings: List[Tuple[np.ndarray, bool]] = []

@@ -128,8 +128,9 @@ class SigningHand:
             self._fill = _median_colour(frame)
         return _filled(frame, self.hidden, self._fill)
 
-    def stand_in(self, frame: np.ndarray, t: float) -> list:
-        """Hands for a frame where the tracker found none, right after a pass-over: the look's
+    def stand_in(self, seen: np.ndarray, t: float) -> list:
+        """Hands for a frame (``seen``: as :meth:`frame_for_detection` gave it to the tracker) where
+        the tracker found none, right after a pass-over: the look's
         detector (image mode, a lower detection threshold) reads the higher hand it found until the
         tracker has it (at most ``stand_in_s``). The tracker's palm detector may not find a still
         hand that came up while it followed the resting one: the first letter would be lost."""
@@ -140,7 +141,7 @@ class SigningHand:
             self._coming = None
             return []
         self.looks += 1
-        hands = [h for h in self._detect(self.frame_for_detection(frame)) if box_overlap(h.box, box) > 0.3]
+        hands = [h for h in self._detect(seen) if box_overlap(h.box, box) > 0.3]
         if not hands:
             return []
         hand = max(hands, key=lambda h: box_overlap(h.box, box))

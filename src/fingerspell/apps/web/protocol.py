@@ -119,8 +119,7 @@ def _hand(h) -> dict:
     return {
         "track": h.track_id, "handedness": hand.handedness, "label": h.label,
         "confidence": round(float(h.confidence), 3), "accepted": h.accepted, "stable": h.stable,
-        "box": [round(hand.box[0] / w, 4), round(hand.box[1] / hgt, 4), round(hand.box[2] / w, 4),
-                round(hand.box[3] / hgt, 4)],
+        "box": _fractions(hand.box, (w, hgt)),
         "landmarks": np.round(hand.landmarks[:, :2].astype(np.float64), 4).tolist(),
         "top": [[name, round(float(p), 3)] for name, p in h.top],
     }
@@ -166,10 +165,8 @@ def _number(value) -> Optional[float]:
     return round(v, 3) if math.isfinite(v) else None
 
 
-def _resting(box, image_size: Tuple[int, int]) -> Optional[list]:
-    """A resting hand's region hidden from the tracker, as fractions of the frame; None without one."""
-    if box is None:
-        return None
+def _fractions(box, image_size: Tuple[int, int]) -> list:
+    """An (x0, y0, x1, y1) pixel box as fractions of the frame."""
     w, h = image_size
     return [round(box[0] / w, 4), round(box[1] / h, 4), round(box[2] / w, 4), round(box[3] / h, 4)]
 
@@ -188,7 +185,7 @@ def reading_message(result, image_size: Tuple[int, int], server_ms: float) -> di
         "sentence": result.sentence, "current_word": getattr(result, "current_word", None),
         "suggestions": suggestion_words(suggestions),
         "adaptation": getattr(result, "adaptation", None),  # learning from the words spelled (or --adapt)
-        "resting": _resting(getattr(result, "resting", None), image_size),  # a resting hand set aside
+        "resting": None if getattr(result, "resting", None) is None else _fractions(result.resting, image_size),
         "timings_ms": {k: round(float(v), 2) for k, v in result.timings.items()},
         "server_ms": round(server_ms, 2),
     }
