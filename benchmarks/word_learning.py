@@ -12,6 +12,11 @@ the reader learns from the words it decodes (no label from the benchmark is used
 words (and the non-words) are spelled twice with the other half, learning frozen, and compared
 with the same words (same draws) read by the model that learned nothing. Learning in one sitting
 and reading another is harder than what a user gets (the same hand, light and camera throughout).
+
+``--picks``: while it learns, the person picks their word from the suggestions (keys 1-3) when a
+letter was written wrong and the word is offered, as a user in front of the window would; the
+reader learns from those picks too (``--no-learn-picks``: the person picks, the reader does not
+learn from it, as before 2026-12-05). The words read afterwards are read without picks.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ def run_signer(name, letters, group, args, decoder, bench_cal) -> dict:
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
     fold = FoldReader(ckpt, decoder, learn=LearnOptions(background=False, min_probability=args.min_probability,
                                                         blend=args.blend, temperature=args.temperature,
-                                                        mix=args.mix))
+                                                        mix=args.mix, picks=args.learn_picks))
     learn = learning_half(name, letters, group, bench_cal, args.seed + 1)
     mine = letters.groups == group
     bank_learn = LetterBank.from_dataset(letters.subset(learn), groups=[group])
@@ -72,9 +77,9 @@ def run_signer(name, letters, group, args, decoder, bench_cal) -> dict:
         fold.learning.reset()
         fold.frozen = True
         none = spell(fold, words, bank_read, pace, 2, seed), spell(fold, nonwords, bank_read, pace, 2, seed + 1)
-        fold.frozen = False
+        fold.frozen, fold.pick = False, args.picks
         phase = spell(fold, words, bank_learn, pace, args.learn_reps, seed + 2)
-        fold.frozen = True
+        fold.frozen, fold.pick = True, False
         got = spell(fold, words, bank_read, pace, 2, seed), spell(fold, nonwords, bank_read, pace, 2, seed + 1)
         out[str(pace)] = {"none": none[0], "learned": got[0], "nonwords_none": none[1], "nonwords_learned": got[1],
                           "learn_phase": phase, "words_learned": fold.learning.words,
@@ -86,7 +91,7 @@ def run_signer(name, letters, group, args, decoder, bench_cal) -> dict:
 def pooled(rows_by_signer: dict, pace: str) -> dict:
     get = lambda k: [r for s in rows_by_signer.values() for r in s[pace][k]]  # noqa: E731
     return {"none": summarize(get("none")), "learned": summarize(get("learned")),
-            "learn_phase": summarize(get("learn_phase")),
+            "learn_phase": summarize(get("learn_phase")), "picks": sum(r["picked"] for r in get("learn_phase")),
             "nonwords_none": nonword_changes(get("nonwords_none")),
             "nonwords_learned": nonword_changes(get("nonwords_learned"))}
 
@@ -102,6 +107,11 @@ def table(doc: dict) -> str:
         lines.append(f"| {doc['settings']['train_on']} | {pace} | **all ({p['none']['words']} words)** "
                      f"| **{p['none']['raw_accuracy']:.1%} → {p['learned']['raw_accuracy']:.1%}** "
                      f"| **{p['none']['decoded_accuracy']:.1%} → {p['learned']['decoded_accuracy']:.1%}** |")
+    if doc["settings"].get("picks"):
+        lines.append("")
+        lines.append("Words the person picked from the suggestions while the reader learned: " + "; ".join(
+            f"{p['picks']} of {p['learn_phase']['words']} at {pace} s" for pace, p in doc["pooled"].items())
+            + (" (learned from)" if doc["settings"].get("learn_picks") else " (not learned from)") + ".")
     nw = [(p["nonwords_none"], p["nonwords_learned"]) for p in doc["pooled"].values()]
     lines.append("")
     lines.append("Non-words spelled right and changed by the decoder: " + "; ".join(
@@ -123,6 +133,10 @@ def main(argv=None) -> int:
     ap.add_argument("--temperature", type=float, default=1.0, help="learned probabilities raised to 1/T")
     ap.add_argument("--mix", type=float, default=LearnOptions.mix,
                     help="the base model's share in the probabilities read")
+    ap.add_argument("--picks", action="store_true",
+                    help="while learning, the person picks their word from the suggestions when it is offered")
+    ap.add_argument("--no-learn-picks", dest="learn_picks", action="store_false",
+                    help="with --picks: the reader does not learn from the picked words")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "word_learning.json"))
     args = ap.parse_args(argv)

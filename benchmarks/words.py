@@ -97,6 +97,7 @@ class FoldReader:
         opts = learn if isinstance(learn, LearnOptions) else LearnOptions(background=False)
         self.learning = WordLearning(self.clf, decoder, opts) if learn else None
         self.frozen = False
+        self.pick = False  # the person picks their word from the suggestions when it is offered (pick_word)
         self.second_look = second_look  # read each frame's second reading too, as the recognizer does
 
     def read(self, sw) -> dict:
@@ -114,6 +115,8 @@ class FoldReader:
             up = reader.update(FrameReading(t, lm, sw.image_size, probs.get(i)))
             if up.hold is not None:
                 holds.append(up.hold)
+                if self.pick and pick_word(reader.sentence, sw.word, t):
+                    break  # the word is written: the person stops spelling it
         reader.finish(sw.frames[-1][0] if sw.frames else 0.0)
         if self.adaptation is not None and rows:  # the person's letters, for the next words
             times = np.array([sw.frames[i][0] for i in rows])
@@ -134,7 +137,20 @@ def outcome(truth: str, words, holds, truth_spans) -> dict:
     raw = "".join(w.spelled for w in words)
     decoded = "".join(w.word for w in words)
     return {"truth": truth, "raw": raw, "decoded": decoded, "latency": latencies(truth_spans, holds),
-            "motion_hits": sum(1 for h in holds if h.kind == "motion")}
+            "motion_hits": sum(1 for h in holds if h.kind == "motion"),
+            "picked": any(w.source == "suggestion" for w in words)}
+
+
+def pick_word(sentence, truth: str, t: float) -> bool:
+    """A person in the loop: once a letter is written wrong, they pick their word from the
+    suggestions (keys 1-3) if it is there; True when they did."""
+    current = sentence.current
+    if not current or truth.startswith(current):
+        return False
+    for i, (word, _) in enumerate(sentence.suggestions, 1):
+        if word == truth:
+            return sentence.pick_suggestion(i, t) is not None
+    return False
 
 
 def video_words(words: Sequence[str], n: int, rng) -> List[str]:

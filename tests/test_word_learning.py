@@ -18,7 +18,7 @@ from fingerspell.labels import CLASSES
 from fingerspell.reading.sentence import Word
 from fingerspell.runtime.classifier import load_classifier
 from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
-from fingerspell.runtime.word_learning import LearnOptions, WordLearning, learnable, trusted_letters
+from fingerspell.runtime.word_learning import LearnOptions, WordLearning, learnable, picked_letters, trusted_letters
 
 # Words of the English lexicon without T (mon95's T is another hand shape), J or Z.
 WORDS = ("HELLO", "BOOK", "QUICK", "BROWN", "FOX", "SKY", "WAVE", "PRICE", "GLYPH", "MOVED", "BLACK", "SEVEN",
@@ -43,7 +43,10 @@ def test_only_words_the_lexicon_vouches_for_teach():
     assert [(s, e) for _, s, e in trusted_letters(word("GREAT", spelled="TREAT"), lex, 0.9)][0] == (0.0, 0.5)
     assert trusted_letters(word("GREAT", p=0.6), lex, 0.9) == []  # the decoder is not sure enough
     assert trusted_letters(word("QXJV"), lex, 0.9) == []  # a code or a name: never learned from
-    assert trusted_letters(word("GREAT", source="suggestion"), lex, 0.9) == []
+    # a suggestion the person picked is their word, however unsure the decoder was
+    assert [c for c, _, _ in trusted_letters(word("GREAT", p=0.3, source="suggestion", spelled="TREAT"), lex, 0.9)] \
+        == list("GREAT")
+    assert trusted_letters(word("GREAT", source="suggestion"), lex, 0.9, picks=False) == []
     assert trusted_letters(word("GREAT", source="undone"), lex, 0.9) == []
     assert [c for c, _, _ in trusted_letters(word("JAZZ"), lex, 0.9)] == ["A"]  # J and Z are movements
     reopened = Word("GREAT", "GREAT", "GREAT", 0.95, False, "decoded", 0, 5, (), ((0.0, 5.0),) * 5)
@@ -51,6 +54,20 @@ def test_only_words_the_lexicon_vouches_for_teach():
     assert trusted_letters(word("GREAT"), None, 0.9) == []
     with pytest.raises(FingerspellError, match="min_probability"):
         LearnOptions(min_probability=0.0)
+
+
+def test_a_picked_word_labels_the_holds_it_lines_up_with():
+    spans = [(float(i), i + 0.5) for i in range(6)]
+    # C read surely as O: the pick (a completion) labels the first hold C
+    assert picked_letters("OOFFE", "COFFEE", spans[:5]) == [
+        ("C", 0.0, 0.5), ("O", 1.0, 1.5), ("F", 2.0, 2.5), ("F", 3.0, 3.5), ("E", 4.0, 4.5)]
+    # a double letter read as one hold: the holds keep their own letters, none is shifted
+    assert [c for c, _, _ in picked_letters("COFEE", "COFFEE", spans[:5])] == list("COFEE")
+    # an extra hold (a transition read as X) is labelled nothing
+    assert [(c, s) for c, s, _ in picked_letters("HELXLO", "HELLO", spans)] == [
+        ("H", 0.0), ("E", 1.0), ("L", 2.0), ("L", 4.0), ("O", 5.0)]
+    assert picked_letters("XYQV", "COFFEE", spans[:4]) == []  # which hold is which letter would be a guess
+    assert picked_letters("JOY", "JOY", spans[:3]) == [("O", 1.0, 1.5), ("Y", 2.0, 2.5)]  # J is a movement
 
 
 def _spell(learning: WordLearning, x: np.ndarray, y: np.ndarray, rng) -> None:
@@ -96,6 +113,47 @@ def test_learning_from_spelled_words_reads_an_unseen_signer_better(data, tmp_pat
     learning.reset()
     assert not learning.active and learning.words == 0
     assert np.array_equal(learning.predict_proba(xt), clf.predict_proba(xt))
+
+
+def test_a_picked_suggestion_teaches_the_letter_the_model_reads_wrong(data, tmp_path):
+    clf, _ = load_classifier(fold_base(data))  # never saw user 4
+    x, y = _signer(data, tmp_path, CALIB_PHOTOS, clf)
+    xt, yt = _signer(data, tmp_path, TEST_PHOTOS, clf)
+    read = clf.predict_proba(x).argmax(1)
+    wrong = {int(c): float(np.mean(read[y == c] != c)) for c in np.unique(y)}
+    c = max(wrong, key=wrong.get)  # the letter of theirs the model misreads most
+    assert wrong[c] >= 0.5, wrong
+    m = int(np.bincount(read[(y == c) & (read != c)]).argmax())  # what it is read as (user 4's C: O)
+    assert wrong.get(m, 1.0) <= 0.2  # and that letter of theirs is read right
+    letters = [c, m] + [int(k) for k in np.unique(y) if wrong[int(k)] == 0 and k != m][:1]
+    choice = "".join(CLASSES[k] for k in letters)
+    # The person spells the word; the first hold is their photos of it the model reads wrong.
+    rng, frames, spans = np.random.default_rng(0), [], []
+    for i, k in enumerate(letters):
+        rows = np.flatnonzero((y == k) & ((read != k) if i == 0 else True))
+        frames += [(i + 0.1 * j, x[rows[rng.integers(len(rows))]]) for j in range(4)]
+        spans.append((float(i), i + 0.3))
+    spelled = CLASSES[m] + choice[1:]
+    picked = Word(spelled, choice, choice, 0.3, False, "suggestion", 0.0, spans[-1][1], (), tuple(spans))
+    mine = yt == c
+    base = clf.predict_proba(xt[mine])
+    for picks in (False, True):
+        learning = WordLearning(clf, decoder(), LearnOptions(background=False, picks=picks))
+        for t, row in frames:
+            learning.add_frame(t, row)
+        learning.on_word(picked, [picked])
+        now = learning.predict_proba(xt[mine])
+        print(f"{CLASSES[c]} read as {CLASSES[m]}: P({CLASSES[c]}) {base[:, c].mean():.2f} before, "
+              f"{now[:, c].mean():.2f} after the pick; read surely wrong (0.99) {np.mean(base.max(1) >= 0.99):.2f} "
+              f"-> {np.mean(now.max(1) >= 0.99):.2f} (learning from picks: {picks})")
+        if picks:
+            assert learning.words == 1 and CLASSES[c] in learning.letters()
+            # Half the base reading stays (LearnOptions.mix), so a sure misreading becomes an unsure
+            # one, which the word decoder may then correct (docs/adaptation.md).
+            assert now[:, c].mean() >= base[:, c].mean() + 0.25
+            assert np.mean(now.max(1) >= 0.99) <= 0.1
+        else:
+            assert learning.words == 0 and np.array_equal(now, base)
 
 
 def test_the_recognizer_learns_from_the_words_it_reads_on_video(data):

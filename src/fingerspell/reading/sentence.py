@@ -195,7 +195,8 @@ class Sentence:
             choice, p = self._suggestions[i - 1]
             spelled = self.current
             word = Word(spelled, choice, choice, p, False, "suggestion", self._letters[0].start,
-                        self._letters[-1].end, tuple(self._suggestions))
+                        self._letters[-1].end, tuple(self._suggestions),
+                        tuple((x.start, x.end) for x in self._letters))
             self._commit(word, self._time(t), "pick")
         self._announce(word)
         return word

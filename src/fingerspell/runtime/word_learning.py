@@ -11,11 +11,14 @@ the profile alone is surer of its readings, right or wrong, and a sure wrong let
 decoder may not change. Only the probability the base model gives to the learned letters is
 re-divided among them, so letters the person has not spelled yet keep the base reading.
 
-A word is trusted when the sentence finished it from the holds (not a picked suggestion), its
-posterior is at least ``min_probability``, it is a word of the decoder's lexicon (the user's own
-``--lexicon`` words included), and it has one hold per letter. Names and codes are never learned
-from. J and Z holds are skipped (their frames are a movement). A correction the user undoes is
-forgotten when the next word is finished.
+A word is trusted when the sentence finished it from the holds, its posterior is at least
+``min_probability``, it is a word of the decoder's lexicon (the user's own ``--lexicon`` words
+included), and it has one hold per letter. Names and codes are never learned from. A suggestion the
+person picked (keys 1-3) is their own word: its letters label the holds they line up with
+(:func:`picked_letters`), which teaches exactly what the decoder could not fix: a letter the model
+reads surely wrong for this person (C read as O at 0.99 in COFFEE). J and Z holds are skipped
+(their frames are a movement). A correction the user undoes is forgotten when the next word is
+finished.
 
 On by default in the commands (``--no-learn``), asked for in the library with
 ``RecognizerOptions(learn=True)``; measured in ``benchmarks/word_learning.py`` (docs/adaptation.md).
@@ -46,7 +49,8 @@ class LearnOptions:
     (the learned copy alone is surer of its readings, right or wrong, which leaves the word decoder
     fewer unsure holds to correct: docs/adaptation.md); temperature: learned probabilities raised
     to 1/T (measured, not used: it opened names to correction);
-    background: fit in a thread (live) rather than before the call returns (files, tests)."""
+    background: fit in a thread (live) rather than before the call returns (files, tests);
+    picks: learn from the suggestions the person picks (keys 1-3)."""
 
     min_probability: float = 0.9
     frames_per_hold: int = 3
@@ -57,6 +61,7 @@ class LearnOptions:
     temperature: float = 1.0  # the learned probabilities raised to 1/T (a surer model leaves the decoder less)
     mix: float = 0.5  # the base model's share in the probabilities read (arithmetic mean with the learned)
     background: bool = True
+    picks: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_probability <= 1.0:
@@ -79,17 +84,56 @@ def learnable(classifier) -> Optional[str]:
     return None
 
 
-def trusted_letters(word, lexicon, min_probability: float) -> List[Tuple[str, float, float]]:
+def trusted_letters(word, lexicon, min_probability: float, picks: bool = True) -> List[Tuple[str, float, float]]:
     """(letter, start, end) per hold of a finished word the reader may learn from; [] when not trusted."""
     spans = tuple(getattr(word, "spans", ()) or ())
     text = str(word.word)
+    if any(b[0] < a[1] or b[1] <= b[0] for a, b in zip(spans, spans[1:])):
+        return []  # a word reopened after DEL: its letters carry the word's span, not their own
+    if word.source == "suggestion":
+        return picked_letters(str(word.spelled), text, spans) if picks else []
     if (word.source != "decoded" or float(word.probability) < min_probability or lexicon is None
             or text not in lexicon or len(spans) != len(text) or len(word.spelled) != len(text)):
         return []
-    if any(b[0] < a[1] or b[1] <= b[0] for a, b in zip(spans, spans[1:])):
-        return []  # a word reopened after DEL: its letters carry the word's span, not their own
     return [(c, float(s), float(e)) for c, sp, (s, e) in zip(text, word.spelled, spans)
             if c not in "JZ" and sp not in "JZ"]
+
+
+def picked_letters(spelled: str, choice: str, spans: Sequence[Tuple[float, float]],
+                   max_edits: int = 1) -> List[Tuple[str, float, float]]:
+    """(letter, start, end) for the holds of ``spelled`` that a picked word ``choice`` lines up with.
+
+    The pick may complete the word (COFF -> COFFEE), so the holds are aligned with the prefix of
+    ``choice`` they are closest to (edit distance); a hold aligned with a letter (the same or
+    another) is labelled with it, one read where no letter was signed (an extra hold) is not. When
+    the holds are more than ``max_edits`` edits from every prefix, which hold stands for which
+    letter is a guess, and nothing is learned.
+    """
+    n, m = len(spelled), len(choice)
+    if not n or len(spans) != n:
+        return []
+    # d[i][j]: edits between the first i holds and the first j letters of the choice
+    d = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if i == 0 or j == 0:
+                d[i][j] = i + j
+            else:
+                d[i][j] = min(d[i - 1][j - 1] + (spelled[i - 1] != choice[j - 1]), d[i - 1][j] + 1, d[i][j - 1] + 1)
+    j = min(range(m + 1), key=lambda k: (d[n][k], -k))
+    if d[n][j] > max_edits:
+        return []
+    out, i = [], n
+    while i > 0 and j > 0:
+        if d[i][j] == d[i - 1][j - 1] + (spelled[i - 1] != choice[j - 1]):
+            i, j = i - 1, j - 1
+            if choice[j] not in "JZ" and spelled[i] not in "JZ":
+                out.append((choice[j], float(spans[i][0]), float(spans[i][1])))
+        elif d[i][j] == d[i - 1][j] + 1:
+            i -= 1  # an extra hold: no letter of the word
+        else:
+            j -= 1  # a letter signed without a hold of its own
+    return out[::-1]
 
 
 class WordLearning:
@@ -162,8 +206,8 @@ class WordLearning:
         """A finished word (with the sentence's words, to forget undone ones): samples added."""
         if self.unavailable:
             return 0
-        undone = {(w.start, w.end) for w in words if w.source != "decoded"}
-        letters = trusted_letters(word, self.lexicon, self.options.min_probability)
+        undone = {(w.start, w.end) for w in words if w.source == "undone"}
+        letters = trusted_letters(word, self.lexicon, self.options.min_probability, self.options.picks)
         with self._lock:
             dropped = [k for k in self._samples if k in undone]
             for k in dropped:
