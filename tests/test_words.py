@@ -210,3 +210,18 @@ def test_a_motion_letter_whose_path_was_missed_is_read_from_its_still_shape():
     assert (off.word, off.accepted) == ("PIKKKA", False), off
     # A hold that read J or Z from the path is left as it is; a still, sure D is never made a Z.
     assert WordDecoder().decode([(("D", 0.995),), (("O", 0.995),), (("E", 0.995),)]).word == "DOE"
+
+
+def test_a_holds_runner_up_is_not_crowded_out_by_missed_letters():
+    # A new signer's C read surely as O, C second: COFFEE is offered (and OOFFE is not corrected:
+    # the sure hold stays). Without a beam of its own for hypotheses with no edit, a first hold O
+    # plus a missed letter (TO, SO, NO, ...) fills the beam and the C is dropped after one hold.
+    sure_c = [(("O", 0.995), ("C", 0.003))] + holds("OFFE", 0.995)
+    for edit_beam in (True, False):
+        d = WordDecoder(options=DecoderOptions(edit_beam=edit_beam))
+        words = [w for w, _ in d.suggest(sure_c)]
+        assert ("COFFEE" in words) == edit_beam, words
+        assert d.decode(sure_c).word == "OOFFE"
+    # An unsure C read as O (0.9, C at 0.08) in a long word is decoded.
+    unsure_c = [(("O", 0.9), ("C", 0.08))] + holds("OFFEE", 0.995)
+    assert WordDecoder(options=DecoderOptions(edit_beam=True)).decode(unsure_c).word == "COFFEE"

@@ -56,6 +56,10 @@ class DecoderOptions:
     max_edits: int = 1  # edits allowed per word
     free_doubles: bool = True  # a double letter read as one hold costs double_miss_prob but no edit
     beam_width: int = 24  # hypotheses kept per hold
+    # keep beam_width hypotheses that took no edit apart from those that did: without it, a prefix
+    # plus a missed letter (TO, SO, NO for a first hold O) pushes out a hold's runner-up letter
+    # (C for a new signer's C read as O), and OOFFE never reaches COFFEE
+    edit_beam: bool = True
     edit_width: int = 8  # the best this many may also take a missed hold or an out-of-list letter
     accept_ratio: float = 10.0  # a correction must be this many times likelier than the spelled string
     accept_probability: float = 0.5  # and have at least this posterior
@@ -163,9 +167,18 @@ class WordDecoder:
 
     # -- search ------------------------------------------------------------------------------
     def _rank(self, beam: Dict[int, Hyp]) -> List[Hyp]:
-        """The ``beam_width`` best hypotheses by score plus the best prior below their node."""
-        w = self.options.prior_weight
-        return heapq.nlargest(self.options.beam_width, beam.values(), key=lambda h: h[0] + w * h[2].max_logf)
+        """The ``beam_width`` best hypotheses by score plus the best prior below their node (with
+        ``edit_beam``, as many with no edit and as many with edits, ranked together)."""
+        w, n = self.options.prior_weight, self.options.beam_width
+
+        def key(h: Hyp) -> float:
+            return h[0] + w * h[2].max_logf
+
+        if not self.options.edit_beam:
+            return heapq.nlargest(n, beam.values(), key=key)
+        kept = heapq.nlargest(n, (h for h in beam.values() if h[1] == 0), key=key)
+        kept += heapq.nlargest(n, (h for h in beam.values() if h[1] > 0), key=key)
+        return sorted(kept, key=key, reverse=True)
 
     def _missed(self, lex: Lexicon, hyps: List[Hyp]) -> Dict[int, Hyp]:
         """Letters signed without a hold: the best hypotheses may add one letter without using a hold.
