@@ -186,6 +186,31 @@ def test_the_recognizer_learns_from_the_words_it_reads_on_video(data):
         detector.close()
 
 
+def test_a_word_picked_in_the_recognizer_teaches_and_is_kept(data):
+    clf, card = load_classifier(fold_base(data))
+    opts = RecognizerOptions(learn=True, learning=LearnOptions(background=False))
+    frames = word_frames(data)  # a real video of BOOK through MediaPipe
+    with Recognizer(HandDetector(mode="video"), clf, card, opts, decoder=decoder()) as rec:
+        t = 0.0
+        for i, (frame, _) in enumerate(frames):
+            t = i / 10
+            rec.process(frame.copy(), t)
+        s = rec.sentence
+        words = [w for w, _ in s.suggestions]
+        assert s.current == "BOOK" and "BOOK" in words, (s.current, words)
+        picked = s.pick_suggestion(words.index("BOOK") + 1, t)  # keys 1-3
+        assert picked.source == "suggestion" and len(picked.spans) == 4
+        assert rec.adaptation_status()["words"] == 1 and rec.adaptation_status()["letters"] == 3
+        # The next word, finished from its holds, keeps the picked one (a pick is no undone correction).
+        start = t + 2.0
+        for i, (frame, _) in enumerate(frames):
+            t = start + i / 10
+            rec.process(frame.copy(), t)
+        s.finish_word(t)
+        assert [w.word for w in s.words] == ["BOOK", "BOOK"]
+        assert rec.adaptation_status()["words"] == 2
+
+
 def test_a_fit_that_fails_stops_learning_with_a_reason_and_reading_goes_on(data, monkeypatch, capsys):
     from fingerspell.apps.live_widgets import adaptation_note
     from fingerspell.reading import calibration as cal
