@@ -44,12 +44,15 @@ MODES = ("image", "video")
 
 @dataclass(frozen=True)
 class DetectorOptions:
-    """How to find hands. The defaults follow the seed (0.7 confidences)."""
+    """How to find hands. ``min_detection_confidence`` is the palm detector's threshold (0.5,
+    MediaPipe's own default; the seed's 0.7 missed a new signer's Q, pointing down, on 19 of 20
+    video frames: docs/runtime.md), ``min_tracking_confidence`` the landmark model's hand presence
+    needed to keep a hand in video mode (0.7, as the seed)."""
 
     backend: str = "solutions"
     mode: str = "image"
     max_hands: int = 2
-    min_detection_confidence: float = 0.7
+    min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.7
     model_complexity: int = 1
     task_path: Optional[str] = None

@@ -154,11 +154,14 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
             film.motion(c, photo)
         else:
             if c == prev:  # a double letter: a short slide or bounce of the same hand
+                # in palm sizes of this hand, as the J: a hand near the camera (massey's, 1.7 units)
+                # moves as many more pixels as it is larger; in units it barely moved (HELLO read HELO)
+                palm = film.palm(photo)
                 if rng.random() < 0.5:
-                    target = film.pos + np.array([rng.choice([-1, 1]) * rng.uniform(0.3, 0.5) * film.unit, 0.0])
+                    target = film.pos + np.array([rng.choice([-1, 1]) * rng.uniform(0.3, 0.5) * palm, 0.0])
                     film.move_to(photo, target, 0.2)
                 else:
-                    film.move_to(photo, film.pos.copy(), 0.2, arc=rng.uniform(0.25, 0.4))
+                    film.move_to(photo, film.pos.copy(), 0.2, arc=rng.uniform(0.25, 0.4) * palm / film.unit)
             else:
                 film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.15, 2) * film.unit, o.transition)
             start = film.t
