@@ -44,10 +44,7 @@ MODES = ("image", "video")
 
 @dataclass(frozen=True)
 class DetectorOptions:
-    """How to find hands. ``min_detection_confidence`` is the palm detector's threshold (0.5,
-    MediaPipe's own default; the seed's 0.7 missed a new signer's Q, pointing down, on 19 of 20
-    video frames: docs/runtime.md), ``min_tracking_confidence`` the landmark model's hand presence
-    needed to keep a hand in video mode (0.7, as the seed)."""
+    """How to find hands: the palm detector at 0.5 (the seed's 0.7 missed a Q, docs/runtime.md)."""
 
     backend: str = "solutions"
     mode: str = "image"
