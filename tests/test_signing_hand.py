@@ -43,6 +43,22 @@ def test_the_hand_held_highest_becomes_the_writer_and_stays_while_in_view():
     assert writer is low and changed
 
 
+def test_a_small_false_hand_beside_the_real_one_never_becomes_the_writer():
+    """At the palm detector's 0.5, an ear beside a new signer's raised I was found as a small
+    "hand", higher than the real one, and wrote instead of it (a JELLY read as ELLY). A hand under
+    ``min_size`` of the largest one's side is passed by; alone, it may write."""
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    real, ear = hand(1, 250, side=110), hand(2, 200, cx=420, side=36)
+    writer, changed, _ = step(s, 0.0, [real, ear])
+    assert writer is real and changed
+    s = SigningHand(look=lambda f: [], max_hands=2, options=SigningHandOptions(min_size=0.0))
+    assert step(s, 0.0, [real, ear])[0] is ear  # without the rule: the higher one
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    assert step(s, 0.0, [ear])[0] is ear
+    near = hand(3, 200, cx=420, side=60)  # a hand half as large (further from the camera) may spell
+    assert step(SigningHand(look=lambda f: [], max_hands=2), 0.0, [real, near])[0] is near
+
+
 def test_the_writer_found_again_under_a_new_track_is_the_same_hand():
     """A second box on the writer may take its detections and the writer's track is dropped: the
     hand found where the writer was is the same hand (its hold goes on: the reader is not

@@ -96,6 +96,7 @@ class HoldSegmenter:
         self._movement: List[_Frame] = []
         self._unmatched: Optional[Tuple[List[_Frame], Optional[Hold]]] = None  # the last movement, if no J/Z
         self._recent: Deque[_Frame] = deque(maxlen=4)
+        self._doubt: List[_Frame] = []  # frames after a dropout whose motion is not known yet
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = -math.inf
@@ -116,6 +117,13 @@ class HoldSegmenter:
             return self._absent(reading.t)
         self._missing = 0
         motion = self._tracker.push(frame.t, frame.points)
+        if math.isnan(motion) and not self._moving and self._hold is not None:
+            # found elsewhere after a dropout (or a misplaced detection): the next frame's motion
+            # says which; until then the frame neither joins the hold nor lets it be read
+            self._recent.append(frame)
+            self._doubt.append(frame)
+            return HoldUpdate(self._state, motion, None, self._progress())
+        doubt, self._doubt = self._doubt, []
         if not math.isnan(motion):
             if self._moving and motion < self.options.still_speed:
                 self._moving = False
@@ -124,6 +132,8 @@ class HoldSegmenter:
         self._recent.append(frame)
         if self._moving:
             return self._on_moving(frame, motion)
+        if self._hold is not None:
+            self._hold.frames.extend(doubt)  # the hand stayed: they were part of the hold
         return self._on_still(frame, motion)
 
     def _frame(self, r: FrameReading) -> Optional[_Frame]:
@@ -152,6 +162,7 @@ class HoldSegmenter:
         hold = hold or written
         self._left_from = None
         self._stretch = set()
+        self._doubt = []
         self._tracker.reset()
         self._recent.clear()
         self._moving = True  # a hand coming into view is moving until its motion says otherwise

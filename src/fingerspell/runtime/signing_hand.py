@@ -31,6 +31,9 @@ bottom of the picture). Without care:
   region follows the hand and is shown again when the hand has gone, has moved while nobody else
   spells, or is raised (it rose) to the writer's height.
 
+* **a small false hand**: a "hand" under ``min_size`` of the largest one's size (an ear the palm
+  detector found at 0.5) never becomes the writer while a larger hand is in view.
+
 A hand that moves is never passed over, and a lone hand is read as before: these looks find
 nothing to change. ``benchmarks/two_hands.py`` measures it on videos of real photos.
 """
@@ -60,10 +63,16 @@ class SigningHandOptions:
     grow: float = 0.3  # a hidden hand's box grown by this fraction of its side on each side
     min_confidence: float = 0.5  # the look's palm detector
     stand_in_s: float = 1.0  # after a pass-over, the look reads the new hand until the tracker has it
+    min_size: float = 0.4  # a hand this much smaller than the largest in view (side) never becomes the writer
 
 
 def _centre_y(box: Box) -> float:
     return box_centre(box)[1]
+
+
+def _side(box: Box) -> float:
+    """A box's size: the square root of its area."""
+    return float(max(box[2] - box[0], 1) * max(box[3] - box[1], 1)) ** 0.5
 
 
 def _moved(before: Box, now: Box, fraction: float = 0.5) -> bool:
@@ -167,7 +176,7 @@ class SigningHand:
         for i in [i for i, box in self._resting.items() if i in by_id and _moved(box, by_id[i].hand.box)]:
             del self._resting[i]  # a passed-over hand that moved may spell now
         self.writer = None
-        for p in sorted((p for p in predictions if p.track_id not in self._resting),
+        for p in sorted((p for p in predictions if p.track_id not in self._resting and self._plausible(p, predictions)),
                         key=lambda p: (_centre_y(p.hand.box), p.track_id)):
             if not self._rests(p):
                 # found again where the writer last was (its track lost to a second box on it, say):
@@ -181,6 +190,14 @@ class SigningHand:
                 break
         self._new_writer()
         return None, False
+
+    def _plausible(self, p, predictions: Sequence) -> bool:
+        """One person's hands are about the same size in the picture: a "hand" a fraction of the
+        largest one's size is a false detection (an ear, a knuckle at the palm detector's 0.5)."""
+        if not self.options.enabled or len(predictions) < 2:
+            return True
+        side = max(_side(q.hand.box) for q in predictions)
+        return _side(p.hand.box) >= self.options.min_size * side
 
     def _rests(self, p, jumped: bool = False) -> bool:
         """Whether the hand rests where a hand rested while the writer spelled; if so it is hidden
