@@ -247,3 +247,18 @@ def test_hand_dataclass_pixel_landmarks():
     lm = np.tile(np.array([[0.5, 0.25, 0.0]], np.float32), (21, 1))
     hand = Hand(landmarks=lm, handedness="Right", score=1.0, box=(0, 0, 1, 1), image_size=(640, 480))
     assert np.allclose(hand.pixel_landmarks()[0], [320, 120])
+
+
+def test_a_hand_reaching_out_of_the_picture_is_cut_off():
+    from fingerspell.hands.landmarks import cut_off
+
+    lm = np.zeros((21, 3), np.float32)
+    lm[:, 0], lm[:, 1] = np.linspace(0.3, 0.6, 21), np.linspace(0.9, 0.2, 21)
+    assert not cut_off(lm)
+    low = lm.copy()
+    low[:2, 1] = 1.08  # the wrist and the thumb's base below the frame: a hand close to the camera
+    assert not cut_off(low)
+    for i, axis, value in ((8, 1, -0.05), (20, 0, 1.02), (12, 0, -0.01)):
+        out = lm.copy()
+        out[i, axis] = value  # a fingertip beyond an edge
+        assert cut_off(out), (i, axis, value)

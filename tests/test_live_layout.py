@@ -59,7 +59,7 @@ def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
     import tkinter as tk
 
     from fingerspell.apps import live_widgets as lw
-    from fingerspell.apps.live import NO_HAND_FRAMES, LiveApp, LiveOptions
+    from fingerspell.apps.live import CUT_OFF_FRAMES, NO_HAND_FRAMES, LiveApp, LiveOptions
     from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
     from fingerspell.runtime.smoothing import SmoothingOptions
     from fingerspell.runtime.sources import open_source
@@ -85,6 +85,7 @@ def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
     try:
         _pump(root, 1)
         feed(sure, 25, "confident")  # held long enough to be written
+        sure_box = app.last_result.best.hand.box
         boxes["confident"] = lw.widget_boxes(root)
         shots["confident"] = app.screenshot(artifacts / "live_confident.png")
         assert app.panel.letter.cget("fg") == lw.STATES["confident"][0]
@@ -105,6 +106,18 @@ def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
         shots["no_hand"] = app.screenshot(artifacts / "live_no_hand.png")
         feed(space, 3, "confident")
         assert app.canvas.itemcget(app._hint_id, "state") == "hidden"
+        shift = sure_box[1] + (sure_box[3] - sure_box[1]) // 3  # a third of the hand above the picture
+        cut = np.zeros_like(sure)
+        cut[:-shift] = sure[shift:]
+        for _ in range(CUT_OFF_FRAMES + 2):
+            t[0] += 0.1
+            app.session.process(cut.copy(), t[0])
+            _pump(root, 0.02)
+        _pump(root, 2, until=lambda: app.frames_shown >= app.frames_processed)
+        assert app.last_result.cut_off and app.canvas.itemcget(app._hint_id, "state") == "normal"
+        assert app.canvas.itemcget(app._hint_id, "text") == lw.CUT_OFF_HINT
+        feed(space, 3, "confident")
+        assert app.canvas.itemcget(app._hint_id, "state") == "hidden" and not app.last_result.cut_off
         assert app.letter_var.get() == lw.SYMBOLS["SPACE"] and app.panel.caption_var.get() == "SPACE"
         boxes["space"] = lw.widget_boxes(root)
         shots["space"] = app.screenshot(artifacts / "live_space.png")

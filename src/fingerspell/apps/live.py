@@ -8,8 +8,8 @@ lowers the frame rate but never freezes the window.
 Layout: the video on the left scales with the window; on the right a fixed panel shows the
 letter in the colour of its state (green sure, amber not sure yet, grey no hand), its confidence,
 how far the hold is toward writing it, and the next guesses; below, the sentence with visible
-spaces and a cursor, word suggestions, and the edit buttons. No widget changes size between
-states. When no hand is seen, a hint on the video says how to show it.
+spaces and a cursor, word suggestions, and the edit buttons. No widget changes size between states.
+With no hand seen, or the hand reaching out of the picture, a hint on the video says how to show it.
 
 Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a suggested
 word, Ctrl+z Undo a word correction, m Mirror, r Reset (a new sentence), Shift+R new signer (also forget
@@ -32,6 +32,7 @@ from fingerspell.runtime.recognizer import FrameResult, Recognizer
 from fingerspell.runtime.sources import FrameSource
 
 NO_HAND_FRAMES = 3  # the hint shows after this many frames in a row without a hand
+CUT_OFF_FRAMES = 5  # ... or with the writing hand reaching out of the picture
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class LiveApp:
         self._queue: "queue.Queue[tuple]" = queue.Queue(maxsize=2)
         self._view_size = tuple(self.options.display_size)
         self._no_hand_run = 0
+        self._cut_off_run = 0  # frames in a row with the writing hand reaching beyond the picture
         self._photo = None
         self._after_ids: dict = {}
         live = source.is_live if source is not None else False
@@ -332,7 +334,11 @@ class LiveApp:
         self.frames_shown += 1
         self.state = self.panel.show(result)
         self._no_hand_run = self._no_hand_run + 1 if self.state == "no_hand" else 0
-        hint = "normal" if self._no_hand_run >= NO_HAND_FRAMES else "hidden"
+        self._cut_off_run = self._cut_off_run + 1 if result.cut_off else 0
+        text = lw.NO_HAND_HINT if self._no_hand_run >= NO_HAND_FRAMES else (
+            lw.CUT_OFF_HINT if self._cut_off_run >= CUT_OFF_FRAMES else None)
+        hint = "hidden" if text is None else "normal"
+        self.canvas.itemconfig(self._hint_id, text=text or "")
         self.canvas.itemconfig(self._hint_band, state=hint)
         self.canvas.itemconfig(self._hint_id, state=hint)
         self.canvas.tag_raise(self._hint_band)

@@ -24,6 +24,7 @@ SYMBOLS = {"SPACE": "\u2423", "DEL": "\u232b", "NOTHING": "\u2205"}
 VISIBLE_SPACE = "\u2423"
 CURSOR = "\u258f"
 NO_HAND_HINT = "Show your hand to the camera, palm forward, about 50 cm away"
+CUT_OFF_HINT = "Your hand reaches out of the picture: move it toward the middle or sit back"
 BG = "#f3f4f6"
 CARD = "#ffffff"
 FONT = "DejaVu Sans"

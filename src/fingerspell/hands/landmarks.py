@@ -86,6 +86,14 @@ def landmark_box(landmarks: np.ndarray, image_size: Tuple[int, int]) -> Tuple[in
     return int(xs.min()), int(ys.min()), int(np.ceil(xs.max())), int(np.ceil(ys.max()))
 
 
+def cut_off(landmarks: np.ndarray) -> bool:
+    """Whether part of the hand is outside the picture: a finger joint or tip (not the wrist or the
+    thumb's base, which a hand close to the camera often leaves below the frame) lies beyond an
+    edge, where MediaPipe can only guess it."""
+    pts = np.asarray(landmarks)[2:, :2]
+    return bool(np.any((pts < 0.0) | (pts > 1.0)))
+
+
 def box_centre(box) -> Tuple[float, float]:
     """(x, y) centre of an (x0, y0, x1, y1) box."""
     x0, y0, x1, y1 = box

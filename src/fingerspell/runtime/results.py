@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from fingerspell.hands.landmarks import Hand
+from fingerspell.hands.landmarks import Hand, cut_off
 from fingerspell.reading.holds import Hold
 from fingerspell.reading.reader import ReaderUpdate
 
@@ -77,6 +77,11 @@ class FrameResult:
         return max(self.hands, key=lambda h: h.confidence) if self.hands else None
 
     @property
+    def cut_off(self) -> bool:
+        """The writing hand reaches beyond the picture's edge (see :func:`~fingerspell.hands.landmarks.cut_off`)."""
+        return any(h.track_id == self.writer and cut_off(h.hand.landmarks) for h in self.hands)
+
+    @property
     def hold_state(self) -> str:
         return self.reading.state
 
@@ -113,4 +118,5 @@ class FrameResult:
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
             **({"adaptation": self.adaptation} if self.adaptation is not None else {}),
             **({"resting": [int(v) for v in self.resting]} if self.resting is not None else {}),
+            **({"cut_off": True} if self.cut_off else {}),
         }

@@ -186,6 +186,7 @@ def reading_message(result, image_size: Tuple[int, int], server_ms: float) -> di
         "suggestions": suggestion_words(suggestions),
         "adaptation": getattr(result, "adaptation", None),  # learning from the words spelled (or --adapt)
         "resting": None if getattr(result, "resting", None) is None else _fractions(result.resting, image_size),
+        "cut_off": bool(getattr(result, "cut_off", False)),  # the writing hand reaches out of the picture
         "timings_ms": {k: round(float(v), 2) for k, v in result.timings.items()},
         "server_ms": round(server_ms, 2),
     }

@@ -115,7 +115,7 @@ function holdState(msg) {
 function showReading(msg) {
   $("letter").textContent = msg.letter || "–";
   const hs = holdState(msg);
-  $("hold-state").textContent = HOLD_TEXT[hs] || hs;
+  $("hold-state").textContent = (HOLD_TEXT[hs] || hs) + (msg.cut_off ? " · hand out of the picture: move it to the middle" : "");
   $("hold-bar").style.width = `${Math.round(100 * (msg.progress != null ? msg.progress : (msg.stable ? 1 : 0)))}%`;
   showSentence(msg.sentence, msg.current_word, msg.suggestions, msg.words);
   $("learning").textContent = learningNote(msg.adaptation);
