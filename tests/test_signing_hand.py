@@ -43,6 +43,23 @@ def test_the_hand_held_highest_becomes_the_writer_and_stays_while_in_view():
     assert writer is low and changed
 
 
+def test_a_second_track_on_the_writers_hand_takes_over_as_the_same_hand():
+    """The tracker sometimes finds the writer's hand twice (two overlapping boxes) and then drops
+    the writer's track mid-movement: the other track is the same hand at once, and its movement
+    goes on (a Z drawn that way was cut in two, the reader restarted, and PIZZA read PIZDA)."""
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    assert step(s, 0.0, [hand(1, 200)])[0].track_id == 1
+    writer, changed, _ = step(s, 0.1, [hand(1, 210), hand(2, 215)])
+    assert writer.track_id == 1 and not changed
+    far = hand(2, 300, cx=400)  # moved on, away from where track 1 was last seen
+    writer, changed, _ = step(s, 0.2, [far], alive=lambda i: i == 1)
+    assert writer is far and not changed
+    s = SigningHand(look=lambda f: [], max_hands=2)
+    step(s, 0.0, [hand(1, 200)])
+    writer, changed, _ = step(s, 0.1, [hand(3, 300, cx=400)], alive=lambda i: i == 1)
+    assert writer is None  # another hand, never seen on the writer's: a dropout of the writer
+
+
 def test_a_small_false_hand_beside_the_real_one_never_becomes_the_writer():
     """At the palm detector's 0.5, an ear beside a new signer's raised I was found as a small
     "hand", higher than the real one, and wrote instead of it (a JELLY read as ELLY). A hand under

@@ -120,6 +120,7 @@ class SigningHand:
         self._hidden_hand: Optional[Box] = None  # that hand's box when it was hidden
         self._fill: Optional[np.ndarray] = None  # the colour it is filled with
         self._resting: Dict[int, Box] = {}  # tracks passed over, with their box then
+        self._twins: set = set()  # other tracks seen on the writer's hand (reset by _new_writer)
         self.places: List[Box] = []  # where other hands rested while the writer spelled
         self._places_t = float("-inf")
         self._active = self._looked = float("-inf")  # when the writer last moved or wrote; last look
@@ -160,7 +161,8 @@ class SigningHand:
     # --- the writer ---------------------------------------------------------------------------
     def pick(self, predictions: Sequence, alive: Callable[[int], bool]) -> Tuple[Optional[object], bool]:
         """(the writer's prediction or None, whether the writer changed). The writer stays while it
-        is in the frame; while it is briefly lost (its track alive) nobody writes; else the hand
+        is in the frame; when its track is lost, another track seen on its hand goes on as the same
+        hand; while it is briefly lost (its track alive) nobody writes; else the hand
         held highest takes over, unless it rests where a hand rested while the writer spelled (so
         does a writer whose track jumped there: the single tracker, losing one hand, took another)."""
         by_id = {p.track_id: p for p in predictions}
@@ -170,7 +172,15 @@ class SigningHand:
             if jumped and self._rests(p, jumped=True):
                 return None, False
             self._last_box = p.hand.box
+            # a second track on the writer's hand (the tracker found it twice) that may outlive its own
+            self._twins = {q.track_id for q in predictions if q.track_id != self.writer
+                           and (q.track_id in self._twins or box_overlap(q.hand.box, p.hand.box) > 0.5)}
             return p, False
+        twin = next((by_id[i] for i in sorted(self._twins) if i in by_id), None) if self.writer is not None else None
+        self._twins = set()
+        if twin is not None:  # the writer's track lost, its twin goes on: the same hand, whose hold goes on
+            self.writer, self._last_box = twin.track_id, twin.hand.box
+            return twin, False
         if self.writer is not None and alive(self.writer):
             return None, False  # a dropout, not a change of hands
         for i in [i for i, box in self._resting.items() if i in by_id and _moved(box, by_id[i].hand.box)]:
@@ -276,6 +286,7 @@ class SigningHand:
 
     def _new_writer(self) -> None:
         self._writer_moved, self._first_box, self._since, self._moving_frames = False, None, None, 0
+        self._twins = set()
 
     def _hide(self, box: Box, size: Tuple[int, int]) -> None:
         self.hidden, self._hidden_hand, self.writer = _grown(box, self.options.grow, size), box, None
