@@ -550,8 +550,15 @@ def test_the_motion_after_a_dropout_is_known_only_when_the_hand_stayed_still():
     speeds = [tracker.push(i / 15.0, px) for i in range(4)]
     assert speeds[0] != speeds[0] and max(speeds[1:]) < 0.1  # nan with no history, then still
     assert tracker.push(5 / 15.0, px) < 0.1  # one frame missing, the hand where it was: still
+    assert not tracker.jumped
     moved = tracker.push(7 / 15.0, px + np.array([40.0, 0.0]))  # missing again, and half a palm away
     assert moved != moved  # unknown (a misplaced detection or a move): the state stays as it was
+    assert tracker.jumped  # and the hold reader waits for the next frame before it reads on it
+    moving = MotionTracker(0.1, still_speed=0.7)
+    speeds = [moving.push(i / 15.0, px + np.array([8.0 * i, 0.0])) for i in range(4)]
+    assert min(speeds[2:]) > 0.7  # a hand moving before the gap, found further on after it:
+    moving.push(6 / 15.0, px + np.array([48.0, 0.0]))
+    assert not moving.jumped  # no still hold to keep it from
 
 
 def _a_then_k_at_30_fps(bank, k_frames: int, options: Optional[HoldOptions] = None) -> List[str]:

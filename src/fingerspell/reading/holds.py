@@ -117,9 +117,10 @@ class HoldSegmenter:
             return self._absent(reading.t)
         self._missing = 0
         motion = self._tracker.push(frame.t, frame.points)
-        if math.isnan(motion) and not self._moving and self._hold is not None:
-            # found elsewhere after a dropout (or a misplaced detection): the next frame's motion
-            # says which; until then the frame neither joins the hold nor lets it be read
+        if self._tracker.jumped and not self._moving and self._hold is not None:
+            # still before a dropout, found elsewhere after it (a move, or a misplaced detection):
+            # the next frame's motion says which; until then the frame neither joins the hold nor
+            # lets it be read
             self._recent.append(frame)
             self._doubt.append(frame)
             return HoldUpdate(self._state, motion, None, self._progress())

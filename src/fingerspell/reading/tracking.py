@@ -99,6 +99,7 @@ class MotionTracker:
         self._since_gap = 3  # detections since the last dropout (3 or more: none in the median)
         self._raw_ok = True  # whether unfiltered detections may say "still" after the last dropout
         self._speed = float("nan")  # the last motion measured
+        self.jumped = False  # this detection: the hand, still before a dropout, was found elsewhere after it
 
     def push(self, t: float, points: np.ndarray) -> float:
         """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
@@ -124,10 +125,12 @@ class MotionTracker:
         else:
             self._since_gap += 1
         still = None
+        self.jumped = False
         if self._since_gap < self._raw.maxlen and now[2] > 1e-6:  # a gap since the last reset: before exists
             raw = _motion(now[1], before[1], now[2], t - before[0])
             if gap:
                 self._raw_ok = raw < self.still_speed or self._speed >= self.still_speed
+                self.jumped = not self._raw_ok  # still before the gap, found elsewhere after it
             if self._raw_ok and raw < self.still_speed:
                 still = raw
         if gap:
