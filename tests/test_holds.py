@@ -542,7 +542,7 @@ def test_at_15_fps_a_last_letter_reached_during_a_dropout_is_written(bank):
 
 
 def test_the_motion_after_a_dropout_is_known_only_when_the_hand_stayed_still():
-    from fingerspell.reading.tracking import MotionTracker
+    from fingerspell.reading.tracking import MotionTracker, palm_size_2d
 
     hand = pose(np.random.default_rng(0).normal(0, 0.5, (21, 3)))
     px = hand[:, :2] * np.array(SIZE)
@@ -554,6 +554,12 @@ def test_the_motion_after_a_dropout_is_known_only_when_the_hand_stayed_still():
     moved = tracker.push(7 / 15.0, px + np.array([40.0, 0.0]))  # missing again, and half a palm away
     assert moved != moved  # unknown (a misplaced detection or a move): the state stays as it was
     assert tracker.jumped  # and the hold reader waits for the next frame before it reads on it
+    drift = MotionTracker(0.1, still_speed=0.7)
+    for i in range(4):
+        drift.push(i / 15.0, px)
+    palm = palm_size_2d(px)
+    drift.push(6 / 15.0, px + np.array([0.15 * palm, 0.0]))  # 1.1 palm/s over the gap, but 0.15 palm
+    assert not drift.jumped  # a settling hand's or the detector's drift across a gap: no move
     moving = MotionTracker(0.1, still_speed=0.7)
     speeds = [moving.push(i / 15.0, px + np.array([8.0 * i, 0.0])) for i in range(4)]
     assert min(speeds[2:]) > 0.7  # a hand moving before the gap, found further on after it:

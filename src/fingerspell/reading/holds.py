@@ -159,6 +159,8 @@ class HoldSegmenter:
         if self._missing <= self._clock.frames(self.options.dropout_frames) and self._state != "no_hand":
             return HoldUpdate(self._state, float("nan"), None, self._progress())
         hold, retract = self._end_movement(t) if self._movement else (None, None)
+        if self._hold is not None:  # the hand left before the frames in doubt were settled: as a hold's
+            self._hold.frames.extend(self._doubt)
         written, unread = self._resolve_pending(t) if self._pending is not None else self._close_hold(t)
         hold = hold or written
         self._left_from = None

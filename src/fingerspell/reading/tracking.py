@@ -84,6 +84,9 @@ def displacement(points: np.ndarray, other: np.ndarray) -> float:
     return float("inf") if palm < 1e-6 else _motion(points[idx], other[idx], palm, 1.0)
 
 
+JUMP_PALMS = 0.2  # a hand found this far (palm sizes) from where it stood before a dropout has moved
+
+
 class MotionTracker:
     """Hand motion in palm sizes per second from successive detections (see the module doc)."""
 
@@ -130,7 +133,8 @@ class MotionTracker:
             raw = _motion(now[1], before[1], now[2], t - before[0])
             if gap:
                 self._raw_ok = raw < self.still_speed or self._speed >= self.still_speed
-                self.jumped = not self._raw_ok  # still before the gap, found elsewhere after it
+                # still before the gap, found elsewhere after it (not a settling hand's or jitter's drift)
+                self.jumped = not self._raw_ok and raw * (t - before[0]) >= JUMP_PALMS
             if self._raw_ok and raw < self.still_speed:
                 still = raw
         if gap:
