@@ -608,6 +608,19 @@ def test_words_at_three_letters_a_second(bank):
 
 
 
+def _segment_steps(steps, rng, fps: float):
+    """Segment scripted steps: (shape, letter, offset in palm sizes to the right) or None (a frame
+    without a detection), with detection jitter."""
+    lms = []
+    for step in steps:
+        lm = None if step is None else pose(step[0], (step[2], 0.0))
+        if lm is not None:
+            lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
+        lms.append(lm)
+    probs = [None if st is None else onehot(st[1]) for st in steps]
+    return segment([(i / fps, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
+
+
 @pytest.mark.parametrize("gap", [1, 2])
 def test_a_short_hold_that_slips_across_a_dropout_is_one_letter(bank, gap):
     """A hold too short for its still frames alone is read when the hand moves on, but only once
@@ -619,14 +632,7 @@ def test_a_short_hold_that_slips_across_a_dropout_is_one_letter(bank, gap):
     rng = np.random.default_rng(5)
     steps = ([(a, "A", 0.0)] * 10 + [(k, "K", 0.4 * i) for i in range(1, 5)] + [(k, "K", 1.6)] * 4
              + [None] * gap + [(k, "K", 1.9)] * 12 + [None] * 8)
-    lms = []
-    for step in steps:
-        lm = None if step is None else pose(step[0], (step[2], 0.0))
-        if lm is not None:
-            lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
-        lms.append(lm)
-    probs = [None if st is None else onehot(st[1]) for st in steps]
-    ups = segment([(i / FPS, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
+    ups = _segment_steps(steps, rng, FPS)
     assert written(ups) == ["A", "K"]
     assert "moving" in [u.state for u in ups[20:]]  # the slip was seen as a movement
 
@@ -652,12 +658,5 @@ def test_a_hold_is_not_read_on_a_frame_found_elsewhere_after_a_dropout(bank):
     rng = np.random.default_rng(11)
     steps = ([(a, "A", 0.0)] * 8 + [(a, "A", o) for o in (0.5, 1.0, 1.3, 1.45, 1.5, 1.5)] + [(k, "K", 1.5), None, None]
              + [(k, "K", 2.5)] * 8 + [None] * 8)
-    lms = []
-    for step in steps:
-        lm = None if step is None else pose(step[0], (step[2], 0.0))
-        if lm is not None:
-            lm[:, :2] += rng.normal(0, 0.8, (21, 2)) / np.array(SIZE)
-        lms.append(lm)
-    probs = [None if st is None else onehot(st[1]) for st in steps]
-    ups = segment([(i / 15.0, lm) for i, lm in enumerate(lms)], probs, SIZE, CLASSES)
+    ups = _segment_steps(steps, rng, 15.0)
     assert written(ups) == ["A", "K"]
