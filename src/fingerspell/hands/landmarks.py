@@ -110,6 +110,18 @@ def box_overlap(a, b) -> float:
     return float(w * h) / max(float(small), 1.0)
 
 
+def one_per_hand(hands, within: float = 0.8) -> list:
+    """The hands with no box lying mostly (``within`` of its area) inside a larger one's: MediaPipe
+    asked for two hands sometimes keeps a second, partial box on the one hand in view, whose
+    landmarks are a worse guess at the same fingers; the tracker would follow one box, then the
+    other, and the reader would see the hand jump."""
+    kept: list = []
+    for hand in sorted(hands, key=lambda h: -(h.box[2] - h.box[0]) * (h.box[3] - h.box[1])):
+        if all(box_overlap(hand.box, k.box) < within for k in kept):
+            kept.append(hand)
+    return [h for h in hands if any(h is k for k in kept)]
+
+
 def palm_size(points: np.ndarray) -> float:
     """Mean of the wrist-knuckle and knuckle-knuckle distances: steady across finger poses."""
     pairs = ((0, 5), (0, 9), (0, 17), (5, 17))
