@@ -27,7 +27,7 @@ from _tiny_model import (
 
 from fingerspell.cli import main
 from fingerspell.hands.detector import HandDetector
-from fingerspell.hands.landmarks import Hand, landmark_box, one_per_hand
+from fingerspell.hands.landmarks import Hand, one_per_hand
 from fingerspell.runtime.classifier import load_classifier
 from fingerspell.runtime.recognizer import Recognizer
 
@@ -144,25 +144,24 @@ def test_two_hands_get_separate_windows(model, data):
     assert last.sentence in ("B", "K") and last.writer in (by_hand["Right"].track_id, by_hand["Left"].track_id)
 
 
-class _PartialTwin:
-    """The real detector, plus on every other frame a second, partial box on the same hand (its
-    landmarks drawn toward the hand's middle), as MediaPipe asked for two hands sometimes gives."""
+class _PartialTwin(HandDetector):
+    """The real detector, whose MediaPipe on every other frame also finds a second, partial hand on
+    the one in view (its landmarks drawn toward the hand's middle), as MediaPipe asked for two
+    hands sometimes does."""
 
-    def __init__(self):
-        self.inner, self.calls = HandDetector(mode="video", max_hands=2), 0
+    def __init__(self, *options):  # (the second look makes one from the options)
+        super().__init__(*options, **({} if options else {"mode": "video", "max_hands": 2}))
+        self.calls = 0
 
-    def detect(self, frame, timestamp_ms=None):
-        hands = self.inner.detect(frame, timestamp_ms=timestamp_ms)
+    def _run(self, rgb):
+        raw = super()._run(rgb)
         self.calls += 1
-        if len(hands) == 1 and self.calls % 2:
-            (h,) = hands
-            pts = h.landmarks.copy()
-            pts[:, :2] = pts[:, :2].mean(axis=0) + 0.6 * (pts[:, :2] - pts[:, :2].mean(axis=0))
-            hands = hands + [Hand(pts, h.handedness, h.score, landmark_box(pts, h.image_size), h.image_size)]
-        return hands
-
-    def close(self):
-        self.inner.close()
+        if len(raw) == 1 and self.calls % 2:
+            pts, wpts, label, score = raw[0]
+            inner = pts.copy()
+            inner[:, :2] = pts[:, :2].mean(axis=0) + 0.6 * (pts[:, :2] - pts[:, :2].mean(axis=0))
+            raw = raw + [(inner, wpts, label, score)]
+        return raw
 
 
 def test_a_partial_second_box_on_the_one_hand_is_dropped(model, data):

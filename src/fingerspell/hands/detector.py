@@ -36,7 +36,7 @@ import numpy as np
 from fingerspell.cache import cache_dir
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_output
-from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box
+from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box, one_per_hand
 
 BACKENDS = ("solutions", "tasks")
 MODES = ("image", "video")
@@ -333,14 +333,9 @@ class HandDetector:
         for pts, wpts, label, score in raw:
             if pts.shape != (NUM_LANDMARKS, 3):
                 continue
-            hands.append(Hand(
-                landmarks=pts,
-                world_landmarks=wpts,
-                handedness=label,
-                score=score,
-                box=landmark_box(pts, (w, h)),
-                image_size=(w, h),
-            ))
+            hands.append(Hand(landmarks=pts, world_landmarks=wpts, handedness=label, score=score,
+                              box=landmark_box(pts, (w, h)), image_size=(w, h)))
+        hands = one_per_hand(hands)  # no second, partial box on one hand
         if pending is not None:
             self._mirror.attach(pending, hands)
         return hands

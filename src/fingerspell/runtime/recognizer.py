@@ -28,7 +28,7 @@ import numpy as np
 
 from fingerspell.errors import FingerspellError
 from fingerspell.features import input_for
-from fingerspell.hands.landmarks import Hand, one_per_hand
+from fingerspell.hands.landmarks import Hand
 from fingerspell.reading.holds import FrameReading
 from fingerspell.reading.reader import Reader, ReaderOptions, ReaderUpdate
 from fingerspell.runtime.adaptation import AdaptOptions, PersonAdaptation
@@ -184,8 +184,7 @@ class Recognizer:
         timings: Dict[str, float] = {}
         t0 = time.perf_counter()
         seen = self.signing.frame_for_detection(frame)  # a resting hand's region hidden
-        hands = one_per_hand(self.detector.detect(seen, timestamp_ms=int(round(t * 1000))) or [])
-        hands = hands or self.signing.stand_in(seen, t)
+        hands = self.detector.detect(seen, timestamp_ms=int(round(t * 1000))) or self.signing.stand_in(seen, t)
         t1 = time.perf_counter()
         timings["detection"] = (t1 - t0) * 1000
         readings: List[Tuple[np.ndarray, bool]] = []
