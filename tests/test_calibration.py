@@ -127,7 +127,7 @@ def test_a_profile_round_trips_and_is_never_overwritten_silently(data, tmp_path)
         cal.load_profile(tmp_path / "bad.profile")
 
 
-def test_a_profile_for_another_model_is_refused(data, store, tmp_path):
+def test_a_profile_for_another_model_is_refused(data, store, tmp_path, capsys):
     src = str(class_folder(data, tmp_path / "me", (1,)))
     assert cli(["calibrate", "--source", src, "--out", "me", "--model", str(tiny_mlp(data)),
                 "--letters", "A,B"]) == 0
@@ -141,6 +141,9 @@ def test_a_profile_for_another_model_is_refused(data, store, tmp_path):
     assert cli(["calibrate", "--source", src, "--out", "me", "--model", str(tiny_mlp(data)),
                 "--letters", "R", "--update"]) == 0
     assert cal.load_profile(store / "me.profile").letters == ("A", "B", "R")
+    photo = next(Path(src).glob("*/*.*"))  # one photo is no calibration source: said so, in one line
+    assert cli(["calibrate", "--source", str(photo), "--out", "me2"]) == 2
+    assert "is one image: give a folder of class folders" in capsys.readouterr().err
     assert cli(["calibrate", "--remove", "me"]) == 0 and profiles.list_profiles() == []
     with pytest.raises(FingerspellError, match="not found"):
         cal.load_profiled_classifier("me")

@@ -75,6 +75,7 @@ def _collect(args, clf, letters):
 
     from fingerspell.errors import FingerspellError
     from fingerspell.reading import calibration_capture as cap
+    from fingerspell.runtime.sources import IMAGE_SUFFIXES
 
     src = str(args.source)
     if src.strip().isdigit() or args.record:
@@ -82,6 +83,9 @@ def _collect(args, clf, letters):
     path = Path(src).expanduser()
     if path.is_dir():
         return cap.samples_from_folder(path, clf, letters, per_letter=args.per_letter)
+    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        raise FingerspellError(f"--source {src} is one image: give a folder of class folders (A/, B/, ... of "
+                               "photos), a video with its label file, or a webcam index")
     if path.is_file():
         labels = Path(args.labels) if args.labels else cap.default_label_file(path)
         return cap.samples_from_video(path, labels, clf, letters, per_letter=args.per_letter or 30)
