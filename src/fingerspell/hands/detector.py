@@ -241,6 +241,7 @@ class HandDetector:
         self.options = options
         self._timestamp_ms = 0
         self._mirror = None  # the second look (hands/second_look.py MirrorLook), made on first use
+        self._kept: List[Hand] = []  # the hands of the previous frame (video mode)
         # True when the last detect() found its hands only on the bordered retry (for benchmarks).
         self.last_used_border = False
         with _display_hidden():
@@ -335,7 +336,8 @@ class HandDetector:
                 continue
             hands.append(Hand(landmarks=pts, world_landmarks=wpts, handedness=label, score=score,
                               box=landmark_box(pts, (w, h)), image_size=(w, h)))
-        hands = one_per_hand(hands)  # no second, partial box on one hand
+        hands = one_per_hand(hands, previous=self._kept)  # no second box on one hand
+        self._kept = hands if self.options.mode == "video" else []
         if pending is not None:
             self._mirror.attach(pending, hands)
         return hands

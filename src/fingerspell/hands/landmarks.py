@@ -110,13 +110,20 @@ def box_overlap(a, b) -> float:
     return float(w * h) / max(float(small), 1.0)
 
 
-def one_per_hand(hands, within: float = 0.8) -> list:
-    """The hands with no box lying mostly (``within`` of its area) inside a larger one's: MediaPipe
-    asked for two hands sometimes keeps a second, partial box on the one hand in view, whose
-    landmarks are a worse guess at the same fingers; the tracker would follow one box, then the
-    other, and the reader would see the hand jump."""
+def one_per_hand(hands, within: float = 0.8, previous=()) -> list:
+    """One box per hand: of boxes lying mostly (``within`` of the smaller one's area) one inside the
+    other, only one is kept. MediaPipe asked for two hands sometimes keeps a second box on the one
+    hand in view, smaller or larger, whose landmarks are a worse guess at the same fingers; the
+    tracker would follow one box, then the other, and the reader would see the hand jump. Kept: the
+    one nearest a hand of the ``previous`` frame (the same guess as before, so the hand does not
+    jump), else the larger."""
+
+    def rank(h) -> tuple:
+        near = min((float(np.abs(h.landmarks[:, :2] - p.landmarks[:, :2]).mean()) for p in previous), default=0.0)
+        return near, -(h.box[2] - h.box[0]) * (h.box[3] - h.box[1])
+
     kept: list = []
-    for hand in sorted(hands, key=lambda h: -(h.box[2] - h.box[0]) * (h.box[3] - h.box[1])):
+    for hand in sorted(hands, key=rank):
         if all(box_overlap(hand.box, k.box) < within for k in kept):
             kept.append(hand)
     return [h for h in hands if any(h is k for k in kept)]

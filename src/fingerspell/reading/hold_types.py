@@ -73,6 +73,10 @@ class HoldOptions:
     settle_distance: the motion says "still" a few frames after the hand stops; the frames just
         before a hold with the hand within this many palm sizes of where it stands count towards a
         hold that ends too short without them (0: they never count).
+    double_distance: a double letter's bounce or slide takes the hand at least this many palm sizes
+        from where it held the first; a smaller movement read as the held letter throughout is the
+        hold wobbling, and the letter is not written again (0: any movement between two holds of
+        one letter writes it twice).
     motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
     """
 
@@ -88,6 +92,7 @@ class HoldOptions:
     sign_confidence: float = 0.9
     min_gap_s: float = 0.0
     settle_distance: float = 0.05
+    double_distance: float = 0.2
     motion_letters: bool = True
     motion: MotionOptions = field(default_factory=MotionOptions)
 
@@ -105,6 +110,7 @@ class HoldOptions:
             ("sign_confidence", 0 <= self.sign_confidence <= 1, "in [0, 1]"),
             ("min_gap_s", self.min_gap_s >= 0, "0 or more seconds"),
             ("settle_distance", self.settle_distance >= 0, "0 or more palm sizes"),
+            ("double_distance", self.double_distance >= 0, "0 or more palm sizes"),
         )
         for name, ok, want in checks:
             value = getattr(self, name)

@@ -68,6 +68,7 @@ class _OpenHold:
     absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
     absorbed: bool = False  # read as one of those: counts as read, but nothing was written
     split: bool = False  # began with a reading change while the hand stayed still
+    wobble: bool = False  # the hold before it, going on after a movement too small for a double letter
 
 
 class HoldSegmenter:
@@ -98,6 +99,7 @@ class HoldSegmenter:
         self._recent: Deque[_Frame] = deque(maxlen=4)
         self._doubt: List[_Frame] = []  # frames after a dropout whose motion is not known yet
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
+        self._held: Optional[str] = None  # the letter of the hold the current movement left
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = -math.inf
         self._last_end = -math.inf  # the last frame of the last letter written (as it was written)
@@ -163,7 +165,7 @@ class HoldSegmenter:
             self._hold.frames.extend(self._doubt)
         written, unread = self._resolve_pending(t) if self._pending is not None else self._close_hold(t)
         hold = hold or written
-        self._left_from = None
+        self._left_from = self._held = None
         self._stretch = set()
         self._doubt = []
         self._tracker.reset()
@@ -175,6 +177,8 @@ class HoldSegmenter:
     def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
         written = unread = None
         if self._hold is not None:
+            h = self._hold
+            self._held = h.written.letter if h.written is not None and (h.wobble or not h.absorbed) else None
             self._left_from = None if self._hold.absorbed else self._hold.written
             if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
                 self._pending, self._hold, self._pending_moves = self._hold, None, 0
@@ -199,6 +203,7 @@ class HoldSegmenter:
 
     def _on_still(self, frame: _Frame, motion: float) -> HoldUpdate:
         unread = None
+        wobble = self._wobble() if self._movement else None
         path, retract = self._end_movement(frame.t) if self._movement else (None, None)  # a J or Z
         pending, self._pending = self._pending, None
         hold = path
@@ -215,13 +220,26 @@ class HoldSegmenter:
                     hold, unread = self._resolve_pending(frame.t)
             if self._hold is None:
                 absorb = SHAPE_LETTERS.get(path.letter, ()) if path is not None else ()
-                self._hold = _OpenHold(back=back, absorb=absorb)
+                wobble = wobble if path is None and pending is None else None
+                self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=bool(wobble))
         self._hold.frames.append(frame)
         self._maybe_split()
         if hold is None:
             hold = self._maybe_read(frame.t)
         self._state = "read" if self._hold.written is not None else "holding"
         return HoldUpdate(self._state, motion, hold, self._progress(), retract=retract, unread=unread)
+
+    def _wobble(self) -> Optional[str]:
+        """The held letter, if the movement now ending read it throughout and took the hand less than
+        ``double_distance`` from where it held it: the hold goes on, nothing is written again (a held
+        K wobbling for two frames was read KK)."""
+        held, self._held, frames = self._held, None, self._movement
+        if held is None or not self.options.double_distance:
+            return None
+        if any(self.classes[int(np.argmax(self._masked(f.folded)))] != held for f in frames):
+            return None
+        far = max(displacement(frames[0].points, f.points) for f in frames[1:]) if len(frames) > 1 else 0.0
+        return held if far < self.options.double_distance else None
 
     # --- holds ----------------------------------------------------------------------------------
     def _settled(self, frame: _Frame) -> List[_Frame]:
