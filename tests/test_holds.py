@@ -161,6 +161,21 @@ def test_double_letters_by_slide_bounce_and_release(bank):
     assert written(run(s)) == ["L"] * 4
 
 
+def test_a_held_letter_wobbling_is_not_written_again(bank):
+    """A movement too small for a double letter's bounce or slide (under ``double_distance``, 0.2
+    palm), read as the held letter throughout, is the hold wobbling: a K held on video moved 0.14
+    palm in two frames and BOOK read BOOKK. The bounces and slides of double letters (0.25-0.5
+    palm, the test above) still write the letter twice."""
+    for seed in range(3):
+        s = Script(seed)
+        shape = bank.sample("K", s.rng)
+        s.hold(shape, 0.6)
+        s.move(shape, (0, 0), (0.14, 0), 2 / FPS)
+        s.hold(shape, 0.6, (0.14, 0))
+        assert written(run(s)) == ["K"]
+        assert written(run(s, options=HoldOptions(double_distance=0.0))) == ["K", "K"]  # without the rule
+
+
 def test_nothing_is_a_release_and_never_written(bank):
     s = Script(5)
     shape = bank.sample("O", s.rng)

@@ -165,8 +165,8 @@ class _PartialTwin(HandDetector):
 
 
 def test_a_partial_second_box_on_the_one_hand_is_dropped(model, data):
-    """One box per hand: the partial one lying inside the hand's box is never tracked or read. With
-    both kept, the tracker follows one box, then the other, and this BOOK reads BBOOOK (on a real
+    """One box per hand: a second box lying inside the hand's is never tracked or read. With both
+    kept, the tracker follows one box, then the other, and this BOOK reads BBOOOK (on a real
     video of a new signer, KNOCK read KNCCKK)."""
     classifier, card = load_classifier(model)
     frames = [f for f, _ in word_frames(data)]
@@ -182,6 +182,12 @@ def test_a_partial_second_box_on_the_one_hand_is_dropped(model, data):
              [(100, 100, 200, 260), (120, 130, 190, 240), (300, 100, 400, 260), (180, 100, 320, 260)]]
     kept = one_per_hand(boxes)  # inside the first: dropped; beside it, or only partly over it: kept
     assert [h.box for h in kept] == [(100, 100, 200, 260), (300, 100, 400, 260), (180, 100, 320, 260)]
+    # of two boxes on one hand, the one nearest the hand of the previous frame is kept, even the
+    # smaller (a larger, worse box on a held Q took the writer's place and QUIZ read QQUIZ)
+    real = Hand(np.full((21, 3), 0.3, np.float32), "Right", 1.0, (120, 130, 190, 240), SIZE)
+    worse = Hand(np.full((21, 3), 0.34, np.float32), "Right", 1.0, (100, 100, 200, 260), SIZE)
+    assert one_per_hand([worse, real], previous=[real]) == [real]
+    assert one_per_hand([worse, real]) == [worse]
 
 
 def test_collect_saves_hand_frames_and_never_overwrites(data, tmp_path, capsys):
