@@ -329,6 +329,18 @@ def test_a_j_drawn_out_of_a_written_i_takes_the_i_back(bank):
     retract = next(u.retract for u in ups if u.hold and u.hold.letter == "J")
     assert retract is not None and retract.letter == "I"
     assert written(ups) == ["J"]
+    # the I held, wobbling (0.14 palm in two frames: not a double letter), then the J: the same
+    from fingerspell.reading.tracking import palm_size_2d
+
+    w, h = sw.image_size
+    palm = palm_size_2d(sw.frames[first - 1][1][:, :2] * np.array([w, h])) / w
+    shifted = [(0.0, lm if lm is None else lm + np.array([0.07 * palm * k, 0.0, 0.0], np.float32))
+               for k, (_, lm) in [(0, f) for f in sw.frames[:first]] + [(0, sw.frames[first - 1])] * 20
+               + [(1, sw.frames[first - 1]), (2, sw.frames[first - 1])] + [(2, sw.frames[first - 1])] * 20
+               + [(2, f) for f in sw.frames[first:]]]
+    shifted = [(i / FPS, lm) for i, (_, lm) in enumerate(shifted)]
+    ups = segment(shifted, model_probs(shifted, sw.image_size), sw.image_size, CLASSES)
+    assert [u.hold.letter for u in ups if u.hold] == ["I", "J"] and written(ups) == ["J"]
 
 
 def _photo(data, letter: str, index: int = 0):

@@ -179,7 +179,7 @@ class HoldSegmenter:
         if self._hold is not None:
             h = self._hold
             self._held = h.written.letter if h.written is not None and (h.wobble or not h.absorbed) else None
-            self._left_from = None if self._hold.absorbed else self._hold.written
+            self._left_from = None if h.absorbed and not h.wobble else h.written  # a J's end pose: none
             if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
                 self._pending, self._hold, self._pending_moves = self._hold, None, 0
             else:
@@ -222,6 +222,7 @@ class HoldSegmenter:
                 absorb = SHAPE_LETTERS.get(path.letter, ()) if path is not None else ()
                 wobble = wobble if path is None and pending is None else None
                 self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=bool(wobble))
+                self._stretch |= {wobble} if wobble else set()
         self._hold.frames.append(frame)
         self._maybe_split()
         if hold is None:
