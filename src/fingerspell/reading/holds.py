@@ -178,8 +178,8 @@ class HoldSegmenter:
         written = unread = None
         if self._hold is not None:
             h = self._hold
-            self._held = h.written.letter if h.written is not None and (h.wobble or not h.absorbed) else None
             self._left_from = None if h.absorbed and not h.wobble else h.written  # a J's end pose: none
+            self._held = None if self._left_from is None else self._left_from.letter
             if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
                 self._pending, self._hold, self._pending_moves = self._hold, None, 0
             else:
@@ -222,7 +222,8 @@ class HoldSegmenter:
                 absorb = SHAPE_LETTERS.get(path.letter, ()) if path is not None else ()
                 wobble = wobble if path is None and pending is None else None
                 self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=bool(wobble))
-                self._stretch |= {wobble} if wobble else set()
+                if wobble:
+                    self._stretch.add(wobble)  # written since the hand last moved, as far as splits go
         self._hold.frames.append(frame)
         self._maybe_split()
         if hold is None:
