@@ -244,7 +244,7 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     if args.videos and not args.calibrate:
         out[f"video {args.video_pace}"] = [
             video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps,
-                       signing_hand=args.signing_hand)
+                       signing_hand=args.signing_hand, dim=args.dim, lift=args.lift)
             for w in video_words(words, args.videos, rng)]
     return out
 
@@ -280,12 +280,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=["mon95", "massey"], choices=["mon95", "massey"])
     ap.add_argument("--data-dir", default=str(REPO / "artifacts" / "data"))
-    ap.add_argument("--paces", nargs="+", type=float, default=[2.0, 1.0, 0.5])
+    ap.add_argument("--paces", nargs="*", type=float, default=[2.0, 1.0, 0.5],
+                    help="seconds per letter of the simulated words (none: only the videos)")
     ap.add_argument("--reps", type=int, default=2, help="times each word is spelled per pace and signer")
     ap.add_argument("--fps", type=float, default=30.0,
                     help="frame rate of the simulated words and videos (a camera in dim light gives 15)")
     ap.add_argument("--videos", type=int, default=4, help="real-video words per signer (at --video-pace)")
     ap.add_argument("--video-pace", type=float, default=1.0, help="seconds per letter in the real videos")
+    ap.add_argument("--dim", type=float, default=0.0, metavar="F",
+                    help="videos filmed in a dim room: each frame at F of its brightness, with sensor noise")
+    ap.add_argument("--no-lift", dest="lift", action="store_false",
+                    help="turn the detector's dark-frame lift off (hands/exposure.py)")
     ap.add_argument("--adapt", action="store_true",
                     help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "
                          "(runtime/adaptation.py; each pace starts unadapted)")

@@ -31,9 +31,19 @@ def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo
     return out
 
 
+def dimmed(frames, factor: float, rng: np.random.Generator, noise: float = 6.0) -> list:
+    """Frames as a camera in a dim room gives them: ``factor`` of the brightness, plus Gaussian
+    sensor noise of ``noise`` grey levels, new in every frame (the mp4v encoding then smooths it)."""
+    return [np.clip(f.astype(np.float32) * factor + rng.normal(0, noise, f.shape), 0, 255).astype(np.uint8)
+            for f in frames]
+
+
 def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
-               pace: float = 1.0, fps: float = 30.0, signing_hand: bool = True) -> dict:
-    """Spell ``word`` with ``group``'s photos on video and read it with the fold model."""
+               pace: float = 1.0, fps: float = 30.0, signing_hand: bool = True, dim: float = 0.0,
+               lift: bool = True) -> dict:
+    """Spell ``word`` with ``group``'s photos on video and read it with the fold model. ``dim``:
+    each frame darkened to that share of its brightness, with sensor noise (``dimmed``); ``lift``
+    False turns the detector's dark-frame lift off (hands/exposure.py)."""
     from words import outcome
 
     from fingerspell.hands.detector import HandDetector
@@ -43,13 +53,16 @@ def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.r
     from fingerspell.runtime.sources import VideoSource
 
     frames, truth = photo_word_frames(word, signer_photos(data, group, rng), rng, PhotoVideoOptions(pace=pace, fps=fps))
+    if dim:
+        frames = dimmed(frames, dim, rng)
     clf, card = load_classifier(checkpoint)
+    detector = HandDetector(mode="video", **({} if lift else {"lift_dark": 0}))
     holds = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{word.lower()}.mp4"
         write_video(frames, path, fps=fps)
         opts = RecognizerOptions(signing_hand=SigningHandOptions(enabled=signing_hand))
-        with Recognizer(HandDetector(mode="video"), clf, card, opts, decoder=decoder) as rec, VideoSource(path) as src:
+        with Recognizer(detector, clf, card, opts, decoder=decoder) as rec, VideoSource(path) as src:
             for frame, t in src:
                 r = rec.process(frame, t)
                 if r.hold is not None:

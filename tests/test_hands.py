@@ -262,3 +262,36 @@ def test_a_hand_reaching_out_of_the_picture_is_cut_off():
         out = lm.copy()
         out[i, axis] = value  # a fingertip beyond an edge
         assert cut_off(out), (i, axis, value)
+
+
+def _dimmed(image: np.ndarray, factor: float = 0.3) -> np.ndarray:
+    """The photo as a camera in a dim room gives it: darker, with sensor noise (seeded)."""
+    noise = np.random.default_rng(0).normal(0, 6, image.shape)
+    return np.clip(image.astype(np.float32) * factor + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("rel", ["mon95/user_7/Q0.jpg", "mon95/user_3/P3.jpg", "mon95/user_6/Q5.jpg"])
+def test_a_dark_frame_is_lifted_before_the_detector_reads_it(data, rel):
+    """Hands pointing down (P, Q) in a dim room: MediaPipe misses them unless the frame is lifted
+    (hands/exposure.py); a frame in good light goes to the detector untouched."""
+    from fingerspell.hands.exposure import lift_dark
+
+    image = load_image(data / rel)
+    assert lift_dark(image) is image  # a well-lit photo is not changed at all
+    dark = _dimmed(image)
+    lifted = lift_dark(dark)
+    assert lifted is not dark and lifted.mean() > 2 * dark.mean()
+    with HandDetector(mode="image", max_hands=1, lift_dark=0) as off, HandDetector(mode="image", max_hands=1) as on:
+        assert off.detect(dark) == []  # without the lift: no hand
+        hands = on.detect(dark)
+    assert len(hands) == 1
+    truth = HandDetector(mode="image", max_hands=1).detect(image)[0]
+    box, found = np.array(truth.box, float), np.array(hands[0].box, float)
+    assert np.abs(box - found).max() < 0.2 * (box[2] - box[0])  # the same hand, where it is in good light
+
+
+def test_a_dark_photo_is_read_as_its_letter(data):
+    import fingerspell
+
+    result = fingerspell.load().predict(_dimmed(load_image(data / "mon95/user_7/Q0.jpg")))
+    assert result.hand and result.letter == "Q"

@@ -36,6 +36,7 @@ import numpy as np
 from fingerspell.cache import cache_dir
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_output
+from fingerspell.hands.exposure import DARK_BELOW, lift_dark
 from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box, one_per_hand
 
 BACKENDS = ("solutions", "tasks")
@@ -64,6 +65,7 @@ class DetectorOptions:
     # Read each found hand a second time on the mirrored frame (Hand.second_landmarks;
     # hands/second_look.py): a second MediaPipe graph, in a thread beside the first.
     second_look: bool = False
+    lift_dark: float = DARK_BELOW  # a frame darker than this is lifted first (hands/exposure.py; 0 = off)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -314,7 +316,7 @@ class HandDetector:
     # --- public -------------------------------------------------------------------------
     def detect(self, frame_bgr: np.ndarray, timestamp_ms: Optional[int] = None) -> List[Hand]:
         """Hands in one BGR frame (grayscale, RGBA and float frames are converted)."""
-        frame = to_bgr_uint8(frame_bgr)
+        frame = lift_dark(to_bgr_uint8(frame_bgr), self.options.lift_dark)
         h, w = frame.shape[:2]
         if self.options.mode == "video":
             self._timestamp_ms = (
