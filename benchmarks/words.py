@@ -244,7 +244,8 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     if args.videos and not args.calibrate:
         out[f"video {args.video_pace}"] = [
             video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps,
-                       signing_hand=args.signing_hand, dim=args.dim, lift=args.lift)
+                       signing_hand=args.signing_hand, dim=args.dim, lift=args.lift,
+                       codec=args.codec)
             for w in video_words(words, args.videos, rng)]
     return out
 
@@ -289,6 +290,8 @@ def main(argv=None) -> int:
     ap.add_argument("--video-pace", type=float, default=1.0, help="seconds per letter in the real videos")
     ap.add_argument("--dim", type=float, default=0.0, metavar="F",
                     help="videos filmed in a dim room: each frame at F of its brightness, with sensor noise")
+    ap.add_argument("--codec", choices=["mp4v", "MJPG"], default="mp4v",
+                    help="how the videos are written: mp4v, or MJPG (JPEG frames, as a webcam sends them)")
     ap.add_argument("--no-lift", dest="lift", action="store_false",
                     help="turn the detector's dark-frame lift off (hands/exposure.py)")
     ap.add_argument("--adapt", action="store_true",

@@ -40,10 +40,11 @@ def dimmed(frames, factor: float, rng: np.random.Generator, noise: float = 6.0) 
 
 def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
                pace: float = 1.0, fps: float = 30.0, signing_hand: bool = True, dim: float = 0.0,
-               lift: bool = True) -> dict:
+               lift: bool = True, codec: str = "mp4v") -> dict:
     """Spell ``word`` with ``group``'s photos on video and read it with the fold model. ``dim``:
     each frame darkened to that share of its brightness, with sensor noise (``dimmed``); ``lift``
-    False turns the detector's dark-frame lift off (hands/exposure.py)."""
+    False turns the detector's dark-frame lift off (hands/exposure.py); ``codec`` "MJPG": the video
+    is written as a webcam sends it (JPEG frames in an .avi) instead of mp4v."""
     from words import outcome
 
     from fingerspell.hands.detector import HandDetector
@@ -59,8 +60,8 @@ def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.r
     detector = HandDetector(mode="video", **({} if lift else {"lift_dark": 0}))
     holds = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{word.lower()}.mp4"
-        write_video(frames, path, fps=fps)
+        path = Path(tmp) / f"{word.lower()}.{'avi' if codec == 'MJPG' else 'mp4'}"
+        write_video(frames, path, fps=fps, codec=codec)
         opts = RecognizerOptions(signing_hand=SigningHandOptions(enabled=signing_hand))
         with Recognizer(detector, clf, card, opts, decoder=decoder) as rec, VideoSource(path) as src:
             for frame, t in src:

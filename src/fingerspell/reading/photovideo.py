@@ -172,14 +172,15 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
     return film.frames, film.truth
 
 
-def write_video(frames: List[np.ndarray], path, fps: float = 30.0) -> None:
-    """An mp4v video of ``frames`` (what OpenCV writes everywhere)."""
+def write_video(frames: List[np.ndarray], path, fps: float = 30.0, codec: str = "mp4v") -> None:
+    """A video of ``frames``: mp4v (what OpenCV writes everywhere), or MJPG in an .avi (the
+    near-lossless JPEG frames a webcam sends)."""
     import cv2
 
     h, w = frames[0].shape[:2]
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (w, h))
     if not out.isOpened():
-        raise FingerspellError(f"OpenCV cannot write {path}: check the folder and the mp4v codec")
+        raise FingerspellError(f"OpenCV cannot write {path}: check the folder and the {codec} codec")
     for f in frames:
         out.write(f)
     out.release()
