@@ -44,11 +44,11 @@ def _probe(path: str) -> tuple:
     import numpy as np
 
     from fingerspell.hands.detector import load_image
+    from fingerspell.hands.exposure import dimmed
 
     image = load_image(path)
     if _DIM:
-        noise = np.random.default_rng(zlib.crc32(Path(path).name.encode())).normal(0, 6, image.shape)
-        image = np.clip(image.astype(np.float32) * _DIM + noise, 0, 255).astype(np.uint8)
+        image = dimmed(image, _DIM, np.random.default_rng(zlib.crc32(Path(path).name.encode())))
     hands = _DET.detect(image)
     unlit = bool(_UNLIT.detect(image)) if _UNLIT is not None else None
     return bool(hands), bool(hands) and _DET.last_used_border, unlit

@@ -11,6 +11,7 @@ from typing import Dict
 import cv2
 import numpy as np
 
+from fingerspell.hands.exposure import dimmed
 from fingerspell.reading.photovideo import Photo, PhotoVideoOptions, photo_of_hand, photo_word_frames, write_video
 
 
@@ -31,18 +32,11 @@ def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo
     return out
 
 
-def dimmed(frames, factor: float, rng: np.random.Generator, noise: float = 6.0) -> list:
-    """Frames as a camera in a dim room gives them: ``factor`` of the brightness, plus Gaussian
-    sensor noise of ``noise`` grey levels, new in every frame (the mp4v encoding then smooths it)."""
-    return [np.clip(f.astype(np.float32) * factor + rng.normal(0, noise, f.shape), 0, 255).astype(np.uint8)
-            for f in frames]
-
-
 def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
                pace: float = 1.0, fps: float = 30.0, signing_hand: bool = True, dim: float = 0.0,
                lift: bool = True, codec: str = "mp4v") -> dict:
     """Spell ``word`` with ``group``'s photos on video and read it with the fold model. ``dim``:
-    each frame darkened to that share of its brightness, with sensor noise (``dimmed``); ``lift``
+    each frame darkened to that share of its brightness, with sensor noise (``hands.exposure.dimmed``); ``lift``
     False turns the detector's dark-frame lift off (hands/exposure.py); ``codec`` "MJPG": the video
     is written as a webcam sends it (JPEG frames in an .avi) instead of mp4v."""
     from words import outcome
@@ -54,8 +48,8 @@ def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.r
     from fingerspell.runtime.sources import VideoSource
 
     frames, truth = photo_word_frames(word, signer_photos(data, group, rng), rng, PhotoVideoOptions(pace=pace, fps=fps))
-    if dim:
-        frames = dimmed(frames, dim, rng)
+    if dim:  # a dim room; the noise is new in every frame (the encoder then smooths some of it)
+        frames = [dimmed(f, dim, rng) for f in frames]
     clf, card = load_classifier(checkpoint)
     detector = HandDetector(mode="video", **({} if lift else {"lift_dark": 0}))
     holds = []

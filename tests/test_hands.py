@@ -266,8 +266,9 @@ def test_a_hand_reaching_out_of_the_picture_is_cut_off():
 
 def _dimmed(image: np.ndarray, factor: float = 0.3) -> np.ndarray:
     """The photo as a camera in a dim room gives it: darker, with sensor noise (seeded)."""
-    noise = np.random.default_rng(0).normal(0, 6, image.shape)
-    return np.clip(image.astype(np.float32) * factor + noise, 0, 255).astype(np.uint8)
+    from fingerspell.hands.exposure import dimmed
+
+    return dimmed(image, factor, np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("rel", ["mon95/user_7/Q0.jpg", "mon95/user_3/P3.jpg", "mon95/user_6/Q5.jpg"])
