@@ -4,7 +4,8 @@
     python benchmarks/hand_found_rate.py --dim 0.3 --confidence 0.5   # photos as in a dim room
 
 ``--dim F``: each photo darkened to F of its brightness with sensor noise (seeded by its name), and
-found with and without the detector's dark-frame lift (hands/exposure.py).
+found with and without the detector's dark-frame lift (hands/exposure.py); ``--lift-blur K`` tries
+another blur kernel in the lift.
 
 Sources: massey letters a-z (digits left out), asl-alphabets train and test (all 29 classes,
 NOTHING included, so those count as misses where no hand shows), mon95 (all users).
@@ -27,9 +28,13 @@ _UNLIT = None
 _DIM = 0.0
 
 
-def _init(confidence: float, dim: float = 0.0) -> None:
+def _init(confidence: float, dim: float = 0.0, lift_blur: int = 0) -> None:
     global _DET, _UNLIT, _DIM
+    from fingerspell.hands import exposure
     from fingerspell.hands.detector import HandDetector
+
+    if lift_blur:
+        exposure.BLUR = lift_blur
 
     _DET = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence)
     if dim:
@@ -75,10 +80,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dim", type=float, default=0.0, metavar="F",
                     help="darken each photo to F of its brightness, with sensor noise, and compare the lift")
+    ap.add_argument("--lift-blur", type=int, default=0, metavar="K",
+                    help="the lift's Gaussian kernel in pixels (default: hands/exposure.py's BLUR)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    if args.lift_blur % 2 == 0 and args.lift_blur:
+        ap.error("--lift-blur must be an odd number of pixels (3, 5, 7, ...)")
     rows = {}
-    with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.confidence, args.dim)) as pool:
+    init = (args.confidence, args.dim, args.lift_blur)
+    with ProcessPoolExecutor(args.workers, initializer=_init, initargs=init) as pool:
         for name, files in sources(data_root(), args.limit).items():
             t0 = time.perf_counter()
             res = list(pool.map(_probe, [str(f) for f in files], chunksize=16))
@@ -96,7 +106,7 @@ def main() -> None:
     print(f"machine: {machine()}; detection confidence {args.confidence}{dim}")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "confidence": args.confidence, "dim": args.dim,
-                                               "rows": rows}, indent=2))
+                                               "lift_blur": args.lift_blur or None, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

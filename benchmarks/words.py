@@ -294,6 +294,8 @@ def main(argv=None) -> int:
                     help="how the videos are written: mp4v, or MJPG (JPEG frames, as a webcam sends them)")
     ap.add_argument("--no-lift", dest="lift", action="store_false",
                     help="turn the detector's dark-frame lift off (hands/exposure.py)")
+    ap.add_argument("--lift-blur", type=int, default=0, metavar="K",
+                    help="the lift's Gaussian kernel in pixels (default: hands/exposure.py's BLUR)")
     ap.add_argument("--adapt", action="store_true",
                     help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "
                          "(runtime/adaptation.py; each pace starts unadapted)")
@@ -315,7 +317,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS / "words.json"))
     args = ap.parse_args(argv)
+    if args.lift_blur % 2 == 0 and args.lift_blur:
+        ap.error("--lift-blur must be an odd number of pixels (3, 5, 7, ...)")
     import torch
+
+    from fingerspell.hands import exposure
+
+    if args.lift_blur:
+        exposure.BLUR = args.lift_blur
 
     torch.set_num_threads(1)
     import calibration as bench_cal

@@ -18,6 +18,7 @@ import numpy as np
 DARK_BELOW = 120.0  # grey level (0-255) of the frame's 99th percentile under which it is lifted
 TARGET = 220.0  # where the lift puts that percentile
 GAIN_MAX = 4.0  # a frame darker still is lifted by this much only (a black frame is not made into noise)
+BLUR = 5  # the Gaussian kernel (pixels) that smooths the sensor noise before the gain
 
 
 def brightest(frame_bgr: np.ndarray) -> float:
@@ -34,7 +35,7 @@ def lift_dark(frame_bgr: np.ndarray, dark_below: float = DARK_BELOW) -> np.ndarr
     if top >= dark_below:
         return frame_bgr
     gain = min(TARGET / max(top, 1.0), GAIN_MAX)
-    smooth = cv2.GaussianBlur(frame_bgr, (5, 5), 0)
+    smooth = cv2.GaussianBlur(frame_bgr, (BLUR, BLUR), 0)
     return cv2.convertScaleAbs(smooth, alpha=gain)
 
 
