@@ -299,3 +299,17 @@ def test_an_unsure_last_letter_cut_short_by_the_hand_leaving_is_written(bank, de
     reader = Reader(CLASSES, ReaderOptions(pause_s=0.5))
     ups = [reader.update(FrameReading(ft, lm, SIZE, p)) for ft, lm, p in frames]
     assert [u.hold.letter for u in ups if u.hold] == ["H", "O"]
+
+
+def test_an_unsure_last_letter_held_when_the_input_ends_is_written(bank, decoder):
+    """A video (or a stream) that ends while the hand still holds an unsure last letter (E 0.42 /
+    S 0.40, never sure enough to be written while held): the end of input is the hand leaving, so
+    the letter is read for the decoder to weigh instead of being forgotten (HOUS)."""
+    unsure = {"E": 0.42, "S": 0.40}
+    frames, _ = frames_for_word(bank, [{c: 0.95} for c in "HOUS"] + [unsure], seed=5)
+    reader = Reader(CLASSES, ReaderOptions(pause_s=0.5), decoder)
+    ups = [reader.update(FrameReading(ft, lm, SIZE, p)) for ft, lm, p in frames]
+    assert "".join(u.hold.letter for u in ups if u.hold) == "HOUS"  # the E never written while held
+    word = reader.finish()
+    assert word is not None and word.spelled == "HOUSE" and reader.sentence.text == "HOUSE"
+    assert reader.release().hold is None  # nothing left open: releasing again writes nothing

@@ -139,6 +139,12 @@ class HoldSegmenter:
             self._hold.frames.extend(doubt)  # the hand stayed: they were part of the hold
         return self._on_still(frame, motion)
 
+    def release(self, t: float) -> HoldUpdate:
+        """The hand is gone for good (the input ended, another hand took over): the open hold ends
+        now, as when the hand leaves the view, instead of being forgotten."""
+        self._missing = 1 << 30  # past any dropout
+        return self._absent(t)
+
     def _frame(self, r: FrameReading) -> Optional[_Frame]:
         if r.landmarks is None or r.probs is None:
             return None

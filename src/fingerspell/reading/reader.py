@@ -19,6 +19,8 @@ A J or Z drawn out of such a hold (a new signer's unsure D or I) takes it back, 
 confident one. A hold that ends with the hand leaving the view (the last letter of a word) needs
 only the segmenter's own minimum: no transition follows it that could be mistaken for a letter,
 and at 15 fps and half a second a letter an unsure last letter is often still for under 0.2 s.
+The end of the input (a video's last frame) and another hand taking over are the hand leaving
+too (:meth:`Reader.release`): the hold still open is read then, not forgotten.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Optional, Sequence
 
 from fingerspell.errors import FingerspellError
 from fingerspell.labels import LETTERS
-from fingerspell.reading.holds import FrameReading, Hold, HoldOptions, HoldSegmenter
+from fingerspell.reading.holds import FrameReading, Hold, HoldOptions, HoldSegmenter, HoldUpdate
 from fingerspell.reading.sentence import Sentence
 from fingerspell.reading.words import Decoded, WordDecoder
 
@@ -80,20 +82,30 @@ class Reader:
         self._absent_since: Optional[float] = None
         self._last_letter_t = -math.inf
         self._unsure: Optional[Hold] = None  # the last letter written, when it was an unsure hold
+        self._last_t = -math.inf  # the last frame's time
 
     def update(self, reading: FrameReading) -> ReaderUpdate:
         """Feed the writing hand's reading for one frame (landmarks None when no hand is seen)."""
-        u = self.segmenter.update(reading)
+        self._last_t = reading.t
+        return self._apply(self.segmenter.update(reading), reading.t, reading.landmarks is None)
+
+    def release(self, t: Optional[float] = None) -> ReaderUpdate:
+        """The writing hand is gone for good (the input ended, another hand takes over): its open
+        hold is read now, as when a hand leaves the view, instead of being forgotten."""
+        t = self._last_t if t is None else t
+        return self._apply(self.segmenter.release(t), t, True, finish=False)
+
+    def _apply(self, u: HoldUpdate, t: float, absent: bool, finish: bool = True) -> ReaderUpdate:
         # an unsure hold (never written by the segmenter) is taken back only if this reader wrote it
         ours = u.retract is not None and (not math.isnan(u.retract.written_at) or u.retract is self._unsure)
         if ours and self.sentence.current.endswith(u.retract.letter):
-            self.sentence.delete(reading.t)
+            self.sentence.delete(t)
         written = u.hold or self._uncertain(u.unread, left=u.state == "no_hand")
         if written is not None:
             self.sentence.add_hold(written)
-            self._last_letter_t = reading.t
+            self._last_letter_t = t
             self._unsure = written if written is u.unread else None
-        word = self._maybe_finish(reading.t, reading.landmarks is None or u.state == "no_hand")
+        word = self._maybe_finish(t, absent or u.state == "no_hand") if finish else None
         return ReaderUpdate(u.state, u.motion, u.progress, written, u.retract if ours else None, u.unread, word)
 
     def _uncertain(self, hold: Optional[Hold], left: bool = False) -> Optional[Hold]:
@@ -126,7 +138,8 @@ class Reader:
         return None
 
     def finish(self, t: Optional[float] = None) -> Optional[Decoded]:
-        """End of input: finish the word being spelled."""
+        """End of input: the hold still open is read (:meth:`release`), the word being spelled finished."""
+        self.release(t)
         return self.sentence.finish_word(t, reason="end")
 
     def reset(self) -> None:
@@ -136,3 +149,4 @@ class Reader:
         self._absent_since = None
         self._last_letter_t = -math.inf
         self._unsure = None
+        self._last_t = -math.inf

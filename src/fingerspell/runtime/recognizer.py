@@ -201,7 +201,8 @@ class Recognizer:
             timings["model"] = 0.0
         predictions = self._track(hands, readings)
         writer, changed = self.signing.pick(predictions, lambda i: self.tracks.get(i) is not None)
-        if changed:
+        if changed:  # the old writer is gone: its open hold is read, as when a hand leaves the view
+            self.reader.release(t)
             self.reader.segmenter.reset()  # another hand: its motion is not the old hand's
         update = self._read(t, writer, hands, readings, predictions)
         if self.signing.observe(t, frame, predictions, writer, update):
