@@ -226,8 +226,10 @@ class Recognizer:
         """End of input: the word being spelled is finished (as a pause would) and decoded. The
         result has no hand and no frame of its own; ``reading.word`` is the word finished, if any."""
         t = self._time(timestamp)
+        released = self.reader.release(t)  # the hold still open: its letter is this result's ``hold``
         word = self.reader.finish(t)
-        return self._result(t, [], None, None, ReaderUpdate("no_hand", float("nan"), 0.0, word=word), {})
+        update = ReaderUpdate("no_hand", float("nan"), 0.0, hold=released.hold, word=word)
+        return self._result(t, [], None, None, update, {})
 
     def _track(self, hands: Sequence[Hand], readings) -> List[HandPrediction]:
         observations = []
