@@ -46,3 +46,26 @@ def write_results(out, doc: dict, md: str) -> None:
     atomic_write_json(out, doc)
     atomic_write_bytes(out.with_suffix(".md"), md.encode("utf-8"))
     print(md)
+
+
+def add_lift_blur(ap) -> None:
+    """``--lift-blur K``: the dark-frame lift's Gaussian kernel (hands/exposure.py), an odd number of
+    pixels; 0 (the default) keeps the product's."""
+    import argparse
+
+    def odd(text: str) -> int:
+        k = int(text)
+        if k < 0 or (k and k % 2 == 0):
+            raise argparse.ArgumentTypeError(f"{text} is not an odd number of pixels (3, 5, 7, ...)")
+        return k
+
+    ap.add_argument("--lift-blur", type=odd, default=0, metavar="K",
+                    help="the lift's Gaussian kernel in pixels (default: hands/exposure.py's BLUR)")
+
+
+def use_lift_blur(k: int) -> None:
+    """Set the lift's kernel to ``k`` pixels in this process (0: leave the product's)."""
+    if k:
+        from fingerspell.hands import exposure
+
+        exposure.BLUR = k

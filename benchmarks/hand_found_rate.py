@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_root, machine  # noqa: E402
+from _common import add_lift_blur, data_root, machine, use_lift_blur  # noqa: E402
 
 _DET = None
 _UNLIT = None
@@ -30,11 +30,9 @@ _DIM = 0.0
 
 def _init(confidence: float, dim: float = 0.0, lift_blur: int = 0) -> None:
     global _DET, _UNLIT, _DIM
-    from fingerspell.hands import exposure
     from fingerspell.hands.detector import HandDetector
 
-    if lift_blur:
-        exposure.BLUR = lift_blur
+    use_lift_blur(lift_blur)
 
     _DET = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence)
     if dim:
@@ -80,12 +78,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dim", type=float, default=0.0, metavar="F",
                     help="darken each photo to F of its brightness, with sensor noise, and compare the lift")
-    ap.add_argument("--lift-blur", type=int, default=0, metavar="K",
-                    help="the lift's Gaussian kernel in pixels (default: hands/exposure.py's BLUR)")
+    add_lift_blur(ap)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    if args.lift_blur % 2 == 0 and args.lift_blur:
-        ap.error("--lift-blur must be an odd number of pixels (3, 5, 7, ...)")
     rows = {}
     init = (args.confidence, args.dim, args.lift_blur)
     with ProcessPoolExecutor(args.workers, initializer=_init, initargs=init) as pool:

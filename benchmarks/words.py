@@ -54,7 +54,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, machine, write_results  # noqa: E402
+from _common import REPO, add_lift_blur, machine, use_lift_blur, write_results  # noqa: E402
 from holds_sim import edit_distance, latencies  # noqa: E402
 from words_video import video_word  # noqa: E402
 
@@ -294,8 +294,7 @@ def main(argv=None) -> int:
                     help="how the videos are written: mp4v, or MJPG (JPEG frames, as a webcam sends them)")
     ap.add_argument("--no-lift", dest="lift", action="store_false",
                     help="turn the detector's dark-frame lift off (hands/exposure.py)")
-    ap.add_argument("--lift-blur", type=int, default=0, metavar="K",
-                    help="the lift's Gaussian kernel in pixels (default: hands/exposure.py's BLUR)")
+    add_lift_blur(ap)
     ap.add_argument("--adapt", action="store_true",
                     help="adapt to each signer as they spell, as 'fingerspell live --adapt' does "
                          "(runtime/adaptation.py; each pace starts unadapted)")
@@ -317,15 +316,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS / "words.json"))
     args = ap.parse_args(argv)
-    if args.lift_blur % 2 == 0 and args.lift_blur:
-        ap.error("--lift-blur must be an odd number of pixels (3, 5, 7, ...)")
     import torch
 
-    from fingerspell.hands import exposure
-
-    if args.lift_blur:
-        exposure.BLUR = args.lift_blur
-
+    use_lift_blur(args.lift_blur)
     torch.set_num_threads(1)
     import calibration as bench_cal
 
