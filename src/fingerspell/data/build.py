@@ -97,12 +97,14 @@ class BuildOptions:
             min_detection_confidence=self.min_detection_confidence,
             min_tracking_confidence=self.min_detection_confidence,
             model_complexity=self.model_complexity, border_retry=self.border_retry,
+            tile_look=False,  # the datasets' photos are read as before the closer look (hands/tiles.py)
         )
 
     def cache_settings(self) -> dict:
         """Everything that changes a photo's detection; part of every cache key."""
         d = asdict(self.detector_options())
         d.pop("task_path", None)
+        d.pop("tile_look", None)  # always off here: builds keep their cache keys
         out = {"build_version": BUILD_VERSION, "detector": d, "box_retry": self.box_retry,
                "box_scale": self.box_scale}
         if self.second_look:  # builds without it keep their cache keys

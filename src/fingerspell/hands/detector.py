@@ -15,17 +15,15 @@ it (30% of its size, then 60%): the palm detector misses hands that fill the fra
 here at confidence 0.5, massey photos go from 65% found to 99.9%). A hand that *is* found but
 reaches within 10% of the photo's edge (a tight crop, a hand cut off) is looked at again with a
 25% border, and that reading is kept when it finds a hand: MediaPipe places the landmarks (and
-names the hand) better with room around it. On massey's tight crops this lifted the shipped
-model's leave-one-signer-out accuracy from 93.3% to 96.5% (docs/accuracy_features.md). Video
-mode (a camera) is left as it was: one detection per frame. ``second_look``: hands/second_look.py.
+names the hand) better with room around it (massey leave-one-signer-out 93.3% -> 96.5%,
+docs/accuracy_features.md). In both modes a frame where no hand is found is looked at again in
+overlapping squares, for small hands (``tile_look``: hands/tiles.py). ``second_look``: second_look.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
@@ -33,11 +31,10 @@ from typing import List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from fingerspell.cache import cache_dir
 from fingerspell.errors import FingerspellError
-from fingerspell.fileio import atomic_output
 from fingerspell.hands.exposure import DARK_BELOW, lift_dark
 from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box, one_per_hand
+from fingerspell.hands.task_bundle import build_task_bundle, bundled_model_paths, check_task_bundle, default_task_bundle  # noqa: F401 (the bundle helpers are re-exported here)
 
 BACKENDS = ("solutions", "tasks")
 MODES = ("image", "video")
@@ -66,6 +63,7 @@ class DetectorOptions:
     # hands/second_look.py): a second MediaPipe graph, in a thread beside the first.
     second_look: bool = False
     lift_dark: float = DARK_BELOW  # a frame darker than this is lifted first (hands/exposure.py; 0 = off)
+    tile_look: bool = True  # no hand found: the frame again in overlapping squares (hands/tiles.py)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -100,76 +98,6 @@ def _display_hidden():
         yield
     finally:
         os.environ.update(saved)
-
-
-def _mediapipe_dir() -> Path:
-    import mediapipe
-
-    return Path(mediapipe.__file__).parent
-
-
-def bundled_model_paths(model_complexity: int = 1) -> tuple:
-    """(palm detector, hand landmarker) .tflite files inside the mediapipe wheel.
-
-    Complexity 0 takes the lite landmark model only: the bundled lite palm detector lacks the
-    normalisation metadata the Tasks API needs ("requires specifying NormalizationOptions").
-    """
-    kind = "full" if model_complexity == 1 else "lite"
-    root = _mediapipe_dir() / "modules"
-    palm = root / "palm_detection" / "palm_detection_full.tflite"
-    landmark = root / "hand_landmark" / f"hand_landmark_{kind}.tflite"
-    for p in (palm, landmark):
-        if not p.exists():
-            raise FingerspellError(
-                f"{p} is missing: this mediapipe ships no hand models; install mediapipe==0.10.21 "
-                "or pass a .task bundle with --task"
-            )
-    return palm, landmark
-
-
-def build_task_bundle(out_path: Union[str, Path], model_complexity: int = 1) -> Path:
-    """Write a HandLandmarker ``.task`` bundle from the wheel's bundled models.
-
-    A bundle is an uncompressed zip holding ``hand_detector.tflite`` and
-    ``hand_landmarks_detector.tflite``. Written atomically.
-    """
-    palm, landmark = bundled_model_paths(model_complexity)
-    out = Path(out_path)
-    with atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.write(palm, "hand_detector.tflite")
-        zf.write(landmark, "hand_landmarks_detector.tflite")
-    return out
-
-
-def _default_task_bundle(model_complexity: int) -> Path:
-    palm, landmark = bundled_model_paths(model_complexity)
-    digest = hashlib.sha1(palm.read_bytes()[:4096] + landmark.read_bytes()[:4096]).hexdigest()[:10]
-    cache = cache_dir()
-    path = cache / f"hand_landmarker_{model_complexity}_{digest}.task"
-    if not path.exists():
-        build_task_bundle(path, model_complexity)
-    return path
-
-
-def check_task_bundle(path: Union[str, Path]) -> Path:
-    """A clear error for a missing file or one that is not a HandLandmarker bundle."""
-    p = Path(path)
-    if not p.is_file():
-        raise FingerspellError(f"hand landmarker bundle {p} does not exist: give the path of a .task file")
-    try:
-        with zipfile.ZipFile(p) as zf:
-            names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise FingerspellError(
-            f"{p} is not a hand landmarker .task bundle ({exc}): it must be a zip holding "
-            "hand_detector.tflite and hand_landmarks_detector.tflite"
-        ) from None
-    need = {"hand_detector.tflite", "hand_landmarks_detector.tflite"}
-    if not need <= names:
-        raise FingerspellError(
-            f"{p} is not a hand landmarker .task bundle: it lacks {', '.join(sorted(need - names))}"
-        )
-    return p
 
 
 def load_image(path: Union[str, Path]) -> np.ndarray:
@@ -242,7 +170,7 @@ class HandDetector:
             options = replace(options, **overrides)
         self.options = options
         self._timestamp_ms = 0
-        self._mirror = None  # the second look (hands/second_look.py MirrorLook), made on first use
+        self._mirror = self._tiles = None  # the second look (second_look.py), the closer look (tiles.py)
         self._kept: List[Hand] = []  # the hands of the previous frame (video mode)
         # True when the last detect() found its hands only on the bordered retry (for benchmarks).
         self.last_used_border = False
@@ -267,7 +195,7 @@ class HandDetector:
         from mediapipe.tasks.python.vision import HandLandmarker, HandLandmarkerOptions, RunningMode
 
         o = self.options
-        path = check_task_bundle(o.task_path) if o.task_path else _default_task_bundle(o.model_complexity)
+        path = check_task_bundle(o.task_path) if o.task_path else default_task_bundle(o.model_complexity)
         opts = HandLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
             running_mode=RunningMode.IMAGE if o.mode == "image" else RunningMode.VIDEO,
@@ -332,6 +260,8 @@ class HandDetector:
             self.last_used_border = bool(raw)
         elif raw and self.options.mode == "image" and self.options.refine_border and self._crowded(raw):
             raw = self._detect_with_border(rgb, self.options.refine_border) or raw
+        if not raw and self.options.tile_look:
+            raw = self._closer_look(rgb)
         hands = []
         for pts, wpts, label, score in raw:
             if pts.shape != (NUM_LANDMARKS, 3):
@@ -350,6 +280,18 @@ class HandDetector:
 
             self._mirror = MirrorLook(self)
         return self._mirror
+
+    def _closer_look(self, rgb: np.ndarray) -> List[tuple]:
+        from dataclasses import replace
+
+        from fingerspell.hands.tiles import CONFIDENCE, TileLook
+
+        if self._tiles is None:  # an image-mode graph of its own, at CONFIDENCE or the frame's threshold
+            o = self.options
+            self._tiles = TileLook(HandDetector(replace(
+                o, mode="image", border_retry=False, refine_border=0.0, lift_dark=0.0, tile_look=False,
+                second_look=False, min_detection_confidence=max(o.min_detection_confidence, CONFIDENCE))))
+        return self._tiles.look(rgb, self._timestamp_ms if self.options.mode == "video" else None)
 
     def _crowded(self, raw: List[tuple]) -> bool:
         """True when a found hand comes within ``refine_edge`` of the photo's edge (normalised points)."""
@@ -382,9 +324,10 @@ class HandDetector:
         impl, self._impl = getattr(self, "_impl", None), None
         if impl is not None:
             impl.close()
-        mirror, self._mirror = getattr(self, "_mirror", None), None
-        if mirror is not None:
-            mirror.close()
+        for look in (getattr(self, "_mirror", None), getattr(self, "_tiles", None)):
+            if look is not None:
+                look.close()
+        self._mirror = self._tiles = None
 
     def __enter__(self) -> "HandDetector":
         return self
