@@ -34,9 +34,12 @@ def _init(confidence: float, dim: float = 0.0, lift_blur: int = 0) -> None:
 
     use_lift_blur(lift_blur)
 
-    _DET = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence)
+    # the closer look in squares (hands/tiles.py) off: this measures the bordered retry, as
+    # build-dataset reads photos (benchmarks/small_hands.py measures the squares)
+    _DET = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence, tile_look=False)
     if dim:
-        _UNLIT = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence, lift_dark=0)
+        _UNLIT = HandDetector(mode="image", max_hands=1, min_detection_confidence=confidence, lift_dark=0,
+                              tile_look=False)
     _DIM = dim
 
 

@@ -15,7 +15,11 @@ beside the frame's long side, and MediaPipe's palm detector, which sees the whol
 * **videos** (video mode, as ``run`` and ``live`` read): words spelled with real photos of mon95
   users (:func:`fingerspell.reading.photovideo.photo_word_frames`) in 1920x1080 and 1080x1920
   frames with the hand a tenth of the long side, read by the shipped model; words right as
-  spelled, frames with a hand, and the detector's time per frame (median).
+  spelled, frames with a hand, and the detector's time per frame (median);
+* **empty scenes** (video mode): mon95 photos with the hand's box (and 10 pixels around it) filled
+  with the photo's median colour, the person, face and room left, filling a 1280x720 frame, 90 frames
+  each with sensor noise: frames where a "hand" is found, videos that write anything, and the
+  recognizer's time per frame (median over the videos).
 """
 
 from __future__ import annotations
@@ -135,6 +139,47 @@ def video_rows(n_words: int) -> dict:
     return rows
 
 
+def empty_rows(n: int = 12) -> dict:
+    import cv2
+
+    from fingerspell.api import load
+    from fingerspell.hands.detector import HandDetector, load_image
+    from fingerspell.hands.landmarks import landmark_box
+    from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
+
+    files = random.Random(1).sample(sorted((data_root() / "mon95").rglob("*.jpg")), n)
+    rows = {}
+    with load() as reader, HandDetector(mode="image", max_hands=1) as det:
+        scenes = []
+        for f in files:
+            img = load_image(f)
+            hands = det.detect(img)
+            if hands:
+                x0, y0, x1, y1 = landmark_box(hands[0].landmarks, (img.shape[1], img.shape[0]))
+                img[max(0, y0 - 10):y1 + 10, max(0, x0 - 10):x1 + 10] = np.median(img.reshape(-1, 3), axis=0)
+                scenes.append(cv2.resize(img, (1280, 960))[120:840])
+        for look in (False, True):
+            found = wrote = 0
+            ms = []
+            for k, scene in enumerate(scenes):
+                noise = np.random.default_rng(k)
+                video = HandDetector(mode="video", max_hands=1, tile_look=look)
+                rec = Recognizer(video, reader.classifier, reader.card, RecognizerOptions())
+                t0 = time.perf_counter()
+                for i in range(90):
+                    frame = np.clip(scene + noise.normal(0, 2, scene.shape), 0, 255).astype(np.uint8)
+                    found += bool(rec.process(frame, i / 30.0).hands)
+                ms.append((time.perf_counter() - t0) / 90 * 1000)
+                rec.finish(3.0)
+                wrote += bool("".join(w.spelled for w in rec.sentence.words))
+                video.close()
+            key = f"tiles {'on' if look else 'off'}"
+            rows[key] = {"frames_with_a_hand": found, "frames": 90 * len(scenes), "videos_that_wrote": wrote,
+                         "videos": len(scenes), "ms_per_frame_median": float(np.median(ms))}
+            print("empty scenes", key, rows[key], flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", type=int, default=90)
@@ -142,7 +187,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     t0 = time.time()
-    doc = {"photos": photo_rows(photos(args.photos)), "videos": video_rows(args.words),
+    doc = {"photos": photo_rows(photos(args.photos)), "videos": video_rows(args.words), "empty": empty_rows(),
            "machine": machine(), "seconds": round(time.time() - t0, 1)}
     print(f"machine: {doc['machine']}; {doc['seconds']} s")
     if args.json:
