@@ -162,6 +162,21 @@ def video_words(words: Sequence[str], n: int, rng) -> List[str]:
     return picks + list(rng.choice(other, size=min(len(other), n - k), replace=False))
 
 
+def edit_ops(truth: str, got: str) -> tuple:
+    """(substituted, lost, extra) letters of one cheapest edit turning ``truth`` into ``got``: a
+    misread letter, a letter never written, a letter written that was not signed."""
+    best = [[(j, 0, 0, j) for j in range(len(got) + 1)]]
+    for i, x in enumerate(truth, 1):
+        row = [(i, 0, i, 0)]
+        for j, y in enumerate(got, 1):
+            d, s, lo, ex = best[i - 1][j - 1]
+            row.append(min((d + (x != y), s + (x != y), lo, ex),
+                           (best[i - 1][j][0] + 1, best[i - 1][j][1], best[i - 1][j][2] + 1, best[i - 1][j][3]),
+                           (row[j - 1][0] + 1, row[j - 1][1], row[j - 1][2], row[j - 1][3] + 1)))
+        best.append(row)
+    return best[-1][-1][1:]
+
+
 def summarize(rows: List[dict]) -> dict:
     """Figures over many spelled words."""
     if not rows:
@@ -174,6 +189,7 @@ def summarize(rows: List[dict]) -> dict:
           for r in rows for c in "JZ"]
     lat = [x for r in rows for x in r["latency"]]
     broke = sum(1 for a, b in zip(raw_ok, dec_ok) if a and not b)
+    ops = np.sum([edit_ops(r["truth"], r["raw"]) for r in rows], axis=0)
     return {"words": n, "raw_accuracy": float(np.mean(raw_ok)), "decoded_accuracy": float(np.mean(dec_ok)),
             "raw_ler": sum(edit_distance(r["raw"], r["truth"]) for r in rows) / letters,
             "decoded_ler": sum(edit_distance(r["decoded"], r["truth"]) for r in rows) / letters,
@@ -181,7 +197,10 @@ def summarize(rows: List[dict]) -> dict:
             "correct_made_wrong": broke / max(1, sum(raw_ok)),
             "latency_median_ms": 1000 * float(np.median(lat)) if lat else None,
             "latency_p90_ms": 1000 * float(np.percentile(lat, 90)) if lat else None,
-            "wrong": [f"{r['truth']}->{r['raw']}/{r['decoded']}" for r in rows if r["decoded"] != r["truth"]][:15]}
+            # what the letters written got wrong: misread, never written (lost), written unsigned (extra)
+            "raw_edits": dict(zip(("substituted", "lost", "extra"), map(int, ops))),
+            "wrong": [f"{r['truth']}->{r['raw']}/{r['decoded']}" for r in rows if r["decoded"] != r["truth"]][:15],
+            "wrong_as_spelled": [f"{r['truth']}->{r['raw']}" for r in rows if r["raw"] != r["truth"]]}
 
 
 def still_false_jz(fold: FoldReader, bank: LetterBank, rng, reps: int) -> tuple:
