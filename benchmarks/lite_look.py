@@ -30,17 +30,18 @@ from fingerspell.data.schema import load_dataset  # noqa: E402
 LITE = REPO / "artifacts" / "lite"
 
 
-#: the photo folders of the datasets (scripts/make_weights.py builds the same four)
-FOLDERS = {"asl_train": "asl-alphabets/train", "asl_test": "asl-alphabets/test", "massey": "massey", "mon95": "mon95"}
 
 
 def build_lite(name: str) -> Path:
+    sys.path.insert(0, str(REPO / "scripts"))
+    from make_weights import SOURCES  # the photo folders of the four datasets
+
     from fingerspell.data.build import BuildOptions, build_dataset
 
     out = LITE / f"{name}.npz"
     if not out.is_file():
         LITE.mkdir(parents=True, exist_ok=True)
-        build_dataset([data_root() / FOLDERS[name]], out, BuildOptions(model_complexity=0, progress=False))
+        build_dataset([data_root() / SOURCES[name]], out, BuildOptions(model_complexity=0, progress=False))
     return out
 
 

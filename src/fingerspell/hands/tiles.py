@@ -82,10 +82,10 @@ def _apart(a: np.ndarray, b: np.ndarray, size: Tuple[int, int]) -> bool:
 
 
 class TileLook:
-    """The closer look of a video-mode detector (see the module docstring)."""
+    """A detector's closer look (see the module docstring), in image and video mode."""
 
     def __init__(self, detector, wait_s: float = WAIT_S) -> None:
-        self._detector = detector  # an image-mode HandDetector (HandDetector.closer_look_detector)
+        self._detector = detector  # an image-mode HandDetector (made by HandDetector._closer_look)
         self.wait_s = wait_s
         self._next_ms: Optional[int] = None
         self._last: Optional[int] = None  # the square that found a hand last
@@ -97,10 +97,10 @@ class TileLook:
         if self._next_ms is not None and timestamp_ms is not None and timestamp_ms < self._next_ms:
             return []
         h, w = rgb.shape[:2]
-        if not tiles(w, h):
+        order = list(range(len(tiles(w, h))))
+        if not order:
             return []
         self.looks += 1
-        order = list(range(len(tiles(w, h))))
         if self._last is not None and self._last in order:  # where the hand was found last, first
             order.insert(0, order.pop(order.index(self._last)))
         raw, self._last = detect_in_tiles(self._detector._run, rgb, order)
