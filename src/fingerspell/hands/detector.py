@@ -100,6 +100,10 @@ def _display_hidden():
         os.environ.update(saved)
 
 
+#: photo formats phones write that OpenCV's wheel does not decode
+PHONE_ONLY_SUFFIXES = (".heic", ".heif", ".avif")
+
+
 def load_image(path: Union[str, Path]) -> np.ndarray:
     """Read an image file as a BGR uint8 array, with a clear error for a missing or corrupt file."""
     p = Path(path)
@@ -111,7 +115,12 @@ def load_image(path: Union[str, Path]) -> np.ndarray:
         data = np.fromfile(str(p), dtype=np.uint8)
     except OSError as exc:  # no read permission, an I/O error
         raise FingerspellError(f"cannot read image {p}: {exc.strerror or exc}; check its permissions") from None
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    # not IMREAD_UNCHANGED, which ignores a phone photo's EXIF orientation (an upright L read as G);
+    # ANYDEPTH keeps 16-bit pixels and ANYCOLOR grey ones for to_bgr_uint8, an alpha channel is dropped
+    img = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH) if data.size else None
+    if img is None and p.suffix.lower() in PHONE_ONLY_SUFFIXES:
+        raise FingerspellError(f"cannot read image {p}: OpenCV does not read {p.suffix[1:].upper()} photos; "
+                               "export it as JPEG (or set the phone's camera to 'Most Compatible')")
     if img is None:
         raise FingerspellError(f"cannot read image {p}: it is corrupt or not an image (use a .jpg or .png)")
     return to_bgr_uint8(img, name=str(p))

@@ -158,6 +158,9 @@ class VideoSource(FrameSource):
         with _quiet_opencv():
             self._cap = cv2.VideoCapture(str(self.path))
             if self._cap.isOpened():
+                # a phone's upright video is stored sideways with a rotation tag, which OpenCV's
+                # FFmpeg reader ignores unless asked: the hand would be read turned by 90 degrees
+                self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
                 ok, first = self._cap.read()
                 first = first if ok else None
         if first is None:
