@@ -63,6 +63,27 @@ def test_video_frames_come_in_order_with_video_time(tmp_path):
     assert not src.ended_early
 
 
+def test_a_variable_frame_rate_video_is_timed_by_its_timestamps(tmp_path):
+    """A phone films fewer frames a second in dim light: 12 frames at 10 fps, then every other frame
+    of 12 more (5 fps). The frames keep the file's times, not index / mean rate (which stretched the
+    first half and squeezed the second); ``fps=`` still forces index / fps."""
+    import subprocess
+
+    from fingerspell.runtime.video_out import bundled_ffmpeg
+
+    cfr = _write(tmp_path / "cfr.mp4", _numbered_frames(24), fps=10.0)
+    subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-i", str(cfr), "-vf",
+                    "select='lt(n,12)+not(mod(n,2))'", "-fps_mode", "vfr", "-c:v", "libx264",
+                    str(tmp_path / "vfr.mp4")], check=True)
+    with open_source(str(tmp_path / "vfr.mp4")) as src:
+        times = [round(t, 2) for _, t in src]
+        mean_fps = src.fps
+    assert times == [i / 10 for i in range(12)] + [round(1.2 + 0.2 * i, 2) for i in range(6)]
+    assert 7 < mean_fps < 9  # what index / fps would have timed the frames by
+    with VideoSource(tmp_path / "vfr.mp4", fps=10.0) as src:
+        assert [round(t, 2) for _, t in src][-1] == 1.7
+
+
 def test_truncated_avi_ends_cleanly_and_keeps_what_was_read(tmp_path):
     path = _write(tmp_path / "t.avi", _numbered_frames(40), fourcc="MJPG")
     data = path.read_bytes()

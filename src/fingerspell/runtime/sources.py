@@ -141,7 +141,8 @@ class CameraSource(FrameSource):
 
 
 class VideoSource(FrameSource):
-    """A video file. Timestamps are frame index / the file's frame rate (video time)."""
+    """A video file. Timestamps are the frames' own times in the file (a phone's variable frame
+    rate included), or frame index / ``fps`` when ``fps`` is given."""
 
     kind = "video"
 
@@ -174,6 +175,28 @@ class VideoSource(FrameSource):
         self.frame_count = count if count > 0 else None
         self._pending: Optional[np.ndarray] = first
         self._index = 0
+        # a phone's video has a variable frame rate (fewer frames in dim light): its frames are timed
+        # by their own timestamps, not index / mean rate; an explicit fps keeps index / fps
+        self._use_pts = not fps
+        self._pts0 = self._pts()
+        self._last_t = -1.0
+
+    def _pts(self) -> float:
+        import cv2
+
+        ms = self._cap.get(cv2.CAP_PROP_POS_MSEC) if self._cap is not None else float("nan")
+        return ms / 1000.0 if np.isfinite(ms) and ms >= 0 else float("nan")
+
+    def _time(self) -> float:
+        """The frame's time: its timestamp from the first frame's, where the file's timestamps rise
+        (not more than 2 s from the last frame's); index / fps otherwise."""
+        t = self._index / self.fps
+        if self._use_pts and self._index > 0:
+            pts = self._pts() - self._pts0
+            step = pts - self._last_t
+            t = pts if np.isfinite(pts) and 0 < step <= 2.0 else self._last_t + 1.0 / self.fps
+        self._last_t = t
+        return t
 
     def read(self) -> Optional[Frame]:
         if self._pending is not None:
@@ -189,7 +212,7 @@ class VideoSource(FrameSource):
                                     "(truncated or damaged); kept what was read")
                 self.close()
                 return None
-        t = self._index / self.fps
+        t = self._time()
         self._index += 1
         return frame, t
 

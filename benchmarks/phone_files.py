@@ -1,6 +1,7 @@
-"""Phone photos and videos, stored sideways with a tag that turns them upright.
+"""Phone photos and videos: stored sideways with a tag that turns them upright, and filmed at a
+variable frame rate.
 
-    OMP_NUM_THREADS=1 python benchmarks/orientation.py [--json F]
+    OMP_NUM_THREADS=1 python benchmarks/phone_files.py [--json F] [--skip-photos]
 
 A phone keeps the sensor's landscape pixels and writes how to show them (a photo's EXIF
 orientation, a video's display matrix). A reader that ignores the tag sees every hand turned by a
@@ -15,7 +16,12 @@ quarter, and the letters are read from their orientation as well as their shape 
 * **videos**: words spelled with real photos of mon95 users (photovideo), stored as a phone stores
   an upright film (each frame turned a quarter, a display matrix to turn it back; imageio-ffmpeg's
   ffmpeg writes the tag), read by ``reader.read`` as ``run`` reads a file, and the same frames read
-  untagged (what the reader saw before).
+  untagged (what the reader saw before);
+* **variable frame rate**: 10 words spelled with mon95 users' photos at 1.0 s a letter, 30 fps for
+  the first half of the film and 7.5 fps after (a phone in failing light keeps every fourth frame,
+  with their own timestamps; ffmpeg's ``select`` filter), read as ``run`` reads a file: each frame at
+  its own time (now), and at index / the file's mean rate (before 2026-12-06); and the same films at
+  a constant 30 fps.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import data_root, machine, write_results  # noqa: E402
 
 WORDS = ("HELLO", "QUICK", "PAGE", "BOX", "WORLD")  # no T: mon95's T is not the ASL T
+VFR_WORDS = WORDS + ("COFFEE", "BOOK", "SMALL", "HAPPY", "WAVY")
 TAGS = {6: "ROTATE_90", 8: "ROTATE_270"}  # EXIF tag -> how the stored pixels were turned from upright
 
 
@@ -68,23 +75,16 @@ def photo_rows(reader, files: list, tmp: Path) -> dict:
 
 
 def video_rows(reader, tmp: Path) -> dict:
-    from fingerspell.hands.detector import HandDetector, load_image
-    from fingerspell.reading.photovideo import PhotoVideoOptions, photo_of_hand, photo_word_frames, write_video
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.reading.photovideo import write_video
     from fingerspell.runtime.video_out import bundled_ffmpeg
 
     ffmpeg = bundled_ffmpeg()
-    if not ffmpeg:
-        raise SystemExit("imageio-ffmpeg's ffmpeg is needed to tag the videos: pip install imageio-ffmpeg")
-    root = data_root()
     rows = {"words": len(WORDS), "right tagged": 0, "right untagged": 0, "read": []}
     with HandDetector(mode="image", max_hands=1) as det:
         for k, word in enumerate(WORDS):
             user = f"user_{3 + k % 5}"
-            shots = {}
-            for letter in sorted(set(word)):
-                img = load_image(root / "mon95" / user / f"{letter}1.jpg")
-                shots[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
-            film, _ = photo_word_frames(word, shots, np.random.default_rng(k), PhotoVideoOptions(size=(480, 640)))
+            film = word_film(det, word, k, size=(480, 640))
             stored = tmp / "stored.mp4"
             write_video([np.ascontiguousarray(np.rot90(f, k=-1)) for f in film], stored, fps=30.0)
             phone = tmp / "phone.mp4"
@@ -99,16 +99,78 @@ def video_rows(reader, tmp: Path) -> dict:
     return rows
 
 
+def word_film(det, word: str, k: int, size=(640, 480)) -> list:
+    from fingerspell.hands.detector import load_image
+    from fingerspell.reading.photovideo import PhotoVideoOptions, photo_of_hand, photo_word_frames
+
+    user = f"user_{3 + k % 5}"
+    shots = {}
+    for letter in sorted(set(word)):
+        img = load_image(data_root() / "mon95" / user / f"{letter}1.jpg")
+        shots[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
+    return photo_word_frames(word, shots, np.random.default_rng(k), PhotoVideoOptions(size=size))[0]
+
+
+def spelled(reader, path: Path, fps=None) -> str:
+    """The word read from a video file as ``run`` reads it (its own frame times, or index / fps)."""
+    from fingerspell.api import _reading_parts
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.runtime.recognizer import Recognizer
+    from fingerspell.runtime.sources import VideoSource
+
+    with VideoSource(path, fps=fps) as src, HandDetector(mode="video", max_hands=1) as det:
+        decoder, opts = _reading_parts(None, False, None, False, live=False)
+        rec = Recognizer(det, reader.classifier, reader.card, opts, decoder=decoder)
+        for frame, t in src:
+            rec.process(frame, t)
+        rec.finish()
+    return "".join(w.spelled for w in rec.sentence.words)
+
+
+def vfr_rows(reader, tmp: Path) -> dict:
+    import cv2
+
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.reading.photovideo import write_video
+    from fingerspell.runtime.video_out import bundled_ffmpeg
+
+    rows = {"words": len(VFR_WORDS), "constant 30 fps": 0, "own times (now)": 0, "index / mean rate (before)": 0,
+            "read": []}
+    with HandDetector(mode="image", max_hands=1) as det:
+        for k, word in enumerate(VFR_WORDS):
+            film = word_film(det, word, k)
+            write_video(film, tmp / "cfr.mp4", fps=30.0)
+            subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-i", str(tmp / "cfr.mp4"), "-vf",
+                            f"select='lt(n,{len(film) // 2})+not(mod(n,4))'", "-fps_mode", "vfr", "-c:v", "libx264",
+                            "-crf", "18", str(tmp / "vfr.mp4")], check=True)
+            cap = cv2.VideoCapture(str(tmp / "vfr.mp4"))
+            mean_fps = cap.get(cv2.CAP_PROP_FPS)
+            cap.release()
+            read = {"constant 30 fps": spelled(reader, tmp / "cfr.mp4"),
+                    "own times (now)": spelled(reader, tmp / "vfr.mp4"),
+                    "index / mean rate (before)": spelled(reader, tmp / "vfr.mp4", fps=mean_fps)}
+            for key, text in read.items():
+                rows[key] += text == word
+            rows["read"].append({"word": word, "mean_fps": round(mean_fps, 1), **read})
+            print(f"  {word}: {read} (mean {mean_fps:.1f} fps)", flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "orientation.json"))
+    ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "phone_files.json"))
+    ap.add_argument("--skip-photos", action="store_true", help="only the videos (the photos take 3 minutes)")
     args = ap.parse_args()
     import fingerspell
+    from fingerspell.runtime.video_out import bundled_ffmpeg
 
+    if not bundled_ffmpeg():
+        raise SystemExit("imageio-ffmpeg's ffmpeg is needed to tag the videos: pip install imageio-ffmpeg")
     files = photo_files(data_root())
     with tempfile.TemporaryDirectory() as tmp, fingerspell.load() as reader:
-        photos = photo_rows(reader, files, Path(tmp))
+        photos = {} if args.skip_photos else photo_rows(reader, files, Path(tmp))
         videos = video_rows(reader, Path(tmp))
+        vfr = vfr_rows(reader, Path(tmp))
     lines = [f"Phone photos and videos ({len(files)} photos, {videos['words']} words; {machine()})", "",
              "| photos | letters read right |", "|---|---|"]
     lines += [f"| {k} | {v:.1%} |" for k, v in photos.items()]
@@ -117,8 +179,12 @@ def main() -> None:
               f"| tag applied (read now) | {videos['right tagged']} of {videos['words']} |",
               f"| untagged (read before) | {videos['right untagged']} of {videos['words']} |"]
     lines += [f"* {r['word']} ({r['user']}): {r['tagged']} / {r['untagged']}" for r in videos["read"]]
-    write_results(args.json, {"machine": machine(), "photos": photos, "n_photos": len(files), "videos": videos},
-                  "\n".join(lines) + "\n")
+    keys = ("constant 30 fps", "own times (now)", "index / mean rate (before)")
+    lines += ["", "| variable frame rate (30 fps, then 7.5 fps) | words right as spelled |", "|---|---|"]
+    lines += [f"| {k} | {vfr[k]} of {vfr['words']} |" for k in keys]
+    lines += [f"* {r['word']} (mean {r['mean_fps']} fps): " + " / ".join(r[k] for k in keys) for r in vfr["read"]]
+    write_results(args.json, {"machine": machine(), "photos": photos, "n_photos": len(files), "videos": videos,
+                              "variable_frame_rate": vfr}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
