@@ -47,3 +47,19 @@ def test_noise_pattern_matches_only_native_lines():
     assert not is_noise(b"Traceback (most recent call last):")
     assert not is_noise(b"fingerspell run: warning: the camera stopped")
     assert not is_noise(b"WARNING: something a user must see")
+    assert is_noise(b"[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f0f75bb740] moov atom not found")  # FFmpeg in OpenCV
+    assert is_noise(b"[av1 @ 0x55f08dbee0c0] Failed to get pixel format.")
+    assert not is_noise(b"[1/3] reading photos")
+
+
+def test_a_broken_video_is_one_line_without_ffmpeg_noise(data, tmp_path):
+    """A video cut off before its index (a copy that stopped): FFmpeg's own complaint stays hidden."""
+    from _tiny_model import word_video
+
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(word_video(data).read_bytes()[:20000])
+    res = _cli("run", "--source", str(cut), "--no-progress")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        f"fingerspell run: error: cannot read video {cut}: it is corrupt or in a format OpenCV cannot decode "
+        "(try an .mp4 or .avi, or an image folder)"]

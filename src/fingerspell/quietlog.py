@@ -7,6 +7,9 @@ file descriptor 2. :func:`install` therefore puts a filter on fd 2 itself: a pip
 thread drops those lines and passes everything else (Python's own messages, tracebacks, progress
 bars) through to the real stderr unchanged. It is process-wide, idempotent, and undone at exit.
 
+FFmpeg's lines from inside OpenCV (``[mov,mp4,... @ 0x55f0...] moov atom not found`` for a cut-off
+video) go too: the command's own one-line error says what is wrong with the file.
+
 Only the native log format is dropped; a Python warning or a real error is never hidden.
 """
 
@@ -27,9 +30,10 @@ NOISE = re.compile(
     rb"|INFO: Created TensorFlow Lite"
     rb"|INFO: Initialized TensorFlow Lite"
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    rb"|Fontconfig warning)"
+    rb"|Fontconfig warning"
+    rb"|\[[^\]\n]+ @ 0x[0-9a-fA-F]+\] )"  # FFmpeg inside OpenCV: "[av1 @ 0x55f0...] Failed to get pixel format."
 )
-_PREFIXES = (b"I0", b"W0", b"E0", b"INFO: ", b"WARNING: All log", b"Fontconfig")
+_PREFIXES = (b"I0", b"W0", b"E0", b"INFO: ", b"WARNING: All log", b"Fontconfig", b"[")
 
 _lock = threading.Lock()
 _state: Optional["_Filter"] = None
