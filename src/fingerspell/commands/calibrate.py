@@ -74,8 +74,8 @@ def _collect(args, clf, letters):
     from pathlib import Path
 
     from fingerspell.errors import FingerspellError
+    from fingerspell.media import IMAGE_SUFFIXES
     from fingerspell.reading import calibration_capture as cap
-    from fingerspell.runtime.sources import IMAGE_SUFFIXES
 
     src = str(args.source)
     if src.strip().isdigit() or args.record:

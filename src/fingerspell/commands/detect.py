@@ -16,10 +16,11 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Set
 
+from fingerspell.media import IMAGE_SUFFIXES
+
 NAME = "detect"
 HELP = "find hands in image files or folders; print landmarks as JSON lines"
 ORDER = 10
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

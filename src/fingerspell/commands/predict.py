@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from fingerspell.errors import FingerspellError
+from fingerspell.media import IMAGE_SUFFIXES, PHONE_ONLY_SUFFIXES, VIDEO_SUFFIXES
 
 NAME = "predict"
 HELP = "read the letter in photos (files or folders): a table or JSON lines, annotated copies with --out"
@@ -21,8 +22,6 @@ DESCRIPTION = (
     "summary line. --out DIR writes an annotated copy of each photo there (folders keep their layout; "
     "two inputs never share a name; existing files are kept unless --overwrite)."
 )
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -69,8 +68,6 @@ def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tu
 
 def _phone_only_photos(paths: Sequence[str]) -> int:
     """How many HEIC/HEIF/AVIF photos the named folders hold (find_images leaves them out)."""
-    from fingerspell.hands.detector import PHONE_ONLY_SUFFIXES
-
     return sum(1 for raw in paths if Path(raw).is_dir()
                for q in Path(raw).rglob("*") if q.is_file() and q.suffix.lower() in PHONE_ONLY_SUFFIXES)
 

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 def _one_photo(source: str) -> bool:
     from pathlib import Path
 
-    from fingerspell.runtime.sources import IMAGE_SUFFIXES
+    from fingerspell.media import IMAGE_SUFFIXES
 
     return Path(source).is_file() and Path(source).suffix.lower() in IMAGE_SUFFIXES
 

@@ -28,8 +28,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from fingerspell.data.exceptions import split_items
 from fingerspell.errors import FingerspellError
 from fingerspell.labels import canonical_class
+from fingerspell.media import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 _USER_DIR = re.compile(r"^user_\d+$", re.IGNORECASE)
 _SIGNER_FILE = re.compile(r"^(hand\d+)_", re.IGNORECASE)
 _LETTER_FILE = re.compile(r"^([A-Za-z]+?)(\d+)$")

@@ -35,6 +35,7 @@ from fingerspell.errors import FingerspellError
 from fingerspell.hands.exposure import DARK_BELOW, lift_dark
 from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box, one_per_hand
 from fingerspell.hands.task_bundle import build_task_bundle, bundled_model_paths, check_task_bundle, default_task_bundle  # noqa: F401 (the bundle helpers are re-exported here)
+from fingerspell.media import PHONE_ONLY_SUFFIXES
 
 BACKENDS = ("solutions", "tasks")
 MODES = ("image", "video")
@@ -98,10 +99,6 @@ def _display_hidden():
         yield
     finally:
         os.environ.update(saved)
-
-
-#: photo formats phones write that OpenCV's wheel does not decode
-PHONE_ONLY_SUFFIXES = (".heic", ".heif", ".avif")
 
 
 def load_image(path: Union[str, Path]) -> np.ndarray:

@@ -18,8 +18,8 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
+from fingerspell.media import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 DEFAULT_FPS = 10.0
 Frame = Tuple[np.ndarray, float]
 
