@@ -29,8 +29,10 @@ def positive_int(value: str) -> int:
 
 def add_source_arguments(p: argparse.ArgumentParser, default: str = "0", required: bool = False) -> None:
     p.add_argument("--source", default=None if required else default, required=required,
-                   help=f"webcam index, video file, image folder or image (default: {default})"
-                   if not required else "webcam index (0), video file, image folder or image")
+                   help=f"webcam index, video file, image folder, image or stream address (a phone camera "
+                   f"app's http://PHONE:8080/video, rtsp://...) (default: {default})"
+                   if not required else "webcam index (0), video file, image folder, image or stream address "
+                   "(http://..., rtsp://...)")
     p.add_argument("--fps", type=float, default=10.0,
                    help="frame rate that times the frames of an image folder (default 10)")
 

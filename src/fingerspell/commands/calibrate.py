@@ -25,7 +25,7 @@ ORDER = 5
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="folder of photos in class folders (DIR/A/*.jpg), a video with --labels, "
-                                    "or a webcam index (0)")
+                                    "a webcam index (0) or a camera stream address (http://..., rtsp://...)")
     p.add_argument("--out", help="profile name (stored in the profile folder) or path (me.profile)")
     p.add_argument("--letters", default=None, help="only these letters, e.g. A,B,R (default: every letter "
                                                    "read from a still hand; J and Z come from the motion)")
@@ -76,9 +76,10 @@ def _collect(args, clf, letters):
     from fingerspell.errors import FingerspellError
     from fingerspell.media import IMAGE_SUFFIXES
     from fingerspell.reading import calibration_capture as cap
+    from fingerspell.runtime.sources import is_stream_url
 
     src = str(args.source)
-    if src.strip().isdigit() or args.record:
+    if src.strip().isdigit() or is_stream_url(src.strip()) or args.record:  # a camera or a phone's stream
         return _record_camera(args, clf, letters)
     path = Path(src).expanduser()
     if path.is_dir():

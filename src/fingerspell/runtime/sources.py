@@ -155,9 +155,17 @@ class VideoSource(FrameSource):
         if not self.path.is_file():
             raise FingerspellError(f"video {self.path} does not exist: give a video file, an image folder "
                                    "or a webcam index")
+        self._open(cv2.VideoCapture, str(self.path), fps,
+                   f"cannot read video {self.path}: it is corrupt or in a format OpenCV cannot decode "
+                   "(try an .mp4 or .avi, or an image folder)")
+
+    def _open(self, capture, target: str, fps: Optional[float], error: str) -> None:
+        """Open ``capture(target)`` and read its first frame, or raise ``error``."""
+        import cv2
+
         first = None
         with _quiet_opencv():
-            self._cap = cv2.VideoCapture(str(self.path))
+            self._cap = capture(target)
             if self._cap.isOpened():
                 # a phone's upright video is stored sideways with a rotation tag, which OpenCV's
                 # FFmpeg reader ignores unless asked: the hand would be read turned by 90 degrees
@@ -167,8 +175,7 @@ class VideoSource(FrameSource):
         if first is None:
             self._cap.release()
             self._cap = None
-            raise FingerspellError(f"cannot read video {self.path}: it is corrupt or in a format OpenCV cannot "
-                                   "decode (try an .mp4 or .avi, or an image folder)")
+            raise FingerspellError(error)
         file_fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps else (float(file_fps) if file_fps and 0.5 <= file_fps <= 240 else DEFAULT_FPS)
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
@@ -222,6 +229,61 @@ class VideoSource(FrameSource):
             cap.release()
 
 
+STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
+STREAM_TIMEOUT_S = 10.0
+
+
+def is_stream_url(spec) -> bool:
+    """Is ``spec`` a network address (``rtsp://``, ``http://``, ...) rather than a file?"""
+    return isinstance(spec, str) and spec.split("://", 1)[0].lower() in STREAM_SCHEMES and "://" in spec
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password (``rtsp://user:secret@cam/`` -> ``rtsp://user:***@cam/``)."""
+    head, sep, rest = url.partition("://")
+    auth, at, host = rest.partition("@")
+    if at and ":" in auth and "/" not in auth:
+        return f"{head}{sep}{auth.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+class StreamSource(VideoSource):
+    """A network stream: a phone camera app (``http://PHONE:8080/video``, MJPEG), an IP camera
+    (``rtsp://...``). A live stream (no frame count) reads like a webcam, timed by the clock since
+    its first frame; a video file behind a URL reads like a file, timed by its own timestamps."""
+
+    def __init__(self, url: str, timeout_s: float = STREAM_TIMEOUT_S) -> None:
+        FrameSource.__init__(self)
+        import cv2
+
+        self.url = url.strip()
+        self.path = Path(_redacted(self.url))
+        self.name = _redacted(self.url)
+        ms = int(timeout_s * 1000)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+        self._open(lambda target: cv2.VideoCapture(target, cv2.CAP_FFMPEG, params), self.url, None,
+                   f"cannot read the stream {self.name}: check the address, that the camera or phone app is "
+                   "streaming and that this computer can reach it (a phone app shows its address, e.g. "
+                   "http://192.168.1.20:8080/video)")
+        self.kind = "video" if self.frame_count else "camera"
+        self._t0: Optional[float] = None
+
+    def read(self) -> Optional[Frame]:
+        item = super().read()
+        if item is None and self.kind == "camera" and not self.ended_early:
+            self.ended_early = True
+            self.message = f"the stream {self.name} stopped after {self._index} frames"
+        return item
+
+    def _time(self) -> float:
+        if self.kind == "video":
+            return super()._time()
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        return now - self._t0
+
+
 class ImageFolderSource(FrameSource):
     """Images of a folder in sorted name order (or one image), timestamped at ``fps``.
 
@@ -270,7 +332,8 @@ class ImageFolderSource(FrameSource):
 
 
 def open_source(spec: Union[str, int, Path, None] = 0, fps: float = DEFAULT_FPS) -> FrameSource:
-    """A frame source from a webcam index (``0``), a video file, an image folder or an image file.
+    """A frame source from a webcam index (``0``), a video file, an image folder, an image file or a
+    network stream (``http://``, ``rtsp://``, ...: :class:`StreamSource`).
 
     ``fps`` times the frames of an image folder (and of a video whose file gives no rate).
     """
@@ -278,10 +341,12 @@ def open_source(spec: Union[str, int, Path, None] = 0, fps: float = DEFAULT_FPS)
         spec = 0
     if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
         return CameraSource(int(spec))
+    if is_stream_url(str(spec).strip()):
+        return StreamSource(str(spec))
     path = Path(spec)
     if not path.exists():
-        raise FingerspellError(f"source {path} does not exist: give a webcam index (0), a video file "
-                               "or a folder of images")
+        raise FingerspellError(f"source {path} does not exist: give a webcam index (0), a video file, "
+                               "a folder of images or a stream address (http://..., rtsp://...)")
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageFolderSource(path, fps=fps)
     return VideoSource(path, fps=None)
