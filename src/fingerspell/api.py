@@ -13,7 +13,7 @@ print(reader.predict("photo.jpg").letter)        # "A", or None when no hand is 
   mode, retried with a black border when the hand fills the frame, so a single photo always gets
   an answer: a :class:`Prediction` with ``letter`` (None without a hand), ``confidence``, ``top``
   (three ``(letter, probability)`` pairs), ``hand`` and :meth:`Prediction.plot`.
-* :meth:`Reader.stream` reads a video file, image folder or camera index frame by frame and yields
+* :meth:`Reader.stream` reads a video file, image folder, camera index or stream address frame by frame and yields
   the recognizer's :class:`~fingerspell.runtime.recognizer.FrameResult` (smoothed letters, the
   sentence), exactly what ``fingerspell run`` writes into its transcript: words decoded with the
   lexicon, the model learning the person from their words; after the last frame, one result with
@@ -160,7 +160,8 @@ class Reader:
                max_hands: int = 1, decode: bool = True, lexicon: Optional[PathLike] = None,
                learn: bool = True) -> Iterator:
         """Yield a :class:`~fingerspell.runtime.recognizer.FrameResult` per frame of ``source``
-        (a video file, an image folder, or a camera index); ``.sentence`` is the text so far.
+        (a video file, an image folder, a camera index or a stream address such as
+        ``http://PHONE:8080/video``); ``.sentence`` is the text so far.
 
         Read as ``fingerspell run`` reads: words decoded with the English lexicon (plus the words
         of ``lexicon``, a text file; ``decode=False`` keeps them as spelled) and the model learning
