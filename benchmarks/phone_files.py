@@ -21,7 +21,9 @@ quarter, and the letters are read from their orientation as well as their shape 
   the first half of the film and 7.5 fps after (a phone in failing light keeps every fourth frame,
   with their own timestamps; ffmpeg's ``select`` filter), read as ``run`` reads a file: each frame at
   its own time (now), and at index / the file's mean rate (before 2026-12-06); and the same films at
-  a constant 30 fps.
+  a constant 30 fps;
+* **compression**: the 10 words at a constant 30 fps, encoded as H.264 at CRF 23 (ffmpeg's default),
+  35 and 45 (what a messaging app's "data saver" sends looks like 35-40), read as ``run`` reads a file.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from _common import data_root, machine, write_results  # noqa: E402
 
 WORDS = ("HELLO", "QUICK", "PAGE", "BOX", "WORLD")  # no T: mon95's T is not the ASL T
 VFR_WORDS = WORDS + ("COFFEE", "BOOK", "SMALL", "HAPPY", "WAVY")
+CRFS = (23, 35, 45)
 TAGS = {6: "ROTATE_90", 8: "ROTATE_270"}  # EXIF tag -> how the stored pixels were turned from upright
 
 
@@ -156,6 +159,30 @@ def vfr_rows(reader, tmp: Path) -> dict:
     return rows
 
 
+def compression_rows(reader, tmp: Path) -> dict:
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.reading.photovideo import write_video
+    from fingerspell.runtime.video_out import bundled_ffmpeg
+
+    rows = {"words": len(VFR_WORDS), **{f"crf {c}": 0 for c in CRFS}, "kb_per_s": {}, "read": []}
+    with HandDetector(mode="image", max_hands=1) as det:
+        for k, word in enumerate(VFR_WORDS):
+            film = word_film(det, word, k)
+            write_video(film, tmp / "plain.avi", fps=30.0, codec="MJPG")  # close to the pixels
+            read = {"word": word}
+            for crf in CRFS:
+                out = tmp / f"crf{crf}.mp4"
+                subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-i", str(tmp / "plain.avi"), "-c:v",
+                                "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p", str(out)], check=True)
+                rate = out.stat().st_size / 1024 / (len(film) / 30.0)
+                rows["kb_per_s"].setdefault(f"crf {crf}", []).append(round(rate, 1))
+                read[f"crf {crf}"] = spelled(reader, out)
+                rows[f"crf {crf}"] += read[f"crf {crf}"] == word
+            rows["read"].append(read)
+            print(f"  {read}", flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "phone_files.json"))
@@ -171,6 +198,7 @@ def main() -> None:
         photos = {} if args.skip_photos else photo_rows(reader, files, Path(tmp))
         videos = video_rows(reader, Path(tmp))
         vfr = vfr_rows(reader, Path(tmp))
+        squeezed = compression_rows(reader, Path(tmp))
     lines = [f"Phone photos and videos ({len(files)} photos, {videos['words']} words; {machine()})", "",
              "| photos | letters read right |", "|---|---|"]
     lines += [f"| {k} | {v:.1%} |" for k, v in photos.items()]
@@ -183,8 +211,13 @@ def main() -> None:
     lines += ["", "| variable frame rate (30 fps, then 7.5 fps) | words right as spelled |", "|---|---|"]
     lines += [f"| {k} | {vfr[k]} of {vfr['words']} |" for k in keys]
     lines += [f"* {r['word']} (mean {r['mean_fps']} fps): " + " / ".join(r[k] for k in keys) for r in vfr["read"]]
+    lines += ["", "| H.264 compression (640x480, 30 fps) | kB per second (median) | words right as spelled |",
+              "|---|---|---|"]
+    lines += [f"| CRF {c} | {np.median(squeezed['kb_per_s'][f'crf {c}']):.0f} | {squeezed[f'crf {c}']} of "
+              f"{squeezed['words']} |" for c in CRFS]
+    lines += ["* " + " / ".join(r[f"crf {c}"] for c in CRFS) for r in squeezed["read"]]
     write_results(args.json, {"machine": machine(), "photos": photos, "n_photos": len(files), "videos": videos,
-                              "variable_frame_rate": vfr}, "\n".join(lines) + "\n")
+                              "variable_frame_rate": vfr, "compression": squeezed}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
