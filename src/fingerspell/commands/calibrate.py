@@ -74,9 +74,8 @@ def _collect(args, clf, letters):
     from pathlib import Path
 
     from fingerspell.errors import FingerspellError
-    from fingerspell.media import IMAGE_SUFFIXES
+    from fingerspell.media import IMAGE_SUFFIXES, is_stream_url
     from fingerspell.reading import calibration_capture as cap
-    from fingerspell.runtime.sources import is_stream_url
 
     src = str(args.source)
     if src.strip().isdigit() or is_stream_url(src.strip()) or args.record:  # a camera or a phone's stream

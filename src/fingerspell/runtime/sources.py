@@ -11,6 +11,7 @@ whatever was recognised up to then is kept.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
@@ -18,7 +19,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.media import IMAGE_SUFFIXES
+from fingerspell.media import IMAGE_SUFFIXES, is_stream_url, redacted_url
 
 DEFAULT_FPS = 10.0
 Frame = Tuple[np.ndarray, float]
@@ -229,36 +230,23 @@ class VideoSource(FrameSource):
             cap.release()
 
 
-STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 STREAM_TIMEOUT_S = 10.0
-
-
-def is_stream_url(spec) -> bool:
-    """Is ``spec`` a network address (``rtsp://``, ``http://``, ...) rather than a file?"""
-    return isinstance(spec, str) and spec.split("://", 1)[0].lower() in STREAM_SCHEMES and "://" in spec
-
-
-def _redacted(url: str) -> str:
-    """The URL without a password (``rtsp://user:secret@cam/`` -> ``rtsp://user:***@cam/``)."""
-    head, sep, rest = url.partition("://")
-    auth, at, host = rest.partition("@")
-    if at and ":" in auth and "/" not in auth:
-        return f"{head}{sep}{auth.split(':', 1)[0]}:***@{host}"
-    return url
 
 
 class StreamSource(VideoSource):
     """A network stream: a phone camera app (``http://PHONE:8080/video``, MJPEG), an IP camera
-    (``rtsp://...``). A live stream (no frame count) reads like a webcam, timed by the clock since
-    its first frame; a video file behind a URL reads like a file, timed by its own timestamps."""
+    (``rtsp://...``). A live stream (no frame count) reads like a webcam: a thread takes its frames
+    as they come, each timed by the clock when it came, and :meth:`read` returns the newest (those
+    the reader had no time for are dropped and counted, so it stays current and a backlog read in a
+    burst never squeezes the time between frames). A video file behind a URL reads like a file."""
 
     def __init__(self, url: str, timeout_s: float = STREAM_TIMEOUT_S) -> None:
         FrameSource.__init__(self)
         import cv2
 
         self.url = url.strip()
-        self.path = Path(_redacted(self.url))
-        self.name = _redacted(self.url)
+        self.path = Path(redacted_url(self.url))
+        self.name = redacted_url(self.url)
         ms = int(timeout_s * 1000)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
         self._open(lambda target: cv2.VideoCapture(target, cv2.CAP_FFMPEG, params), self.url, None,
@@ -266,22 +254,53 @@ class StreamSource(VideoSource):
                    "streaming and that this computer can reach it (a phone app shows its address, e.g. "
                    "http://192.168.1.20:8080/video)")
         self.kind = "video" if self.frame_count else "camera"
-        self._t0: Optional[float] = None
+        self.dropped = 0
+        if self.kind == "camera":
+            self._t0 = time.monotonic()
+            self._latest: Optional[Frame] = (self._pending, 0.0)
+            self._pending, self._done, self._stop = None, False, False
+            self._cond = threading.Condition()
+            self._thread = threading.Thread(target=self._grab, name="fingerspell-stream", daemon=True)
+            self._thread.start()
+
+    def _grab(self) -> None:
+        cap = self._cap
+        while not self._stop:
+            ok, frame = cap.read()
+            with self._cond:
+                if not ok or frame is None:
+                    break
+                self.dropped += self._latest is not None
+                self._latest = (frame, time.monotonic() - self._t0)
+                self._cond.notify()
+        with self._cond:
+            self._done = True
+            self._cond.notify()
+        cap.release()  # here, not in close(): never while this thread is inside read()
 
     def read(self) -> Optional[Frame]:
-        item = super().read()
-        if item is None and self.kind == "camera" and not self.ended_early:
-            self.ended_early = True
-            self.message = f"the stream {self.name} stopped after {self._index} frames"
+        if self.kind == "video":
+            return super().read()
+        with self._cond:
+            while self._latest is None and not self._done:
+                self._cond.wait(0.5)
+            item, self._latest = self._latest, None
+        if item is None:
+            if not self.ended_early:
+                self.ended_early = True
+                self.message = f"the stream {self.name} stopped after {self._index} frames"
+            return None
+        self._index += 1
         return item
 
-    def _time(self) -> float:
+    def close(self) -> None:
         if self.kind == "video":
-            return super()._time()
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        return now - self._t0
+            return super().close()
+        self._stop = True
+        self._thread.join(timeout=2.0)  # a stalled stream ends at its read timeout and releases then
+
+    def describe(self) -> dict:
+        return {**super().describe(), "dropped": self.dropped}
 
 
 class ImageFolderSource(FrameSource):
