@@ -94,34 +94,40 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     ds = {n: load(Path(args.data_dir), n) for n in sorted({n for p in args.protocols for n in NEEDS[p]})}
+    run(ds, args, {m: m for m in args.modes})
+
+
+def run(ds: dict, args, rows: dict) -> None:
+    """Train and score every seed x row kind x protocol; ``rows`` maps the name a result is stored under
+    to the mode of :func:`training_rows` (``full``, or ``lite``: the extra readings added)."""
     feats, recipe = VARIANTS["base"], replace(Recipe(), epochs=60)
     path = Path(args.results)
     for seed in args.seeds:
-        for mode in args.modes:
+        for row, mode in rows.items():
             for protocol in args.protocols:
                 t0, scores = time.perf_counter(), {}
                 for name, train, test in folds(protocol, ds):
-                    rows = training_rows(train, mode)
-                    model = train_mlp(rows.points, rows.labels, len(CLASSES), feats, recipe, seed)
+                    data = training_rows(train, mode)
+                    model = train_mlp(data.points, data.labels, len(CLASSES), feats, recipe, seed)
                     p = (predict_proba(model, test["full"], feats) + predict_proba(model, test["mirror"], feats)) / 2
                     scores[name] = score_fold(p, test["labels"])
                 r = summarize(scores, t0)
                 results = json.loads(path.read_text()) if path.exists() else {}
-                results[f"{mode}/{protocol}/seed{seed}"] = r["static"]
+                results[f"{row}/{protocol}/seed{seed}"] = r["static"]
                 results["machine"] = machine()
                 atomic_write_json(path, results)
-                print(f"{mode:5s} {protocol:12s} seed {seed}: {r['static']:.2%} ({r['seconds']} s)", flush=True)
+                print(f"{row:9s} {protocol:12s} seed {seed}: {r['static']:.2%} ({r['seconds']} s)", flush=True)
     table(json.loads(path.read_text()))
 
 
 def table(results: dict) -> None:
     print(f"\n| training rows | seeds | {' | '.join(PROTOCOLS)} | mean |\n|" + "---|" * (len(PROTOCOLS) + 3))
-    for mode in ("full", "lite"):
-        accs = [[v for k, v in results.items() if k.startswith(f"{mode}/{p}/")] for p in PROTOCOLS]
+    for row in sorted({k.split("/")[0] for k in results if "/" in k}):
+        accs = [[v for k, v in results.items() if k.startswith(f"{row}/{p}/")] for p in PROTOCOLS]
         if any(accs):
             cells = [f"{np.mean(a):.1%} ± {np.std(a):.1%}" if a else "" for a in accs]
             mean = f"{np.mean([np.mean(a) for a in accs]):.1%}" if all(accs) else ""
-            print(f"| {mode} | {max(len(a) for a in accs)} | " + " | ".join(cells) + f" | {mean} |")
+            print(f"| {row} | {max(len(a) for a in accs)} | " + " | ".join(cells) + f" | {mean} |")
 
 
 if __name__ == "__main__":

@@ -19,26 +19,19 @@ trainer (60 epochs), ``base`` vector, J/Z merged into I/D and mon95's T left out
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, data_root, machine  # noqa: E402
-from _fast_train import VARIANTS, Recipe, predict_proba, train_mlp  # noqa: E402
-from feature_variants import NEEDS, PROTOCOLS, Points, score_fold, summarize, training_labels  # noqa: E402
-from lite_rows import KEYS, LETTERS, _points  # noqa: E402
-from lite_rows import folds as lite_folds  # noqa: E402
+from _common import REPO, data_root  # noqa: E402
+from feature_variants import NEEDS, PROTOCOLS  # noqa: E402
+from lite_rows import LETTERS, _points, run  # noqa: E402
 
 from fingerspell.data.exceptions import drop_exceptions  # noqa: E402
 from fingerspell.data.schema import load_dataset  # noqa: E402
-from fingerspell.fileio import atomic_write_json  # noqa: E402
-from fingerspell.labels import CLASSES  # noqa: E402
 
 SMALL = REPO / "artifacts" / "small"
 FRAME = (320, 240)
@@ -117,15 +110,6 @@ def load(data_dir: Path, name: str, scale: float) -> dict:
     return {k: v[keep] for k, v in rows.items()}
 
 
-def training_rows(d: dict, mode: str) -> Points:
-    parts = [(d["full"], d["labels"]), (d["mirror"], d["labels"])]
-    if mode == "small":
-        parts += [(d["lite"][d["has_lite"]], d["labels"][d["has_lite"]]),
-                  (d["lite_mirror"][d["has_lite_mirror"]], d["labels"][d["has_lite_mirror"]])]
-    pts, labels = (np.concatenate(x) for x in zip(*parts))
-    return training_labels(Points(pts, labels, np.zeros(len(labels))), "merge_jz")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--modes", nargs="+", default=["full", "small"], choices=["full", "small"])
@@ -137,36 +121,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     ds = {n: load(Path(args.data_dir), n, args.scale) for n in sorted({n for p in args.protocols for n in NEEDS[p]})}
-    assert set(KEYS) <= set(next(iter(ds.values())))
-    feats, recipe = VARIANTS["base"], replace(Recipe(), epochs=60)
-    path = Path(args.results)
-    for seed in args.seeds:
-        for mode in args.modes:
-            for protocol in args.protocols:
-                t0, scores = time.perf_counter(), {}
-                for name, train, test in lite_folds(protocol, ds):
-                    rows = training_rows(train, mode)
-                    model = train_mlp(rows.points, rows.labels, len(CLASSES), feats, recipe, seed)
-                    p = (predict_proba(model, test["full"], feats) + predict_proba(model, test["mirror"], feats)) / 2
-                    scores[name] = score_fold(p, test["labels"])
-                r = summarize(scores, t0)
-                results = json.loads(path.read_text()) if path.exists() else {}
-                row = mode if mode == "full" else f"{mode}@{args.scale}"  # the full rows have no scale
-                results[f"{row}/{protocol}/seed{seed}"] = r["static"]
-                results["machine"] = machine()
-                atomic_write_json(path, results)
-                print(f"{mode:5s} {protocol:12s} seed {seed}: {r['static']:.2%} ({r['seconds']} s)", flush=True)
-    table(json.loads(path.read_text()))
-
-
-def table(results: dict) -> None:
-    print(f"\n| training rows | seeds | {' | '.join(PROTOCOLS)} | mean |\n|" + "---|" * (len(PROTOCOLS) + 3))
-    for mode in sorted({k.split("/")[0] for k in results if "/" in k}):
-        accs = [[v for k, v in results.items() if k.startswith(f"{mode}/{p}/")] for p in PROTOCOLS]
-        if any(accs):
-            cells = [f"{np.mean(a):.1%} ± {np.std(a):.1%}" if a else "" for a in accs]
-            mean = f"{np.mean([np.mean(a) for a in accs]):.1%}" if all(accs) else ""
-            print(f"| {mode} | {max(len(a) for a in accs)} | " + " | ".join(cells) + f" | {mean} |")
+    # the shrunk copies' readings stand where lite_rows keeps the lite ones; the full rows have no scale
+    run(ds, args, {("full" if m == "full" else f"small@{args.scale}"): ("full" if m == "full" else "lite")
+                   for m in args.modes})
 
 
 if __name__ == "__main__":
