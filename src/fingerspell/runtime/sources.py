@@ -99,7 +99,8 @@ class CameraSource(FrameSource):
         self.index = int(index)
         self.name = f"camera {self.index}"
         hint = (f"camera {self.index} could not be opened: check it is connected and not used by another "
-                "program, try another --source index, or pass --source VIDEO_FILE / IMAGE_FOLDER")
+                "program, try another --source index, or pass --source VIDEO_FILE / IMAGE_FOLDER / a phone "
+                "camera app's address (http://...)")
         try:
             with _quiet_opencv():
                 self._cap = cv2.VideoCapture(self.index)
