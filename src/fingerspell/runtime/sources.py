@@ -1,18 +1,17 @@
 """Where frames come from: a webcam, a video file, an image folder or one image.
 
 ``open_source(spec)`` returns a :class:`FrameSource`, an iterator of ``(frame_bgr, timestamp_s)``.
-Timestamps are what the sentence cooldown runs on: camera frames get wall-clock time since the
-start, video frames their position in the video, image-folder frames ``index / fps``. A read
-failure in the middle of a stream (a camera unplugged, a truncated file) ends the iteration
-cleanly and is noted in :attr:`FrameSource.ended_early` / :attr:`FrameSource.message`, so that
+Timestamps are what the hold reader measures motion by: camera and live-stream frames get the
+clock's time when each came (a thread takes them as they come: ``live_frames.py``), video frames
+their own times in the file, image-folder frames ``index / fps``. A read failure in the middle of a
+stream (a camera unplugged, a truncated file) ends the iteration cleanly and is noted in
+:attr:`FrameSource.ended_early` / :attr:`FrameSource.message`, so that
 whatever was recognised up to then is kept.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from fingerspell.errors import FingerspellError
 from fingerspell.media import IMAGE_SUFFIXES, is_stream_url, redacted_url
+from fingerspell.runtime.live_frames import LiveFrames
 
 DEFAULT_FPS = 10.0
 Frame = Tuple[np.ndarray, float]
@@ -88,7 +88,10 @@ def _quiet_opencv():
 
 
 class CameraSource(FrameSource):
-    """A webcam by index. Timestamps are seconds since the first frame (monotonic clock)."""
+    """A webcam by index. Timestamps are seconds since the first frame, by the clock when each frame
+    came: a thread takes the frames as the camera gives them and :meth:`read` returns the newest
+    (:class:`~fingerspell.runtime.live_frames.LiveFrames`; frames the reader had no time for are
+    dropped and counted in :attr:`dropped`)."""
 
     kind = "camera"
 
@@ -98,48 +101,52 @@ class CameraSource(FrameSource):
 
         self.index = int(index)
         self.name = f"camera {self.index}"
+        self._live: Optional[LiveFrames] = None
         hint = (f"camera {self.index} could not be opened: check it is connected and not used by another "
                 "program, try another --source index, or pass --source VIDEO_FILE / IMAGE_FOLDER / a phone "
                 "camera app's address (http://...)")
         try:
             with _quiet_opencv():
-                self._cap = cv2.VideoCapture(self.index)
+                cap = cv2.VideoCapture(self.index)
         except cv2.error:
             raise FingerspellError(hint) from None
-        if not self._cap.isOpened():
-            self._cap.release()
+        if not cap.isOpened():
+            cap.release()
             raise FingerspellError(hint)
         if width:
-            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, int(width))
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, int(width))
         if height:
-            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, int(height))
-        fps = self._cap.get(cv2.CAP_PROP_FPS)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, int(height))
+        fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
-        self._t0: Optional[float] = None
+        with _quiet_opencv():
+            ok, first = cap.read()
+        if not ok or first is None:
+            cap.release()
+            raise FingerspellError(
+                f"camera {self.index} opened but gave no picture: check it is not used by another "
+                "program, or pass --source VIDEO_FILE")
+        self._live = LiveFrames(cap, first, name=f"fingerspell-camera-{self.index}")
 
     def read(self) -> Optional[Frame]:
-        if self._cap is None:
+        item = self._live.next() if self._live is not None else None
+        if item is None:
+            if self._live is not None and not self.ended_early:
+                self.ended_early = True
+                self.message = f"camera {self.index} stopped giving frames after {self.frames_read}"
             return None
-        ok, frame = self._cap.read()
-        if not ok or frame is None:
-            if self.frames_read == 0:
-                self.close()
-                raise FingerspellError(
-                    f"camera {self.index} opened but gave no picture: check it is not used by another "
-                    "program, or pass --source VIDEO_FILE")
-            self.ended_early = True
-            self.message = f"camera {self.index} stopped giving frames after {self.frames_read}"
-            self.close()
-            return None
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        return frame, now - self._t0
+        return item
+
+    @property
+    def dropped(self) -> int:
+        return self._live.dropped if self._live is not None else 0
 
     def close(self) -> None:
-        cap, self._cap = getattr(self, "_cap", None), None
-        if cap is not None:
-            cap.release()
+        if getattr(self, "_live", None) is not None:
+            self._live.close()
+
+    def describe(self) -> dict:
+        return {**super().describe(), "dropped": self.dropped}
 
 
 class VideoSource(FrameSource):
@@ -255,37 +262,19 @@ class StreamSource(VideoSource):
                    "streaming and that this computer can reach it (a phone app shows its address, e.g. "
                    "http://192.168.1.20:8080/video)")
         self.kind = "video" if self.frame_count else "camera"
-        self.dropped = 0
+        self._live: Optional[LiveFrames] = None
         if self.kind == "camera":
-            self._t0 = time.monotonic()
-            self._latest: Optional[Frame] = (self._pending, 0.0)
-            self._pending, self._done, self._stop = None, False, False
-            self._cond = threading.Condition()
-            self._thread = threading.Thread(target=self._grab, name="fingerspell-stream", daemon=True)
-            self._thread.start()
+            cap, first, self._cap, self._pending = self._cap, self._pending, None, None
+            self._live = LiveFrames(cap, first, name="fingerspell-stream")
 
-    def _grab(self) -> None:
-        cap = self._cap
-        while not self._stop:
-            ok, frame = cap.read()
-            with self._cond:
-                if not ok or frame is None:
-                    break
-                self.dropped += self._latest is not None
-                self._latest = (frame, time.monotonic() - self._t0)
-                self._cond.notify()
-        with self._cond:
-            self._done = True
-            self._cond.notify()
-        cap.release()  # here, not in close(): never while this thread is inside read()
+    @property
+    def dropped(self) -> int:
+        return self._live.dropped if self._live is not None else 0
 
     def read(self) -> Optional[Frame]:
-        if self.kind == "video":
+        if self._live is None:
             return super().read()
-        with self._cond:
-            while self._latest is None and not self._done:
-                self._cond.wait(0.5)
-            item, self._latest = self._latest, None
+        item = self._live.next()
         if item is None:
             if not self.ended_early:
                 self.ended_early = True
@@ -295,10 +284,9 @@ class StreamSource(VideoSource):
         return item
 
     def close(self) -> None:
-        if self.kind == "video":
+        if self._live is None:
             return super().close()
-        self._stop = True
-        self._thread.join(timeout=2.0)  # a stalled stream ends at its read timeout and releases then
+        self._live.close()  # a stalled stream ends at its read timeout and releases then
 
     def describe(self) -> dict:
         return {**super().describe(), "dropped": self.dropped}
