@@ -58,6 +58,7 @@ class PhotoVideoOptions:
     size: Tuple[int, int] = (640, 480)
     hand_height: float = 0.6  # the crop (the hand box and half its size around) over the frame height
     lead_in_s: float = 0.3
+    entry_s: float = 0.0  # 0: the hand appears in place; else it rises into view from below in this time
     lead_out_s: float = 0.5
     background: int = 90  # grey of the frames without a hand; with a hand, the photo's own border
 
@@ -135,6 +136,17 @@ class _Film:
         self.hold(photo, max(o.pace - o.transition - seconds, 0.15))
 
 
+def _into_place(film: _Film, photo: Photo, spread: float, first: bool) -> None:
+    """Move the hand to the next letter's place, near the middle (from below the frame, for the
+    first letter of a film with ``entry_s``)."""
+    o = film.o
+    if first and o.entry_s > 0:
+        film.pos = np.array([0.0, float(o.size[1])])  # below the frame: the hand rises into view
+        film.move_to(photo, film.rng.normal(0, spread, 2) * film.unit, o.entry_s)
+    else:
+        film.move_to(photo, film.pos * 0.5 + film.rng.normal(0, spread, 2) * film.unit, o.transition)
+
+
 def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Generator,
                       options: "PhotoVideoOptions | None" = None) -> Tuple[List[np.ndarray], Truth]:
     """(BGR frames, [(letter, hold start s, hold end s)]) of ``word`` spelled with ``photos``
@@ -149,7 +161,7 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
             raise FingerspellError(f"no photo for {c!r}: give one per letter of {word!r}")
         photo = photos[key]
         if c in "JZ":
-            film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.1, 2) * film.unit, o.transition)
+            _into_place(film, photo, 0.1, first=prev is None)
             film.hold(photo, rng.uniform(0.0, 0.1))  # the hand shape is formed, then drawn
             film.motion(c, photo)
         else:
@@ -163,7 +175,7 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
                 else:
                     film.move_to(photo, film.pos.copy(), 0.2, arc=rng.uniform(0.25, 0.4) * palm / film.unit)
             else:
-                film.move_to(photo, film.pos * 0.5 + rng.normal(0, 0.15, 2) * film.unit, o.transition)
+                _into_place(film, photo, 0.15, first=prev is None)
             start = film.t
             film.hold(photo, max(o.pace - o.transition, 2 / o.fps))
             film.truth.append((c, start, film.t))
