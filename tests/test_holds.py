@@ -176,6 +176,29 @@ def test_a_held_letter_wobbling_is_not_written_again(bank):
         assert written(run(s, options=HoldOptions(double_distance=0.0))) == ["K", "K"]  # without the rule
 
 
+def test_a_hand_that_comes_into_view_moving_slowly_writes_its_first_letter_once(bank):
+    """A hand found already moving into place, slowly at first (a video that starts as the hand
+    settles), looked still on its first frames: they were read as a hold, and the place where it
+    stopped as a second one, so BOOK read BBOOK (``benchmarks/hand_entry.py``). The first hold of a
+    hand come into view is not read on a frame where it is speeding up again. A hand that comes into
+    view still and then slides still writes its letter twice (LLAMA)."""
+    for seed in range(4):
+        s = Script(seed)
+        shape = bank.sample("B", s.rng)
+        s.gap(5)
+        u = np.linspace(0, 1, 10)
+        for e in 3 * u ** 2 - 2 * u ** 3:  # eased in and out, as a hand moves
+            s.add(pose(shape, (0.3 * e, 0)))
+        s.hold(shape, 0.6, (0.3, 0))
+        assert written(run(s)) == ["B"], seed
+        s = Script(seed)
+        s.gap(5)
+        s.hold(shape, 0.3)
+        s.move(shape, (0, 0), (0.4, 0), 0.2)
+        s.hold(shape, 0.6, (0.4, 0))
+        assert written(run(s)) == ["B", "B"], seed
+
+
 def test_nothing_is_a_release_and_never_written(bank):
     s = Script(5)
     shape = bank.sample("O", s.rng)

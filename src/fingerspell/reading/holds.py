@@ -12,8 +12,8 @@ frames, the average's top letter reaches ``min_confidence`` and the last frames 
 (SPACE and DEL need ``sign_confidence``). Holding longer never repeats the letter. A hold ends
 when the hand moves (a slide or bounce makes a double letter), when it is released (no hand or
 NOTHING for more than ``dropout_frames`` frames) or when the reading changes for
-``change_frames`` frames in a row (a shape change with a still wrist). One or two frames without
-a detection neither end nor split a hold. Frame counts are for 30 fps; at lower frame rates they
+``change_frames`` frames in a row (a shape change with a still wrist); not for a frame or two
+without a detection. Frame counts are for 30 fps; at lower frame rates they
 are scaled to the same duration (:class:`~fingerspell.reading.tracking.FrameClock`). Holds that
 end without reaching ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``.
 
@@ -91,8 +91,7 @@ class HoldSegmenter:
 
     def reset(self) -> None:
         self._tracker = MotionTracker(self.options.motion_window_s, self.options.still_speed)
-        self._moving = True
-        self._missing = 0
+        self._moving, self._missing = True, 0
         self._hold: Optional[_OpenHold] = None
         self._movement: List[_Frame] = []
         self._unmatched: Optional[Tuple[List[_Frame], Optional[Hold]]] = None  # the last movement, if no J/Z
@@ -101,12 +100,11 @@ class HoldSegmenter:
         self._left_from: Optional[Hold] = None  # the written hold the current movement left
         self._held: Optional[str] = None  # the letter of the hold the current movement left
         self._stretch: set = set()  # letters written since the hand last moved or was released
-        self._last_written = -math.inf
-        self._last_end = -math.inf  # the last frame of the last letter written (as it was written)
+        self._last_written = self._last_end = -math.inf  # _last_end: the last frame of the last letter written
         self._last_motion = -math.inf  # when the last J or Z was written
         self._pending: Optional[_OpenHold] = None  # a hold cut short by a movement not yet proven real
         self._pending_moves = 0  # moving frames since it
-        self._last_t = -math.inf
+        self._last_t = self._appeared = self._speed = -math.inf  # the hand came into view at _appeared
         self._state = "no_hand"
 
     # --- per frame ------------------------------------------------------------------------------
@@ -118,7 +116,8 @@ class HoldSegmenter:
         if frame is None:
             return self._absent(reading.t)
         self._missing = 0
-        motion = self._tracker.push(frame.t, frame.points)
+        self._appeared = frame.t if self._state == "no_hand" else self._appeared
+        motion = self._speed = self._tracker.push(frame.t, frame.points)
         if self._tracker.jumped and not self._moving and self._hold is not None:
             # still before a dropout, found elsewhere after it (a move, or a misplaced detection):
             # the next frame's motion says which; until then the frame neither joins the hold nor
@@ -279,6 +278,8 @@ class HoldSegmenter:
         h, o = self._hold, self.options
         if h is None or h.written is not None or not self._long_enough(h.frames):
             return None
+        if self._last_written < self._appeared and self._speed >= o.still_speed:
+            return None  # the first hold of a hand come into view, speeding up again: it arrived moving
         avg = self._average(h.frames)
         best = int(np.argmax(avg))
         n_recent = self._clock.frames(_RECENT)
