@@ -76,6 +76,20 @@ def test_a_small_false_hand_beside_the_real_one_never_becomes_the_writer():
     assert step(SigningHand(look=lambda f: [], max_hands=2), 0.0, [real, near])[0] is near
 
 
+def test_an_ear_a_look_finds_never_passes_the_writer_over():
+    """A hand still from its first frame is looked past at once; the look (the palm detector at
+    0.5) found the signer's ear, small and higher than the hand, the hand was hidden and the ear read
+    for the whole word (LLAMA as EEEE, ``benchmarks/hand_entry.py``). A look's "hand" under
+    ``min_size`` of the writer's side is no hand; one as large as a hand still passes it over."""
+    for side, passed in ((36, False), (90, True)):
+        s = SigningHand(look=lambda f, side=side: [(400, 100, 400 + side, 100 + side)])
+        for i in range(60):
+            _, _, p = step(s, i / 30, [hand(1, 300, side=110)])
+            if p:
+                break
+        assert p is passed and (s.hidden is not None) is passed
+
+
 def test_the_writer_found_again_under_a_new_track_is_the_same_hand():
     """A second box on the writer may take its detections and the writer's track is dropped: the
     hand found where the writer was is the same hand (its hold goes on: the reader is not
@@ -300,6 +314,23 @@ def test_a_resting_hand_in_view_from_the_start_no_longer_hides_the_spelling_hand
     off = RecognizerOptions(signing_hand=SigningHandOptions(enabled=False))
     assert "HELLO" not in reader.read(str(tmp_path / "resting.mp4"), fps=30, options=off, learn=False).text
     assert reader.read(str(tmp_path / "resting.mp4"), fps=30, learn=False).text.strip() == "HELLO"
+
+
+def test_the_one_hand_in_view_is_read_not_the_ear_beside_it(data, tmp_path, reader):
+    """mon95 user_6's photos show his ear beside the hand. His LLAMA, the hand in view and still
+    from the first frame, was read as EEEE: the look at a writer that never moved found the ear,
+    higher than the hand, and hid the hand (``benchmarks/hand_entry.py``)."""
+    from fingerspell.hands.detector import HandDetector, load_image
+    from fingerspell.reading.photovideo import photo_of_hand, photo_word_frames, write_video
+
+    photos = {}
+    with HandDetector(max_hands=1, mode="image") as det:
+        for letter in "ALM":
+            img = load_image(data / "mon95" / "user_6" / f"{letter}1.jpg")
+            photos[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
+    frames, _ = photo_word_frames("LLAMA", photos, np.random.default_rng(311))
+    write_video(frames, tmp_path / "llama.mp4", fps=30.0)
+    assert reader.read(str(tmp_path / "llama.mp4"), learn=False, decode=False).text.strip() == "LLAMA"
 
 
 def test_calibration_from_a_video_records_the_hand_held_higher_not_the_resting_one(data, tmp_path, reader):

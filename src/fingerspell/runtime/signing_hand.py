@@ -32,7 +32,8 @@ bottom of the picture). Without care:
   spells, or is raised (it rose) to the writer's height.
 
 * **a small false hand**: a "hand" under ``min_size`` of the largest one's size (an ear the palm
-  detector found at 0.5) never becomes the writer while a larger hand is in view.
+  detector found at 0.5) never becomes the writer while a larger hand is in view, and a look's
+  "hand" under ``min_size`` of the writer's size never passes the writer over.
 
 A hand that moves is never passed over, and a lone hand is read as before: these looks find
 nothing to change. ``benchmarks/two_hands.py`` measures it on videos of real photos.
@@ -252,15 +253,8 @@ class SigningHand:
             return False
         idle = not self._writer_moved or t - self._active >= o.idle_s  # one that never moved: at once
         others = [p for p in predictions if p.track_id != writer.track_id]
-        if others:  # several hands tracked: their boxes (not a second box on the writer), no look needed
-            boxes = [p.hand.box for p in others if box_overlap(p.hand.box, writer.hand.box) < 0.3]
-        elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
-            self._looked, self.looks = t, self.looks + 1
-            # the writer's region hidden, so that the palm detector ranks the others
-            filled = _filled(frame, _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0])))
-            boxes = self._look(filled) + (self._look_below(filled) if self._writer_moved else [])
-            boxes = [b for b in boxes if box_overlap(b, writer.hand.box) < 0.3]
-        else:
+        boxes = self._other_hands(t, frame, others, writer, idle)
+        if boxes is None:
             return False
         mine = _centre_y(writer.hand.box)
         if self._writer_moved:  # a hand that spells: the lower hands beside it rest there
@@ -276,13 +270,31 @@ class SigningHand:
         self.places, self._places_t = [writer.hand.box], t
         if others:
             self._resting[writer.track_id] = writer.hand.box
-            self.writer = min(others, key=lambda p: _centre_y(p.hand.box)).track_id
+            self.writer = min((p for p in others if p.hand.box in higher), key=lambda p: _centre_y(p.hand.box)).track_id
             self._last_box = None
         else:
             self._hide(writer.hand.box, (frame.shape[1], frame.shape[0]))
             self._coming = (min(higher, key=_centre_y), t + o.stand_in_s)
         self._new_writer()
         return True
+
+    def _other_hands(self, t: float, frame: np.ndarray, others: Sequence, writer, idle: bool) -> Optional[List[Box]]:
+        """The boxes of the other hands in view (None: no look due): several hands tracked, their
+        boxes (not a second box on the writer); one, a look's, when one is due. A "hand" a fraction
+        of the writer's size is no hand: a look found an ear at 0.5, and the one hand in view, still
+        from its first frame, was hidden and the ear read (LLAMA as EEEE)."""
+        o = self.options
+        if others:
+            boxes = [p.hand.box for p in others]
+        elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
+            self._looked, self.looks = t, self.looks + 1
+            # the writer's region hidden, so that the palm detector ranks the others
+            filled = _filled(frame, _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0])))
+            boxes = self._look(filled) + (self._look_below(filled) if self._writer_moved else [])
+        else:
+            return None
+        return [b for b in boxes if box_overlap(b, writer.hand.box) < 0.3
+                and _side(b) >= o.min_size * _side(writer.hand.box)]
 
     def _new_writer(self) -> None:
         self._writer_moved, self._first_box, self._since, self._moving_frames = False, None, None, 0
