@@ -10,18 +10,17 @@ with a consistent reading. It writes ONE letter, from the static model's probabi
 over the hold (not a majority of argmaxes), as soon as it spans ``min_hold_s`` and ``min_frames``
 frames, the average's top letter reaches ``min_confidence`` and the last frames agree with it
 (SPACE and DEL need ``sign_confidence``). Holding longer never repeats the letter. A hold ends
-when the hand moves (a slide or bounce makes a double letter), when it is released (no hand or
-NOTHING for more than ``dropout_frames`` frames) or when the reading changes for
-``change_frames`` frames in a row (a shape change with a still wrist); not for a frame or two
-without a detection. Frame counts are for 30 fps; at lower frame rates they
-are scaled to the same duration (:class:`~fingerspell.reading.tracking.FrameClock`). Holds that
-end without reaching ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``.
+when the hand moves (a slide or bounce makes a double letter), is released (no hand or NOTHING for
+over ``dropout_frames`` frames) or its reading changes for ``change_frames`` frames (a shape change
+with a still wrist); not for a frame or two without a detection. Frame counts are for 30 fps, and
+scaled to the same duration under it (:class:`~fingerspell.reading.tracking.FrameClock`). Holds
+that end under ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``. The first
+hold of a hand come into view is not read on a frame where it speeds up again.
 
-J and Z: the data sets' J and Z photos are single frames of those motions, in the hand shapes of
-I and of an extended index finger (D-like). A still hand must never write J or Z, so the static
-probability of J is added to I and that of Z to D before averaging. J and Z come only from
-:mod:`fingerspell.reading.motion`, consulted when a movement ends; one drawn straight out of a
-written I (or D) takes that letter back (``HoldUpdate.retract``), and its still end pose writes nothing.
+J and Z (single frames of the motions in the data sets, in the shapes of I and D): a still hand
+never writes them (their static probability is added to I and D); they come only from
+:mod:`fingerspell.reading.motion` when a movement ends; one drawn out of a written I (or D) takes
+that letter back (``HoldUpdate.retract``), and its still end pose writes nothing.
 """
 
 from __future__ import annotations
@@ -97,14 +96,13 @@ class HoldSegmenter:
         self._unmatched: Optional[Tuple[List[_Frame], Optional[Hold]]] = None  # the last movement, if no J/Z
         self._recent: Deque[_Frame] = deque(maxlen=4)
         self._doubt: List[_Frame] = []  # frames after a dropout whose motion is not known yet
-        self._left_from: Optional[Hold] = None  # the written hold the current movement left
-        self._held: Optional[str] = None  # the letter of the hold the current movement left
+        self._left_from, self._held = None, None  # the written hold the current movement left, and its letter
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = self._last_end = -math.inf  # _last_end: the last frame of the last letter written
         self._last_motion = -math.inf  # when the last J or Z was written
         self._pending: Optional[_OpenHold] = None  # a hold cut short by a movement not yet proven real
         self._pending_moves = 0  # moving frames since it
-        self._last_t = self._appeared = self._speed = -math.inf  # the hand came into view at _appeared
+        self._last_t, self._appeared, self._speeds = -math.inf, -math.inf, (math.nan, math.nan)  # see _maybe_read
         self._state = "no_hand"
 
     # --- per frame ------------------------------------------------------------------------------
@@ -117,7 +115,8 @@ class HoldSegmenter:
             return self._absent(reading.t)
         self._missing = 0
         self._appeared = frame.t if self._state == "no_hand" else self._appeared
-        motion = self._speed = self._tracker.push(frame.t, frame.points)
+        motion = self._tracker.push(frame.t, frame.points)
+        self._speeds = (self._speeds[1], motion)
         if self._tracker.jumped and not self._moving and self._hold is not None:
             # still before a dropout, found elsewhere after it (a move, or a misplaced detection):
             # the next frame's motion says which; until then the frame neither joins the hold nor
@@ -278,8 +277,9 @@ class HoldSegmenter:
         h, o = self._hold, self.options
         if h is None or h.written is not None or not self._long_enough(h.frames):
             return None
-        if self._last_written < self._appeared and self._speed >= o.still_speed:
-            return None  # the first hold of a hand come into view, speeding up again: it arrived moving
+        before, now = self._speeds  # the motion of the frame before and this one's; _appeared: the hand
+        if self._last_written < self._appeared and now >= o.still_speed and now > before:  # came into
+            return None  # view moving: the first hold of the hand, speeding up again, is not read
         avg = self._average(h.frames)
         best = int(np.argmax(avg))
         n_recent = self._clock.frames(_RECENT)
