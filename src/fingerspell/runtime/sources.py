@@ -87,7 +87,28 @@ def _quiet_opencv():
             cv2.setLogLevel(level)
 
 
-class CameraSource(FrameSource):
+class _LiveSource:
+    """What a webcam and a live stream share: frames from a :class:`LiveFrames` thread, the ones the
+    reader had no time for counted in :attr:`dropped`."""
+
+    _live: Optional[LiveFrames] = None
+
+    @property
+    def dropped(self) -> int:
+        return self._live.dropped if self._live is not None else 0
+
+    def _next_live(self, stopped: str) -> Optional[Frame]:
+        """The newest frame, or None once the capture stopped (noted once, as ``stopped``)."""
+        item = self._live.next() if self._live is not None else None
+        if item is None and self._live is not None and not self.ended_early:
+            self.ended_early, self.message = True, stopped
+        return item
+
+    def describe(self) -> dict:
+        return {**super().describe(), "dropped": self.dropped}
+
+
+class CameraSource(_LiveSource, FrameSource):
     """A webcam by index. Timestamps are seconds since the first frame, by the clock when each frame
     came: a thread takes the frames as the camera gives them and :meth:`read` returns the newest
     (:class:`~fingerspell.runtime.live_frames.LiveFrames`; frames the reader had no time for are
@@ -101,7 +122,6 @@ class CameraSource(FrameSource):
 
         self.index = int(index)
         self.name = f"camera {self.index}"
-        self._live: Optional[LiveFrames] = None
         hint = (f"camera {self.index} could not be opened: check it is connected and not used by another "
                 "program, try another --source index, or pass --source VIDEO_FILE / IMAGE_FOLDER / a phone "
                 "camera app's address (http://...)")
@@ -129,24 +149,11 @@ class CameraSource(FrameSource):
         self._live = LiveFrames(cap, first, name=f"fingerspell-camera-{self.index}")
 
     def read(self) -> Optional[Frame]:
-        item = self._live.next() if self._live is not None else None
-        if item is None:
-            if self._live is not None and not self.ended_early:
-                self.ended_early = True
-                self.message = f"camera {self.index} stopped giving frames after {self.frames_read}"
-            return None
-        return item
-
-    @property
-    def dropped(self) -> int:
-        return self._live.dropped if self._live is not None else 0
+        return self._next_live(f"camera {self.index} stopped giving frames after {self.frames_read}")
 
     def close(self) -> None:
-        if getattr(self, "_live", None) is not None:
+        if self._live is not None:
             self._live.close()
-
-    def describe(self) -> dict:
-        return {**super().describe(), "dropped": self.dropped}
 
 
 class VideoSource(FrameSource):
@@ -241,7 +248,7 @@ class VideoSource(FrameSource):
 STREAM_TIMEOUT_S = 10.0
 
 
-class StreamSource(VideoSource):
+class StreamSource(_LiveSource, VideoSource):
     """A network stream: a phone camera app (``http://PHONE:8080/video``, MJPEG), an IP camera
     (``rtsp://...``). A live stream (no frame count) reads like a webcam: a thread takes its frames
     as they come, each timed by the clock when it came, and :meth:`read` returns the newest (those
@@ -262,34 +269,21 @@ class StreamSource(VideoSource):
                    "streaming and that this computer can reach it (a phone app shows its address, e.g. "
                    "http://192.168.1.20:8080/video)")
         self.kind = "video" if self.frame_count else "camera"
-        self._live: Optional[LiveFrames] = None
         if self.kind == "camera":
             cap, first, self._cap, self._pending = self._cap, self._pending, None, None
             self._live = LiveFrames(cap, first, name="fingerspell-stream")
 
-    @property
-    def dropped(self) -> int:
-        return self._live.dropped if self._live is not None else 0
-
     def read(self) -> Optional[Frame]:
         if self._live is None:
             return super().read()
-        item = self._live.next()
-        if item is None:
-            if not self.ended_early:
-                self.ended_early = True
-                self.message = f"the stream {self.name} stopped after {self._index} frames"
-            return None
-        self._index += 1
+        item = self._next_live(f"the stream {self.name} stopped after {self._index} frames")
+        self._index += item is not None
         return item
 
     def close(self) -> None:
         if self._live is None:
             return super().close()
         self._live.close()  # a stalled stream ends at its read timeout and releases then
-
-    def describe(self) -> dict:
-        return {**super().describe(), "dropped": self.dropped}
 
 
 class ImageFolderSource(FrameSource):
