@@ -96,7 +96,7 @@ def read_word(reader, frames, timing: str, stall, every: float, rng, spent: list
     if live is not None:
         live.close()
     cam.release()
-    return "".join(w.spelled for w in rec.sentence.words)
+    return " ".join(w.spelled for w in rec.sentence.words)  # a word split in two reads wrong
 
 
 def main() -> None:

@@ -114,20 +114,21 @@ def word_film(det, word: str, k: int, size=(640, 480)) -> list:
     return photo_word_frames(word, shots, np.random.default_rng(k), PhotoVideoOptions(size=size))[0]
 
 
-def spelled(reader, path: Path, fps=None) -> str:
-    """The word read from a video file as ``run`` reads it (its own frame times, or index / fps)."""
+def spelled(reader, path: Path, fps=None, options=None) -> str:
+    """The word read from a video file as ``run`` reads it (its own frame times, or index / fps);
+    ``options``: RecognizerOptions other than ``run``'s."""
     from fingerspell.api import _reading_parts
     from fingerspell.hands.detector import HandDetector
     from fingerspell.runtime.recognizer import Recognizer
     from fingerspell.runtime.sources import VideoSource
 
     with VideoSource(path, fps=fps) as src, HandDetector(mode="video", max_hands=1) as det:
-        decoder, opts = _reading_parts(None, False, None, False, live=False)
+        decoder, opts = _reading_parts(options, False, None, False, live=False)
         rec = Recognizer(det, reader.classifier, reader.card, opts, decoder=decoder)
         for frame, t in src:
             rec.process(frame, t)
         rec.finish()
-    return "".join(w.spelled for w in rec.sentence.words)
+    return " ".join(w.spelled for w in rec.sentence.words)  # a word split in two reads wrong
 
 
 def vfr_rows(reader, tmp: Path) -> dict:

@@ -129,7 +129,7 @@ def video_rows(n_words: int) -> dict:
                         frames_with_hand += bool(res.hands)
                         frames += 1
                     rec.finish(len(film) / 30.0)
-                    spelled = "".join(w.spelled for w in rec.sentence.words)
+                    spelled = " ".join(w.spelled for w in rec.sentence.words)
                     right += spelled == word
                     print(f"  {key} {word}: {spelled}", flush=True)
                     video.close()

@@ -134,8 +134,9 @@ class FoldReader:
 
 def outcome(truth: str, words, holds, truth_spans) -> dict:
     """One spelled word: raw (letters as written) and decoded, with the hold latencies."""
-    raw = "".join(w.spelled for w in words)
-    decoded = "".join(w.word for w in words)
+    # a word the reader split in two (a pause, a hand lost and found again) is a wrong word
+    raw = " ".join(w.spelled for w in words)
+    decoded = " ".join(w.word for w in words)
     return {"truth": truth, "raw": raw, "decoded": decoded, "latency": latencies(truth_spans, holds),
             "motion_hits": sum(1 for h in holds if h.kind == "motion"),
             "picked": any(w.source == "suggestion" for w in words)}
