@@ -1,6 +1,7 @@
 """How a word's first letter is read when the hand comes into view: in place, or rising from below.
 
     OMP_NUM_THREADS=1 python benchmarks/hand_entry.py [--entries 0 0.4 0.7] [--json F]
+    OMP_NUM_THREADS=1 python benchmarks/hand_entry.py --sentences [--gaps 0 0.3 0.6] [--json F]
 
 Every film of the word benchmark starts with the hand appearing in place and moving a little to
 where it holds the first letter (a video that starts as the hand settles); a person in front of a
@@ -12,6 +13,12 @@ from below the frame in 0.4 or 0.7 s, and the video is read as ``run`` reads it 
 this measures how the start is read, not how well unseen signers are; a letter misread is
 misread in every column). Words right as spelled, and how many had their first letter written twice
 or lost.
+
+``--sentences``: two words in one video, the hand lowered out of view after the first (in 0.4 s),
+kept out of view for a gap of 0, 0.3 or 0.6 s, and raised again for the second (in 0.4 s); 27 pairs
+of the same signers. Right when the video reads as the two words, each as spelled: the hand back in
+view after at least ``ReaderOptions.away_s`` out of it starts a new word, while ``pause_s`` (1 s)
+alone needed the hand gone a whole second (``results/hand_entry_sentences.md``).
 """
 
 from __future__ import annotations
@@ -66,12 +73,70 @@ def kind(word: str, read: str) -> str:
     return "other"
 
 
+PAIRS = (("HELLO", "WORLD"), ("BOX", "JOY"), ("QUICK", "ZERO"), ("PAGE", "SMALL"), ("WAVY", "BOOK"),
+         ("COFFEE", "HAPPY"))
+
+
+def sentences(reader, det, root: Path, gaps, tmp: Path, json_path: str, away=None) -> None:
+    """Two words a video, the hand lowered out of view between them for each gap (seconds);
+    ``away``: ReaderOptions.away_s instead of the default (0: only the 1 s pause ends a word)."""
+    from fingerspell.reading.photovideo import PhotoVideoOptions, photo_word_frames, write_video
+    from fingerspell.reading.reader import ReaderOptions
+    from fingerspell.runtime.recognizer import RecognizerOptions
+    from fingerspell.runtime.word_learning import LearnOptions
+
+    opts = None if away is None else RecognizerOptions(learning=LearnOptions(background=False),
+                                                       reader=ReaderOptions(away_s=away))
+    away = ReaderOptions().away_s if away is None else away
+
+    rows = []
+    for k, signer in enumerate(SIGNERS):
+        for j, (a, b) in enumerate(PAIRS):
+            if (j + k) % 2:
+                continue
+            pa, pb = shots(det, root, signer, a), shots(det, root, signer, b)
+            if pa is None or pb is None:
+                continue
+            row = {"signer": signer, "words": f"{a} {b}", "read": {}}
+            for g in gaps:
+                rng = np.random.default_rng(100 * k + j)
+                first, _ = photo_word_frames(a, pa, rng, PhotoVideoOptions(entry_s=0.4, exit_s=0.4, lead_out_s=g))
+                second, _ = photo_word_frames(b, pb, rng, PhotoVideoOptions(entry_s=0.4, exit_s=0.4, lead_in_s=0.0))
+                path = tmp / f"{k}_{a}_{g}.mp4"
+                write_video(first + second, path)
+                row["read"][str(g)] = spelled(reader, path, options=opts)
+                path.unlink()
+            rows.append(row)
+            print(signer, row["words"], list(row["read"].values()), flush=True)
+    lines = [f"Two words in one video, the hand lowered out of view between them ({len(rows)} pairs of 10 "
+             f"signers at 1.0 s a letter; away_s {away}; {machine()})", "",
+             "| out of view between the words (s, besides 0.4 s down and 0.4 s up) | read as the two words |",
+             "|---|---|"]
+    summary = {}
+    for g in gaps:
+        summary[str(g)] = sum(r["read"][str(g)] == r["words"] for r in rows)
+        lines.append(f"| {g} | {summary[str(g)]} of {len(rows)} |")
+    lines += ["", "Pairs read wrong in any column:"]
+    lines += [f"* {r['signer']} {r['words']}: " + " / ".join(r["read"].values())
+              for r in rows if any(v != r["words"] for v in r["read"].values())] or ["* none"]
+    write_results(json_path, {"machine": machine(), "away_s": away, "summary": summary, "rows": rows},
+                  "\n".join(lines) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--entries", type=float, nargs="+", default=[0.0, 0.4, 0.7],
                     help="seconds the hand takes to rise into view (0: it appears in place)")
-    ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "hand_entry.json"))
+    ap.add_argument("--sentences", action="store_true",
+                    help="two words a video, the hand lowered out of view between them")
+    ap.add_argument("--gaps", type=float, nargs="+", default=[0.0, 0.3, 0.6],
+                    help="with --sentences: seconds the hand stays out of view between the words")
+    ap.add_argument("--away", type=float, default=None,
+                    help="with --sentences: ReaderOptions.away_s (default the reader's; 0: as before 2026-12-06)")
+    ap.add_argument("--json", default=None, help="results file (default results/hand_entry[_sentences].json)")
     args = ap.parse_args()
+    results = Path(__file__).resolve().parent / "results"
+    args.json = args.json or str(results / ("hand_entry_sentences.json" if args.sentences else "hand_entry.json"))
     import fingerspell
     from fingerspell.hands.detector import HandDetector
     from fingerspell.reading.photovideo import PhotoVideoOptions, photo_word_frames, write_video
@@ -80,6 +145,8 @@ def main() -> None:
     rows, skipped = [], []
     with fingerspell.load() as reader, HandDetector(mode="image", max_hands=1) as det, \
             tempfile.TemporaryDirectory() as tmp:
+        if args.sentences:
+            return sentences(reader, det, root, args.gaps, Path(tmp), args.json, args.away)
         for k, signer in enumerate(SIGNERS):
             for j, word in enumerate(WORDS):
                 if (j + k) % 2:

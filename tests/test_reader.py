@@ -103,6 +103,52 @@ def test_no_pause_while_the_hand_holds_at_a_learners_pace(bank, decoder):
     assert [u.word.word for u in ups if u.word is not None] == ["DOG"]
 
 
+def test_a_hand_lowered_between_two_words_and_raised_at_once_starts_a_new_word(bank, decoder):
+    """Out of view for 0.6 s (under the 1 s pause) and back: HELLO, then WORLD, not HELLOWORLD;
+    a dropout or a release of the hand inside a word (0.4 s) does not split it."""
+    first, t = frames_for_word(bank, [{c: 0.99} for c in "HELLO"], seed=1)
+    second, t2 = frames_for_word(bank, [{c: 0.99} for c in "WORLD"], seed=2)
+    gone = int(0.6 * FPS)
+    frames = first + [(t + k / FPS, None, None) for k in range(gone)] + \
+        [(t + (gone + k) / FPS, lm, p) for k, (_, lm, p) in enumerate(second)]
+    reader = Reader(CLASSES, ReaderOptions(pause_s=1.0), decoder)
+    ups = read(reader, frames, t + gone / FPS + t2, gone_s=1.2)
+    assert [u.word.spelled for u in ups if u.word is not None] == ["HELLO", "WORLD"]
+    assert reader.sentence.text == "HELLO WORLD"
+    # the same with a 0.4 s gap: one word (and with the pause turned off, never split)
+    for gap, pause in ((0.4, 1.0), (0.6, 0.0)):
+        n = int(gap * FPS)
+        frames = first + [(t + k / FPS, None, None) for k in range(n)] + \
+            [(t + (n + k) / FPS, lm, p) for k, (_, lm, p) in enumerate(second)]
+        reader = Reader(CLASSES, ReaderOptions(pause_s=pause), None)
+        read(reader, frames, t + n / FPS + t2)
+        assert reader.sentence.current == "HELLOWORLD" and not reader.sentence.words
+
+
+def test_a_hand_dropped_out_through_the_bottom_and_raised_again_starts_a_new_word(bank, decoder):
+    """The hand moves down out of the picture and is back 0.25 s later: two words (left_view_s);
+    gone as long in the middle of the picture (a dropout), or low in the picture (its wrist below
+    the edge, as this scripted hand holds) but not moving out of it, one word."""
+    first, t = frames_for_word(bank, [{c: 0.99} for c in "HELLO"], seed=1)
+    second, t2 = frames_for_word(bank, [{c: 0.99} for c in "WORLD"], seed=2)
+    _, lm, p = first[-1]
+    down = []
+    for k in range(1, 7):  # 0.2 s down to the bottom edge
+        moved = lm.copy()
+        moved[:, 1] += 0.06 * k
+        down.append((t + (k - 1) / FPS, moved, p))
+    assert down[-1][1][:, 1].min() > 1.0  # gone below the picture
+    for frames_out in (down, []):
+        t0 = t + len(frames_out) / FPS
+        gone = [(t0 + k / FPS, None, None) for k in range(int(0.25 * FPS))]
+        t1 = t0 + len(gone) / FPS
+        frames = first + frames_out + gone + [(t1 + u, lm2, p2) for u, lm2, p2 in second]
+        reader = Reader(CLASSES, ReaderOptions(pause_s=1.0), None)
+        read(reader, frames, t1 + t2)
+        words = [w.spelled for w in reader.sentence.words] + [reader.sentence.current]
+        assert words == (["HELLO", "WORLD"] if frames_out else ["HELLOWORLD"])
+
+
 def test_movement_frames_are_never_written_and_reset_forgets(bank):
     frames, t = frames_for_word(bank, [{"A": 0.95}, {"B": 0.95}])
     reader = Reader(CLASSES)

@@ -61,7 +61,9 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                    help="least seconds between two written letters (default 0: a letter is written as soon as "
                         "its hold is read)")
     g.add_argument("--pause", type=float, default=1.0,
-                   help="seconds without a hand in view that finish the word being spelled (1.0; 0: off)")
+                   help="seconds without a hand in view that finish the word being spelled (1.0; the hand "
+                        "back in view after 0.5 s away, or 0.2 s after it went out of the picture, finishes it "
+                        "too; 0: all off)")
     g.add_argument("--profile", default=None, type=nonempty,
                    help="a calibration profile (a file or a stored name; see 'fingerspell calibrate')")
     g.add_argument("--adapt", action="store_true",

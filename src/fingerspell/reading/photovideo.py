@@ -59,6 +59,7 @@ class PhotoVideoOptions:
     hand_height: float = 0.6  # the crop (the hand box and half its size around) over the frame height
     lead_in_s: float = 0.3
     entry_s: float = 0.0  # 0: the hand appears in place; else it rises into view from below in this time
+    exit_s: float = 0.0  # 0: the hand vanishes after the last letter; else it drops out of view in this time
     lead_out_s: float = 0.5
     background: int = 90  # grey of the frames without a hand; with a hand, the photo's own border
 
@@ -180,6 +181,8 @@ def photo_word_frames(word: str, photos: Dict[str, Photo], rng: np.random.Genera
             film.hold(photo, max(o.pace - o.transition, 2 / o.fps))
             film.truth.append((c, start, film.t))
         prev = c
+    if o.exit_s > 0 and film.photo is not None:  # the hand drops out of view below the frame
+        film.move_to(film.photo, np.array([film.pos[0], float(o.size[1])]), o.exit_s)
     film.blank(o.lead_out_s)
     return film.frames, film.truth
 
