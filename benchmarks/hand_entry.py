@@ -1,7 +1,7 @@
 """How a word's first letter is read when the hand comes into view: in place, or rising from below.
 
     OMP_NUM_THREADS=1 python benchmarks/hand_entry.py [--entries 0 0.4 0.7] [--json F]
-    OMP_NUM_THREADS=1 python benchmarks/hand_entry.py --sentences [--gaps 0 0.3 0.6] [--json F]
+    OMP_NUM_THREADS=1 python benchmarks/hand_entry.py --sentences [--gaps 0 0.3 0.6] [--pause-only] [--json F]
 
 Every film of the word benchmark starts with the hand appearing in place and moving a little to
 where it holds the first letter (a video that starts as the hand settles); a person in front of a
@@ -17,8 +17,9 @@ or lost.
 ``--sentences``: two words in one video, the hand lowered out of view after the first (in 0.4 s),
 kept out of view for a gap of 0, 0.3 or 0.6 s, and raised again for the second (in 0.4 s); 27 pairs
 of the same signers. Right when the video reads as the two words, each as spelled: the hand back in
-view after at least ``ReaderOptions.away_s`` out of it starts a new word, while ``pause_s`` (1 s)
-alone needed the hand gone a whole second (``results/hand_entry_sentences.md``).
+view after ``ReaderOptions.away_s`` out of it (``left_view_s`` when it went out across an edge)
+starts a new word; ``--pause-only`` turns both off, as the reader was before 2026-12-06, when only
+``pause_s`` (the hand gone a whole second) ended a word (``results/hand_entry_sentences.md``).
 """
 
 from __future__ import annotations
@@ -77,17 +78,17 @@ PAIRS = (("HELLO", "WORLD"), ("BOX", "JOY"), ("QUICK", "ZERO"), ("PAGE", "SMALL"
          ("COFFEE", "HAPPY"))
 
 
-def sentences(reader, det, root: Path, gaps, tmp: Path, json_path: str, away=None) -> None:
+def sentences(reader, det, root: Path, gaps, tmp: Path, json_path: str, pause_only: bool = False) -> None:
     """Two words a video, the hand lowered out of view between them for each gap (seconds);
-    ``away``: ReaderOptions.away_s instead of the default (0: only the 1 s pause ends a word)."""
+    ``pause_only``: the hand coming back never ends a word (only the 1 s pause does)."""
     from fingerspell.reading.photovideo import PhotoVideoOptions, photo_word_frames, write_video
     from fingerspell.reading.reader import ReaderOptions
     from fingerspell.runtime.recognizer import RecognizerOptions
     from fingerspell.runtime.word_learning import LearnOptions
 
-    opts = None if away is None else RecognizerOptions(learning=LearnOptions(background=False),
-                                                       reader=ReaderOptions(away_s=away))
-    away = ReaderOptions().away_s if away is None else away
+    reading = ReaderOptions(away_s=0.0, left_view_s=0.0) if pause_only else ReaderOptions()
+    opts = RecognizerOptions(learning=LearnOptions(background=False), reader=reading)
+    rules = "pause only" if pause_only else f"away_s {reading.away_s}, left_view_s {reading.left_view_s}"
 
     rows = []
     for k, signer in enumerate(SIGNERS):
@@ -109,7 +110,7 @@ def sentences(reader, det, root: Path, gaps, tmp: Path, json_path: str, away=Non
             rows.append(row)
             print(signer, row["words"], list(row["read"].values()), flush=True)
     lines = [f"Two words in one video, the hand lowered out of view between them ({len(rows)} pairs of 10 "
-             f"signers at 1.0 s a letter; away_s {away}; {machine()})", "",
+             f"signers at 1.0 s a letter; {rules}; {machine()})", "",
              "| out of view between the words (s, besides 0.4 s down and 0.4 s up) | read as the two words |",
              "|---|---|"]
     summary = {}
@@ -119,7 +120,7 @@ def sentences(reader, det, root: Path, gaps, tmp: Path, json_path: str, away=Non
     lines += ["", "Pairs read wrong in any column:"]
     lines += [f"* {r['signer']} {r['words']}: " + " / ".join(r["read"].values())
               for r in rows if any(v != r["words"] for v in r["read"].values())] or ["* none"]
-    write_results(json_path, {"machine": machine(), "away_s": away, "summary": summary, "rows": rows},
+    write_results(json_path, {"machine": machine(), "rules": rules, "summary": summary, "rows": rows},
                   "\n".join(lines) + "\n")
 
 
@@ -131,8 +132,8 @@ def main() -> None:
                     help="two words a video, the hand lowered out of view between them")
     ap.add_argument("--gaps", type=float, nargs="+", default=[0.0, 0.3, 0.6],
                     help="with --sentences: seconds the hand stays out of view between the words")
-    ap.add_argument("--away", type=float, default=None,
-                    help="with --sentences: ReaderOptions.away_s (default the reader's; 0: as before 2026-12-06)")
+    ap.add_argument("--pause-only", action="store_true",
+                    help="with --sentences: only the 1 s pause ends a word (the reader before 2026-12-06)")
     ap.add_argument("--json", default=None, help="results file (default results/hand_entry[_sentences].json)")
     args = ap.parse_args()
     results = Path(__file__).resolve().parent / "results"
@@ -146,7 +147,7 @@ def main() -> None:
     with fingerspell.load() as reader, HandDetector(mode="image", max_hands=1) as det, \
             tempfile.TemporaryDirectory() as tmp:
         if args.sentences:
-            return sentences(reader, det, root, args.gaps, Path(tmp), args.json, args.away)
+            return sentences(reader, det, root, args.gaps, Path(tmp), args.json, args.pause_only)
         for k, signer in enumerate(SIGNERS):
             for j, word in enumerate(WORDS):
                 if (j + k) % 2:
