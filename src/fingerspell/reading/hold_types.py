@@ -91,7 +91,7 @@ class HoldOptions:
     nothing_threshold: float = 0.5
     sign_confidence: float = 0.9
     min_gap_s: float = 0.0
-    settle_distance: float = 0.05
+    settle_distance: float = 0.07
     double_distance: float = 0.2
     motion_letters: bool = True
     motion: MotionOptions = field(default_factory=MotionOptions)

@@ -48,7 +48,7 @@ _MOVED_ON = 0.25
 _SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own second letter
 ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)
 _MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
-_AFTER_MOTION_S = 0.25  # a hold this soon after a J or Z gets no frames from before it
+_AFTER_MOTION_S = 0.25  # a hold this soon after a J or Z in its shape is the motion's end pose
 
 
 @dataclass
@@ -99,7 +99,7 @@ class HoldSegmenter:
         self._left_from, self._held = None, None  # the written hold the current movement left, and its letter
         self._stretch: set = set()  # letters written since the hand last moved or was released
         self._last_written = self._last_end = -math.inf  # _last_end: the last frame of the last letter written
-        self._last_motion = -math.inf  # when the last J or Z was written
+        self._last_motion, self._motion_shapes = -math.inf, ()  # when the last J or Z was written, its shapes
         self._pending: Optional[_OpenHold] = None  # a hold cut short by a movement not yet proven real
         self._pending_moves = 0  # moving frames since it
         self._last_t, self._appeared, self._speeds = -math.inf, -math.inf, (math.nan, math.nan)  # see _maybe_read
@@ -224,6 +224,8 @@ class HoldSegmenter:
                     hold, unread = self._resolve_pending(frame.t)
             if self._hold is None:
                 absorb = SHAPE_LETTERS.get(path.letter, ()) if path is not None else ()
+                if path is None and frame.t - self._last_motion < _AFTER_MOTION_S:
+                    absorb = self._motion_shapes  # the hand settling into a J or Z's end pose: no letter
                 wobble = wobble if path is None and pending is None else None
                 self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=bool(wobble))
                 if wobble:
@@ -253,8 +255,6 @@ class HoldSegmenter:
         motion, measured over ``motion_window_s`` from filtered positions, says "still" a few
         frames after the hand stopped, and those frames belong to the hold."""
         back: List[_Frame] = []
-        if frame.t - self._last_motion < _AFTER_MOTION_S:
-            return back  # the end of a J or Z's path, where the hand settles into the end pose
         for f in reversed(list(self._recent)[:-1]):
             if f.t <= self._last_end or displacement(frame.points, f.points) >= self.options.settle_distance:
                 break
@@ -384,9 +384,9 @@ class HoldSegmenter:
         top = ((result.letter, result.score),)
         hold = Hold(result.letter, result.score, top, frames[0].t, frames[-1].t, t, "motion")
         self._last_written = self._last_motion = t
-        self._last_end = hold.end
+        self._motion_shapes, self._last_end = SHAPE_LETTERS.get(result.letter, ()), hold.end
         retract = None
-        if left_from is not None and left_from.letter in SHAPE_LETTERS.get(result.letter, ()):
+        if left_from is not None and left_from.letter in self._motion_shapes:
             retract = left_from
         return hold, retract
 
