@@ -4,12 +4,13 @@ command, so a folder that ``predict`` reads is read the same by ``build-dataset`
 
 from __future__ import annotations
 
-#: still images OpenCV decodes (a phone photo's EXIF orientation applied: hands/detector.load_image)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+#: still images: OpenCV decodes most (a phone photo's EXIF orientation applied: hands/detector.load_image),
+#: pillow-heif an iPhone's HEIC photos (:func:`decode_heif`)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif")
 #: video files (OpenCV's FFmpeg; a phone video's rotation applied: runtime/sources.VideoSource)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-#: photo formats phones write that OpenCV's wheel does not decode: named in errors, counted when skipped
-PHONE_ONLY_SUFFIXES = (".heic", ".heif", ".avif")
+#: photo formats phones write that neither decodes: named in errors, counted when skipped
+PHONE_ONLY_SUFFIXES = (".avif",)
 
 #: network addresses read as streams (runtime/sources.StreamSource): phone camera apps, IP cameras
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
@@ -18,6 +19,40 @@ STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 def is_stream_url(spec) -> bool:
     """Is ``spec`` a network address (``rtsp://``, ``http://``, ...) rather than a file?"""
     return isinstance(spec, str) and "://" in spec and spec.split("://", 1)[0].lower() in STREAM_SCHEMES
+
+
+#: ftyp brands of HEIF still pictures (HEVC-coded: heic, heix, ...; mif1 / msf1: any HEIF)
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def is_heif(data) -> bool:
+    """Do these file bytes hold a HEIF/HEIC picture (an ISO box ``ftyp`` with a HEIF brand)?"""
+    head = bytes(data[:12])
+    return len(head) == 12 and head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def decode_heif(data):
+    """A HEIF/HEIC photo's bytes as a BGR uint8 array, turned upright (its rotation applied, as an
+    iPhone shows it), or None when it cannot be decoded."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    try:
+        import pillow_heif
+    except ImportError:  # a dependency: only a broken install lacks it
+        from fingerspell.errors import FingerspellError
+
+        raise FingerspellError("HEIC photos need pillow-heif, which is missing: run 'pip install pillow-heif' "
+                               "(or reinstall fingerspell)") from None
+    pillow_heif.register_heif_opener()
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as im:
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
+    except Exception:  # noqa: BLE001 - pillow-heif raises RuntimeError, ValueError, OSError, ... on a bad file
+        return None
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
 def redacted_url(url: str) -> str:
@@ -29,5 +64,5 @@ def redacted_url(url: str) -> str:
     return url
 
 
-__all__ = ["IMAGE_SUFFIXES", "PHONE_ONLY_SUFFIXES", "STREAM_SCHEMES", "VIDEO_SUFFIXES", "is_stream_url",
-           "redacted_url"]
+__all__ = ["HEIF_BRANDS", "IMAGE_SUFFIXES", "PHONE_ONLY_SUFFIXES", "STREAM_SCHEMES", "VIDEO_SUFFIXES",
+           "decode_heif", "is_heif", "is_stream_url", "redacted_url"]

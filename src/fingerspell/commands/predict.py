@@ -67,7 +67,7 @@ def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tu
 
 
 def _phone_only_photos(paths: Sequence[str]) -> int:
-    """How many HEIC/HEIF/AVIF photos the named folders hold (find_images leaves them out)."""
+    """How many AVIF photos the named folders hold (find_images leaves them out)."""
     return sum(1 for raw in paths if Path(raw).is_dir()
                for q in Path(raw).rglob("*") if q.is_file() and q.suffix.lower() in PHONE_ONLY_SUFFIXES)
 
@@ -144,10 +144,10 @@ def run(args: argparse.Namespace) -> int:
     images = find_images(args.paths, exclude=out)
     skipped = _phone_only_photos(args.paths)
     if skipped and images:
-        print(f"skipped {skipped} HEIC/AVIF photo{'s' if skipped != 1 else ''} in {' '.join(args.paths)}: "
-              "OpenCV cannot read them; export them as JPEG", file=sys.stderr)
+        print(f"skipped {skipped} AVIF photo{'s' if skipped != 1 else ''} in {' '.join(args.paths)}: "
+              "they cannot be read here; export them as JPEG", file=sys.stderr)
     if not images:
-        also = f" ({skipped} HEIC/AVIF photos, which OpenCV cannot read: export them as JPEG)" if skipped else ""
+        also = f" ({skipped} AVIF photos, which cannot be read here: export them as JPEG)" if skipped else ""
         raise FingerspellError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {' '.join(args.paths)}{also}")
     targets = _targets(images, out, args.overwrite) if out is not None else [None] * len(images)
     reader = fingerspell.load(args.model, profile=args.profile, verbose=getattr(args, "verbose", False))

@@ -20,6 +20,7 @@ import numpy as np
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_write_bytes
 from fingerspell.hands.landmarks import NUM_LANDMARKS
+from fingerspell.media import decode_heif, is_heif
 
 # Bump when a change here alters what a cached detection holds (invalidates every cache entry).
 BUILD_VERSION = 1
@@ -159,6 +160,8 @@ def _process(job: Tuple[int, str, str, Optional[tuple]]) -> Tuple[int, dict]:
     try:
         data = np.fromfile(path, dtype=np.uint8)
         img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if img is None and is_heif(data):  # an iPhone's HEIC photo
+            img = decode_heif(data)
     except OSError as exc:
         return idx, {"error": f"cannot read: {exc}"}
     if img is None:
