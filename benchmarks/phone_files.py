@@ -12,7 +12,8 @@ quarter, and the letters are read from their orientation as well as their shape 
   each written as a phone JPEG turned a quarter with its EXIF tag (6: turn clockwise to show, and
   8: anticlockwise). Read three ways with ``fingerspell.load().predict``: the photo as it is, the phone
   file (the tag applied, as ``predict`` reads it now), and the stored pixels without the tag (what
-  ``predict`` read before 2026-12-06);
+  ``predict`` read before 2026-12-06); and each written as an iPhone HEIC turned with its rotation
+  (pillow-heif), read by ``predict`` (before 2026-12-06 a HEIC got an error asking for a JPEG);
 * **videos**: words spelled with real photos of mon95 users (photovideo), stored as a phone stores
   an upright film (each frame turned a quarter, a display matrix to turn it back; imageio-ffmpeg's
   ffmpeg writes the tag), read by ``reader.read`` as ``run`` reads a file, and the same frames read
@@ -57,10 +58,12 @@ def photo_files(root: Path) -> list:
 
 def photo_rows(reader, files: list, tmp: Path) -> dict:
     import cv2
+    import pillow_heif
     from PIL import Image
 
+    pillow_heif.register_heif_opener()
     right = {"as taken": 0, **{f"phone (tag {t}) read now": 0 for t in TAGS},
-             **{f"phone (tag {t}) read untagged": 0 for t in TAGS}}
+             **{f"phone (tag {t}) read untagged": 0 for t in TAGS}, "iPhone HEIC (tag 6) read now": 0}
     for i, (path, truth) in enumerate(files):
         upright = Image.open(path).convert("RGB")
         right["as taken"] += reader.predict(str(path)).letter == truth
@@ -72,6 +75,10 @@ def photo_rows(reader, files: list, tmp: Path) -> dict:
             right[f"phone (tag {tag}) read now"] += reader.predict(str(phone)).letter == truth
             stored = cv2.imdecode(np.fromfile(str(phone), np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
             right[f"phone (tag {tag}) read untagged"] += reader.predict(stored).letter == truth
+        exif = Image.Exif()
+        exif[0x0112] = 6  # pillow-heif writes it as the HEIF rotation, as an iPhone does
+        upright.transpose(Image.Transpose.ROTATE_90).save(tmp / "phone.heic", exif=exif.tobytes(), quality=90)
+        right["iPhone HEIC (tag 6) read now"] += reader.predict(str(tmp / "phone.heic")).letter == truth
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(files)} photos", flush=True)
     return {k: v / len(files) for k, v in right.items()}
