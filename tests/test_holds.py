@@ -656,14 +656,13 @@ def test_words_at_three_letters_a_second(bank):
         assert right >= need if options is None else right <= 2, (options, right)
 
 
-
 def test_words_at_four_letters_a_second(bank):
     """Simulated words at 0.25 s a letter (a hold of four or five frames, 0.1 s of movement between
     letters). The motion calls the hand still about three frames after it stops; the frames before
     that count when the hand stood within ``settle_distance`` of where it holds, but at 0.05 palm
     sizes jitter and tremor put most of them out, and a hold within 0.25 s of a J or Z got none
     (JOKE read JKE, JAZZ JZZ): 0 of these 8 words were read. Now 0.07 palm, and after a J or Z only
-    a hold in the motion's own hand shape is taken for its end pose (DAZE is not read DAZDE)."""
+    a hold in the motion's own hand shape is taken for its end pose."""
     words = ("JOKE", "JAZZ", "HIDE", "DAZE", "HAZY", "JOLLY", "BLAZE", "HELLO")
 
     def right(options=None) -> int:
@@ -677,8 +676,6 @@ def test_words_at_four_letters_a_second(bank):
 
     assert right() >= len(words) - 1
     assert right(HoldOptions(settle_distance=0.0)) <= 2  # without the frames before a hold
-
-
 
 
 def _segment_steps(steps, rng, fps: float):

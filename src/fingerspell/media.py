@@ -4,6 +4,8 @@ command, so a folder that ``predict`` reads is read the same by ``build-dataset`
 
 from __future__ import annotations
 
+import functools
+
 #: still images: OpenCV decodes most (a phone photo's EXIF orientation applied: hands/detector.load_image),
 #: pillow-heif an iPhone's HEIC photos (:func:`decode_heif`)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif")
@@ -31,6 +33,17 @@ def is_heif(data) -> bool:
     return len(head) == 12 and head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
+def decode_photo(data, flags: int):
+    """A photo file's bytes (a uint8 array) as an image, or None when it cannot be decoded: a HEIF/HEIC
+    photo (known by its first bytes, whatever its name says) by pillow-heif, anything else by
+    ``cv2.imdecode`` with ``flags``."""
+    if is_heif(data):
+        return decode_heif(data)
+    import cv2
+
+    return cv2.imdecode(data, flags) if len(data) else None
+
+
 def decode_heif(data):
     """A HEIF/HEIC photo's bytes as a BGR uint8 array, turned upright (its rotation applied, as an
     iPhone shows it), or None when it cannot be decoded."""
@@ -39,6 +52,18 @@ def decode_heif(data):
     import numpy as np
     from PIL import Image, ImageOps
 
+    _register_heif()
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as im:
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
+    except Exception:  # noqa: BLE001 - pillow-heif raises RuntimeError, ValueError, OSError, ... on a bad file
+        return None
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+
+
+@functools.lru_cache(maxsize=1)
+def _register_heif() -> None:
+    """Teach Pillow to open HEIF files (once)."""
     try:
         import pillow_heif
     except ImportError:  # a dependency: only a broken install lacks it
@@ -47,12 +72,6 @@ def decode_heif(data):
         raise FingerspellError("HEIC photos need pillow-heif, which is missing: run 'pip install pillow-heif' "
                                "(or reinstall fingerspell)") from None
     pillow_heif.register_heif_opener()
-    try:
-        with Image.open(io.BytesIO(bytes(data))) as im:
-            rgb = ImageOps.exif_transpose(im).convert("RGB")
-    except Exception:  # noqa: BLE001 - pillow-heif raises RuntimeError, ValueError, OSError, ... on a bad file
-        return None
-    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
 def redacted_url(url: str) -> str:
@@ -65,4 +84,4 @@ def redacted_url(url: str) -> str:
 
 
 __all__ = ["HEIF_BRANDS", "IMAGE_SUFFIXES", "PHONE_ONLY_SUFFIXES", "STREAM_SCHEMES", "VIDEO_SUFFIXES",
-           "decode_heif", "is_heif", "is_stream_url", "redacted_url"]
+           "decode_heif", "decode_photo", "is_heif", "is_stream_url", "redacted_url"]

@@ -20,7 +20,7 @@ import numpy as np
 from fingerspell.errors import FingerspellError
 from fingerspell.fileio import atomic_write_bytes
 from fingerspell.hands.landmarks import NUM_LANDMARKS
-from fingerspell.media import decode_heif, is_heif
+from fingerspell.media import decode_photo
 
 # Bump when a change here alters what a cached detection holds (invalidates every cache entry).
 BUILD_VERSION = 1
@@ -159,9 +159,7 @@ def _process(job: Tuple[int, str, str, Optional[tuple]]) -> Tuple[int, dict]:
         raise RuntimeError(f"test hook: simulated crash after {opts.test_fail_after} photos")
     try:
         data = np.fromfile(path, dtype=np.uint8)
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-        if img is None and is_heif(data):  # an iPhone's HEIC photo
-            img = decode_heif(data)
+        img = decode_photo(data, cv2.IMREAD_COLOR)  # an iPhone's HEIC too
     except OSError as exc:
         return idx, {"error": f"cannot read: {exc}"}
     if img is None:

@@ -223,9 +223,8 @@ class HoldSegmenter:
                     self._pending = pending
                     hold, unread = self._resolve_pending(frame.t)
             if self._hold is None:
-                absorb = SHAPE_LETTERS.get(path.letter, ()) if path is not None else ()
-                if path is None and frame.t - self._last_motion < _AFTER_MOTION_S:
-                    absorb = self._motion_shapes  # the hand settling into a J or Z's end pose: no letter
+                # a J or Z's end pose (ended on this frame, or the hand settling into it since): no letter
+                absorb = self._motion_shapes if frame.t - self._last_motion < _AFTER_MOTION_S else ()
                 wobble = wobble if path is None and pending is None else None
                 self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=bool(wobble))
                 if wobble:
