@@ -13,7 +13,8 @@ quarter, and the letters are read from their orientation as well as their shape 
   8: anticlockwise). Read three ways with ``fingerspell.load().predict``: the photo as it is, the phone
   file (the tag applied, as ``predict`` reads it now), and the stored pixels without the tag (what
   ``predict`` read before 2026-12-06); and each written as an iPhone HEIC turned with its rotation
-  (pillow-heif), read by ``predict`` (before 2026-12-06 a HEIC got an error asking for a JPEG);
+  (pillow-heif) and as an AVIF turned with its EXIF tag (Pillow), read by ``predict`` (before
+  2026-12-06 a HEIC or AVIF photo got an error asking for a JPEG);
 * **videos**: words spelled with real photos of mon95 users (photovideo), stored as a phone stores
   an upright film (each frame turned a quarter, a display matrix to turn it back; imageio-ffmpeg's
   ffmpeg writes the tag), read by ``reader.read`` as ``run`` reads a file, and the same frames read
@@ -24,7 +25,10 @@ quarter, and the letters are read from their orientation as well as their shape 
   its own time (now), and at index / the file's mean rate (before 2026-12-06); and the same films at
   a constant 30 fps;
 * **compression**: the 10 words at a constant 30 fps, encoded as H.264 at CRF 23 (ffmpeg's default),
-  35 and 45 (what a messaging app's "data saver" sends looks like 35-40), read as ``run`` reads a file.
+  35 and 45 (what a messaging app's "data saver" sends looks like 35-40), read as ``run`` reads a file;
+* **codecs**: the 10 words at 30 fps as H.264, HEVC (an iPhone's .mov), VP9 and AV1 (WebM, an
+  Android phone's or a screen recorder's .mp4), read as ``run`` reads a file; and whether OpenCV
+  alone decodes each (it decodes no AV1: those are read by imageio-ffmpeg's ffmpeg since 2026-12-06).
 """
 
 from __future__ import annotations
@@ -43,6 +47,15 @@ from _common import data_root, machine, write_results  # noqa: E402
 WORDS = ("HELLO", "QUICK", "PAGE", "BOX", "WORLD")  # no T: mon95's T is not the ASL T
 VFR_WORDS = WORDS + ("COFFEE", "BOOK", "SMALL", "HAPPY", "WAVY")
 CRFS = (23, 35, 45)
+#: what phones, screen recorders and browsers write; name -> (file, ffmpeg's encoding options)
+CODECS = {"H.264 (.mp4)": ("h264.mp4", ("-c:v", "libx264", "-crf", "23")),
+          "HEVC (.mov, an iPhone's)": ("hevc.mov", ("-c:v", "libx265", "-crf", "28", "-tag:v", "hvc1",
+                                                    "-x265-params", "log-level=error")),
+          "VP9 (.webm, a browser's)": ("vp9.webm", ("-c:v", "libvpx-vp9", "-crf", "33", "-b:v", "0")),
+          "AV1 (.mp4, an Android phone's)": ("av1.mp4", ("-c:v", "libsvtav1", "-crf", "35",
+                                                           "-svtav1-params", "log-level=0")),
+          "AV1 (.webm, a screen recorder's)": ("av1.webm", ("-c:v", "libsvtav1", "-crf", "35",
+                                                              "-svtav1-params", "log-level=0"))}
 TAGS = {6: "ROTATE_90", 8: "ROTATE_270"}  # EXIF tag -> how the stored pixels were turned from upright
 
 
@@ -63,7 +76,8 @@ def photo_rows(reader, files: list, tmp: Path) -> dict:
 
     pillow_heif.register_heif_opener()
     right = {"as taken": 0, **{f"phone (tag {t}) read now": 0 for t in TAGS},
-             **{f"phone (tag {t}) read untagged": 0 for t in TAGS}, "iPhone HEIC (tag 6) read now": 0}
+             **{f"phone (tag {t}) read untagged": 0 for t in TAGS}, "iPhone HEIC (tag 6) read now": 0,
+             "AVIF (tag 6) read now": 0}
     for i, (path, truth) in enumerate(files):
         upright = Image.open(path).convert("RGB")
         right["as taken"] += reader.predict(str(path)).letter == truth
@@ -79,6 +93,8 @@ def photo_rows(reader, files: list, tmp: Path) -> dict:
         exif[0x0112] = 6  # pillow-heif writes it as the HEIF rotation, as an iPhone does
         upright.transpose(Image.Transpose.ROTATE_90).save(tmp / "phone.heic", exif=exif.tobytes(), quality=90)
         right["iPhone HEIC (tag 6) read now"] += reader.predict(str(tmp / "phone.heic")).letter == truth
+        upright.transpose(Image.Transpose.ROTATE_90).save(tmp / "phone.avif", exif=exif.tobytes(), quality=90)
+        right["AVIF (tag 6) read now"] += reader.predict(str(tmp / "phone.avif")).letter == truth
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(files)} photos", flush=True)
     return {k: v / len(files) for k, v in right.items()}
@@ -191,6 +207,39 @@ def compression_rows(reader, tmp: Path) -> dict:
     return rows
 
 
+def codec_rows(reader, tmp: Path) -> dict:
+    """The 10 words at 30 fps in each of :data:`CODECS`, read as ``run`` reads a file; "OpenCV alone":
+    whether OpenCV's own FFmpeg decodes the file's frames (before 2026-12-06 a file it could not read
+    was an error; now imageio-ffmpeg's ffmpeg reads it: runtime/ffmpeg_video.py)."""
+    import cv2
+
+    from fingerspell.hands.detector import HandDetector
+    from fingerspell.reading.photovideo import write_video
+    from fingerspell.runtime.sources import VideoSource
+    from fingerspell.runtime.video_out import bundled_ffmpeg
+
+    rows = {name: {"right": 0, "opencv_reads": 0, "decoder": ""} for name in CODECS}
+    rows["words"], rows["read"] = len(VFR_WORDS), []
+    with HandDetector(mode="image", max_hands=1) as det:
+        for k, word in enumerate(VFR_WORDS):
+            write_video(word_film(det, word, k), tmp / "plain.avi", fps=30.0, codec="MJPG")
+            read = {"word": word}
+            for name, (file, options) in CODECS.items():
+                out = tmp / file
+                subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-i", str(tmp / "plain.avi"),
+                                *options, "-pix_fmt", "yuv420p", str(out)], check=True)
+                cap = cv2.VideoCapture(str(out))
+                rows[name]["opencv_reads"] += bool(cap.read()[0])
+                cap.release()
+                with VideoSource(out) as src:
+                    rows[name]["decoder"] = src.decoder
+                read[name] = spelled(reader, out)
+                rows[name]["right"] += read[name] == word
+            rows["read"].append(read)
+            print(f"  {read}", flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "phone_files.json"))
@@ -207,6 +256,7 @@ def main() -> None:
         videos = video_rows(reader, Path(tmp))
         vfr = vfr_rows(reader, Path(tmp))
         squeezed = compression_rows(reader, Path(tmp))
+        codecs = codec_rows(reader, Path(tmp))
     lines = [f"Phone photos and videos ({len(files)} photos, {videos['words']} words; {machine()})", "",
              "| photos | letters read right |", "|---|---|"]
     lines += [f"| {k} | {v:.1%} |" for k, v in photos.items()]
@@ -224,8 +274,14 @@ def main() -> None:
     lines += [f"| CRF {c} | {np.median(squeezed['kb_per_s'][f'crf {c}']):.0f} | {squeezed[f'crf {c}']} of "
               f"{squeezed['words']} |" for c in CRFS]
     lines += ["* " + " / ".join(r[f"crf {c}"] for c in CRFS) for r in squeezed["read"]]
+    lines += ["", "| codec (640x480, 30 fps) | OpenCV alone decodes it | read by | words right as spelled |",
+              "|---|---|---|---|"]
+    lines += [f"| {c} | {codecs[c]['opencv_reads']} of {codecs['words']} | {codecs[c]['decoder']} | "
+              f"{codecs[c]['right']} of {codecs['words']} |" for c in CODECS]
+    lines += ["* " + " / ".join(r[c] for c in CODECS) for r in codecs["read"]]
     write_results(args.json, {"machine": machine(), "photos": photos, "n_photos": len(files), "videos": videos,
-                              "variable_frame_rate": vfr, "compression": squeezed}, "\n".join(lines) + "\n")
+                              "variable_frame_rate": vfr, "compression": squeezed, "codecs": codecs},
+                  "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -28,11 +28,12 @@ def test_a_phone_photo_is_read_upright(data, tmp_path):
         assert reader.predict(tmp_path / "phone.jpg").letter == "L"
 
 
-def test_a_phone_video_is_read_upright(data, tmp_path):
-    import fingerspell
+def _phone_film(data, tmp_path, encode=()):
+    """HELLO spelled with real photos of a mon95 user, stored as a phone stores an upright film: each
+    frame turned a quarter clockwise, tagged to turn back. ``encode``: ffmpeg's options to re-encode
+    it first (the tag is added after, as ``-c copy`` keeps it). The frames as shown, and the file."""
     from fingerspell.hands.detector import HandDetector, load_image
     from fingerspell.reading.photovideo import PhotoVideoOptions, photo_of_hand, photo_word_frames, write_video
-    from fingerspell.runtime.sources import VideoSource
     from fingerspell.runtime.video_out import bundled_ffmpeg
 
     shots = {}
@@ -41,12 +42,24 @@ def test_a_phone_video_is_read_upright(data, tmp_path):
             img = load_image(data / "mon95" / "user_7" / f"{letter}1.jpg")
             shots[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
     frames, _ = photo_word_frames("HELLO", shots, np.random.default_rng(0), PhotoVideoOptions(size=(480, 640)))
-    # stored as a phone stores an upright film: each frame turned a quarter clockwise, tagged to turn back
-    write_video([np.ascontiguousarray(np.rot90(f, k=-1)) for f in frames], tmp_path / "stored.mp4", fps=30.0)
+    stored = tmp_path / "stored.avi"
+    write_video([np.ascontiguousarray(np.rot90(f, k=-1)) for f in frames], stored, fps=30.0, codec="MJPG")
     ffmpeg = bundled_ffmpeg()
     assert ffmpeg, "imageio-ffmpeg's ffmpeg is a dependency"
-    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(tmp_path / "stored.mp4"),
+    if encode:
+        subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(stored), *encode, str(tmp_path / "coded.mp4")],
+                       check=True)
+        stored = tmp_path / "coded.mp4"
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(stored),
                     "-c", "copy", str(tmp_path / "phone.mp4")], check=True)
+    return frames, tmp_path / "phone.mp4"
+
+
+def test_a_phone_video_is_read_upright(data, tmp_path):
+    import fingerspell
+    from fingerspell.runtime.sources import VideoSource
+
+    frames, _ = _phone_film(data, tmp_path, encode=("-c:v", "mpeg4", "-q:v", "2"))
     plain = cv2.VideoCapture(str(tmp_path / "phone.mp4"))
     assert plain.get(cv2.CAP_PROP_ORIENTATION_META) in (90.0, 270.0)  # the tag is there
     plain.release()
@@ -58,6 +71,47 @@ def test_a_phone_video_is_read_upright(data, tmp_path):
     assert np.abs(frame.astype(int) - frames[0]).mean() < 8  # upright again, not mirrored or upside down
     with fingerspell.load() as reader:
         assert reader.read(str(tmp_path / "phone.mp4"), fps=30, learn=False, decode=False).text.strip() == "HELLO"
+
+
+def test_an_av1_phone_video_is_read_upright_at_its_own_frame_times(data, tmp_path):
+    """AV1, which OpenCV's wheel cannot decode (recent Android phones, screen recorders, browsers),
+    read through imageio-ffmpeg's ffmpeg: upright, each frame at its own time in the file (a phone's
+    variable rate: the second half keeps every fourth frame), and spelled end to end."""
+    import fingerspell
+    from fingerspell.runtime.sources import VideoSource, open_source
+
+    n = 150  # the first 5 s of the film
+    frames, phone = _phone_film(data, tmp_path, encode=(
+        "-vf", f"trim=end_frame={n},select='lt(n,{n // 2})+not(mod(n,4))'", "-fps_mode", "vfr",
+        "-c:v", "libsvtav1", "-crf", "30", "-svtav1-params", "log-level=0"))
+    plain = cv2.VideoCapture(str(phone))
+    assert not plain.read()[0]  # OpenCV alone reads nothing of it
+    plain.release()
+    kept = [i for i in range(n) if i < n // 2 or i % 4 == 0]
+    with VideoSource(phone) as src:
+        read = list(src)
+    assert src.decoder == "ffmpeg" and not src.ended_early
+    assert len(read) == len(kept)
+    assert read[0][0].shape[:2] == (640, 480)
+    assert np.abs(read[0][0].astype(int) - frames[0]).mean() < 8  # upright, not mirrored or upside down
+    assert np.abs(read[-1][0].astype(int) - frames[kept[-1]]).mean() < 8
+    assert np.allclose([t for _, t in read], [i / 30 for i in kept], atol=0.002)
+
+    whole = _phone_film(data, tmp_path, encode=("-c:v", "libsvtav1", "-crf", "30", "-svtav1-params", "log-level=0"))[1]
+    with fingerspell.load() as reader:
+        assert reader.read(str(whole), learn=False, decode=False).text.strip() == "HELLO"
+    cut = tmp_path / "cut.webm"  # a WebM (no index at the end) cut off half-way: kept, and said
+    subprocess.run([_ffmpeg(), "-y", "-loglevel", "error", "-i", str(whole), "-c", "copy", str(cut)], check=True)
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    with open_source(str(cut)) as src:
+        assert 10 < sum(1 for _ in src) < len(frames) * 0.7
+    assert src.ended_early and "truncated or damaged" in src.message
+
+
+def _ffmpeg():
+    from fingerspell.runtime.video_out import bundled_ffmpeg
+
+    return bundled_ffmpeg()
 
 
 def _iphone_heic(photo, out):
@@ -74,7 +128,8 @@ def _iphone_heic(photo, out):
 
 
 def test_an_iphone_heic_photo_is_read_upright(data, tmp_path, capsys):
-    """An iPhone's default photo format: read by name, in a folder, by build-dataset, and upright."""
+    """An iPhone's default photo format, and AVIF (recent Android phones, the web): read by name, in a
+    folder, by build-dataset, and upright."""
     import json
 
     import fingerspell
@@ -90,11 +145,19 @@ def test_an_iphone_heic_photo_is_read_upright(data, tmp_path, capsys):
     misnamed = tmp_path / "phone" / "L" / "IMG_0002.jpg"  # a HEIC whose name says JPEG
     misnamed.write_bytes(heic.read_bytes())
     assert np.array_equal(load_image(misnamed), img)
+    avif = tmp_path / "phone" / "L" / "IMG_0003.avif"  # stored turned, its EXIF tag turning it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.open(data / "mon95" / "user_7" / "L1.jpg").convert("RGB").transpose(Image.ROTATE_90).save(
+        avif, exif=exif.tobytes(), quality=90)
+    assert avif.read_bytes()[4:12] == b"ftypavif"
+    assert np.abs(load_image(avif)[:, :, ::-1].astype(int) - upright).mean() < 8
     with fingerspell.load() as reader:
         assert reader.predict(heic).letter == "L"
+        assert reader.predict(avif).letter == "L"
     assert main(["predict", "--json", str(tmp_path / "phone")]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    assert sorted(Path(r["path"]).name for r in rows) == ["IMG_0001.HEIC", "IMG_0002.jpg"]
+    assert sorted(Path(r["path"]).name for r in rows) == ["IMG_0001.HEIC", "IMG_0002.jpg", "IMG_0003.avif"]
     assert all(r["letter"] == "L" for r in rows)
     a = tmp_path / "phone" / "A"
     a.mkdir()
@@ -103,23 +166,19 @@ def test_an_iphone_heic_photo_is_read_upright(data, tmp_path, capsys):
     assert main(["build-dataset", str(tmp_path / "phone"), "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
                  "--workers", "1", "--quiet"]) == 0
     ds = load_dataset(out)
-    assert len(ds.labels) == 3 and not ds.no_hand.any()  # both HEIC photos read, a hand found in each
+    assert len(ds.labels) == 4 and not ds.no_hand.any()  # the HEIC and AVIF photos read, a hand found in each
 
 
-def test_avif_and_broken_heic_photos_are_named_with_the_fix(tmp_path, capsys):
-    """AVIF, which neither OpenCV nor pillow-heif decodes here: a file given by name gets its one-line
-    error; in a folder it is counted, not silently dropped. A broken HEIC is named as unreadable."""
+def test_broken_heic_and_avif_photos_are_named_with_the_fix(tmp_path, capsys):
+    """A phone photo's header with no picture after it: one line naming the file, not a trace."""
     from fingerspell.cli import main
 
-    avif = tmp_path / "phone" / "IMG_0001.AVIF"
-    avif.parent.mkdir()
-    avif.write_bytes(b"\x00\x00\x00\x1cftypavif" + b"\x00" * 200)  # the header of an AVIF, no picture
-    assert main(["predict", "--json", str(avif)]) == 1
-    assert "AVIF photos cannot be read here; export it as JPEG" in capsys.readouterr().out
-    assert main(["predict", str(avif.parent)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "1 AVIF photos" in err[0] and "export them as JPEG" in err[0]
-    heic = tmp_path / "IMG_0002.HEIC"
-    heic.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 200)  # the header of a HEIC, no picture
-    assert main(["predict", "--json", str(heic)]) == 1
-    assert "it is corrupt or not an image" in capsys.readouterr().out
+    for name, brand in (("IMG_0001.HEIC", b"heic"), ("IMG_0002.avif", b"avif")):
+        photo = tmp_path / name
+        photo.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + b"\x00" * 200)
+        assert main(["predict", "--json", str(photo)]) == 1
+        out = capsys.readouterr().out
+        assert f"cannot read image {photo}: it is corrupt or not an image" in out
+    assert main(["predict", str(tmp_path)]) == 1  # in a folder: each listed, and counted
+    out = capsys.readouterr().out
+    assert out.count("it is corrupt or not an image") == 2 and "2 unreadable" in out

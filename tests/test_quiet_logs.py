@@ -61,5 +61,5 @@ def test_a_broken_video_is_one_line_without_ffmpeg_noise(data, tmp_path):
     res = _cli("run", "--source", str(cut), "--no-progress")
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
-        f"fingerspell run: error: cannot read video {cut}: it is corrupt or in a format OpenCV cannot decode "
-        "(try an .mp4 or .avi, or an image folder)"]
+        f"fingerspell run: error: cannot read video {cut}: it is corrupt or in a format neither OpenCV nor "
+        "ffmpeg can decode (try an .mp4 or .avi, or an image folder)"]

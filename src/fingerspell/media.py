@@ -7,12 +7,11 @@ from __future__ import annotations
 import functools
 
 #: still images: OpenCV decodes most (a phone photo's EXIF orientation applied: hands/detector.load_image),
-#: pillow-heif an iPhone's HEIC photos (:func:`decode_heif`)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif")
-#: video files (OpenCV's FFmpeg; a phone video's rotation applied: runtime/sources.VideoSource)
+#: Pillow an iPhone's HEIC photos (with pillow-heif) and AVIF ones (:func:`decode_photo`)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif", ".avif")
+#: video files (OpenCV's FFmpeg, else imageio-ffmpeg's ffmpeg for AV1; a phone video's rotation applied:
+#: runtime/sources.VideoSource)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-#: photo formats phones write that neither decodes: named in errors, counted when skipped
-PHONE_ONLY_SUFFIXES = (".avif",)
 
 #: network addresses read as streams (runtime/sources.StreamSource): phone camera apps, IP cameras
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
@@ -25,38 +24,52 @@ def is_stream_url(spec) -> bool:
 
 #: ftyp brands of HEIF still pictures (HEVC-coded: heic, heix, ...; mif1 / msf1: any HEIF)
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+#: ftyp brands of AVIF pictures (AV1-coded HEIF: recent Android phones, the web)
+AVIF_BRANDS = (b"avif", b"avis")
+
+
+def _brand(data) -> bytes:
+    """The major brand of an ISO media file's ``ftyp`` box (its first 12 bytes), or b""."""
+    head = bytes(data[:12])
+    return head[8:12] if len(head) == 12 and head[4:8] == b"ftyp" else b""
 
 
 def is_heif(data) -> bool:
     """Do these file bytes hold a HEIF/HEIC picture (an ISO box ``ftyp`` with a HEIF brand)?"""
-    head = bytes(data[:12])
-    return len(head) == 12 and head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+    return _brand(data) in HEIF_BRANDS
+
+
+def is_avif(data) -> bool:
+    """Do these file bytes hold an AVIF picture (an ISO box ``ftyp`` with an AVIF brand)?"""
+    return _brand(data) in AVIF_BRANDS
 
 
 def decode_photo(data, flags: int):
     """A photo file's bytes (a uint8 array) as an image, or None when it cannot be decoded: a HEIF/HEIC
-    photo (known by its first bytes, whatever its name says) by pillow-heif, anything else by
-    ``cv2.imdecode`` with ``flags``."""
+    or AVIF photo (known by its first bytes, whatever its name says) by Pillow (with pillow-heif for
+    HEIF), anything else by ``cv2.imdecode`` with ``flags``. OpenCV's wheel decodes neither."""
     if is_heif(data):
-        return decode_heif(data)
+        _register_heif()
+        return decode_with_pillow(data)
+    if is_avif(data):  # Pillow's own AVIF plugin (its wheels bundle libavif since 11.3)
+        return decode_with_pillow(data)
     import cv2
 
     return cv2.imdecode(data, flags) if len(data) else None
 
 
-def decode_heif(data):
-    """A HEIF/HEIC photo's bytes as a BGR uint8 array, turned upright (its rotation applied, as an
-    iPhone shows it), or None when it cannot be decoded."""
+def decode_with_pillow(data):
+    """A photo's bytes decoded by Pillow as a BGR uint8 array, turned upright (its EXIF or HEIF
+    rotation applied, as the phone shows it), or None when it cannot be decoded."""
     import io
 
     import numpy as np
     from PIL import Image, ImageOps
 
-    _register_heif()
     try:
         with Image.open(io.BytesIO(bytes(data))) as im:
             rgb = ImageOps.exif_transpose(im).convert("RGB")
-    except Exception:  # noqa: BLE001 - pillow-heif raises RuntimeError, ValueError, OSError, ... on a bad file
+    except Exception:  # noqa: BLE001 - pillow-heif and libavif raise RuntimeError, ValueError, OSError, ...
         return None
     return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
@@ -83,5 +96,5 @@ def redacted_url(url: str) -> str:
     return url
 
 
-__all__ = ["HEIF_BRANDS", "IMAGE_SUFFIXES", "PHONE_ONLY_SUFFIXES", "STREAM_SCHEMES", "VIDEO_SUFFIXES",
-           "decode_heif", "decode_photo", "is_heif", "is_stream_url", "redacted_url"]
+__all__ = ["AVIF_BRANDS", "HEIF_BRANDS", "IMAGE_SUFFIXES", "STREAM_SCHEMES", "VIDEO_SUFFIXES", "decode_photo",
+           "decode_with_pillow", "is_avif", "is_heif", "is_stream_url", "redacted_url"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from fingerspell.errors import FingerspellError
-from fingerspell.media import IMAGE_SUFFIXES, PHONE_ONLY_SUFFIXES, VIDEO_SUFFIXES
+from fingerspell.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 NAME = "predict"
 HELP = "read the letter in photos (files or folders): a table or JSON lines, annotated copies with --out"
@@ -64,12 +64,6 @@ def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tu
             seen_inputs.add(key)
             found.append((src, _unique(rel, used)))
     return found
-
-
-def _phone_only_photos(paths: Sequence[str]) -> int:
-    """How many AVIF photos the named folders hold (find_images leaves them out)."""
-    return sum(1 for raw in paths if Path(raw).is_dir()
-               for q in Path(raw).rglob("*") if q.is_file() and q.suffix.lower() in PHONE_ONLY_SUFFIXES)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -142,13 +136,8 @@ def run(args: argparse.Namespace) -> int:
     if out is not None and out.exists() and not out.is_dir():
         raise FingerspellError(f"--out {out} is a file: give a folder")
     images = find_images(args.paths, exclude=out)
-    skipped = _phone_only_photos(args.paths)
-    if skipped and images:
-        print(f"skipped {skipped} AVIF photo{'s' if skipped != 1 else ''} in {' '.join(args.paths)}: "
-              "they cannot be read here; export them as JPEG", file=sys.stderr)
     if not images:
-        also = f" ({skipped} AVIF photos, which cannot be read here: export them as JPEG)" if skipped else ""
-        raise FingerspellError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {' '.join(args.paths)}{also}")
+        raise FingerspellError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {' '.join(args.paths)}")
     targets = _targets(images, out, args.overwrite) if out is not None else [None] * len(images)
     reader = fingerspell.load(args.model, profile=args.profile, verbose=getattr(args, "verbose", False))
     rows = []

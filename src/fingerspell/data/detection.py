@@ -159,7 +159,7 @@ def _process(job: Tuple[int, str, str, Optional[tuple]]) -> Tuple[int, dict]:
         raise RuntimeError(f"test hook: simulated crash after {opts.test_fail_after} photos")
     try:
         data = np.fromfile(path, dtype=np.uint8)
-        img = decode_photo(data, cv2.IMREAD_COLOR)  # an iPhone's HEIC too
+        img = decode_photo(data, cv2.IMREAD_COLOR)  # a phone's HEIC or AVIF too
     except OSError as exc:
         return idx, {"error": f"cannot read: {exc}"}
     if img is None:

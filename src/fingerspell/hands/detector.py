@@ -35,7 +35,7 @@ from fingerspell.errors import FingerspellError
 from fingerspell.hands.exposure import DARK_BELOW, lift_dark
 from fingerspell.hands.landmarks import NUM_LANDMARKS, Hand, landmark_box, one_per_hand
 from fingerspell.hands.task_bundle import build_task_bundle, bundled_model_paths, check_task_bundle, default_task_bundle  # noqa: F401 (the bundle helpers are re-exported here)
-from fingerspell.media import PHONE_ONLY_SUFFIXES, decode_photo
+from fingerspell.media import decode_photo
 
 BACKENDS = ("solutions", "tasks")
 MODES = ("image", "video")
@@ -114,10 +114,7 @@ def load_image(path: Union[str, Path]) -> np.ndarray:
         raise FingerspellError(f"cannot read image {p}: {exc.strerror or exc}; check its permissions") from None
     # not IMREAD_UNCHANGED, which ignores a phone photo's EXIF orientation (an upright L read as G);
     # ANYDEPTH keeps 16-bit pixels and ANYCOLOR grey ones for to_bgr_uint8, an alpha channel is dropped
-    img = decode_photo(data, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)  # an iPhone's HEIC too
-    if img is None and p.suffix.lower() in PHONE_ONLY_SUFFIXES:
-        raise FingerspellError(f"cannot read image {p}: {p.suffix[1:].upper()} photos cannot be read here; "
-                               "export it as JPEG (or set the phone's camera to 'Most Compatible')")
+    img = decode_photo(data, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)  # a phone's HEIC or AVIF too
     if img is None:
         raise FingerspellError(f"cannot read image {p}: it is corrupt or not an image (use a .jpg or .png)")
     return to_bgr_uint8(img, name=str(p))

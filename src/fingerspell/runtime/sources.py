@@ -161,6 +161,7 @@ class VideoSource(FrameSource):
     rate included), or frame index / ``fps`` when ``fps`` is given."""
 
     kind = "video"
+    decoder = "opencv"  # or "ffmpeg": what OpenCV cannot decode (AV1)
 
     def __init__(self, path: Union[str, Path], fps: Optional[float] = None) -> None:
         super().__init__()
@@ -171,9 +172,21 @@ class VideoSource(FrameSource):
         if not self.path.is_file():
             raise FingerspellError(f"video {self.path} does not exist: give a video file, an image folder "
                                    "or a webcam index")
-        self._open(cv2.VideoCapture, str(self.path), fps,
-                   f"cannot read video {self.path}: it is corrupt or in a format OpenCV cannot decode "
-                   "(try an .mp4 or .avi, or an image folder)")
+        error = (f"cannot read video {self.path}: it is corrupt or in a format neither OpenCV nor ffmpeg can "
+                 "decode (try an .mp4 or .avi, or an image folder)")
+        try:
+            self._open(cv2.VideoCapture, str(self.path), fps, error)
+        except FingerspellError:
+            # OpenCV's wheel decodes no AV1 (recent phones, screen recorders, browsers' WebM): the
+            # ffmpeg that imageio-ffmpeg bundles does (runtime/ffmpeg_video.py)
+            from fingerspell.runtime.ffmpeg_video import FfmpegCapture
+            from fingerspell.runtime.video_out import bundled_ffmpeg
+
+            ffmpeg = bundled_ffmpeg()
+            if ffmpeg is None:
+                raise
+            self._open(lambda target: FfmpegCapture(target, ffmpeg), str(self.path), fps, error)
+            self.decoder = "ffmpeg"
 
     def _open(self, capture, target: str, fps: Optional[float], error: str) -> None:
         """Open ``capture(target)`` and read its first frame, or raise ``error``."""
@@ -229,9 +242,13 @@ class VideoSource(FrameSource):
         else:
             ok, frame = self._cap.read()
             if not ok or frame is None:
-                if self.frame_count is not None and self._index < self.frame_count:
+                # ffmpeg's frame count is the header's duration x rate, an estimate; its exit status
+                # tells a damaged file too
+                slack = 0.9 if self.decoder == "ffmpeg" else 1.0
+                short = self.frame_count is not None and self._index < slack * self.frame_count
+                if short or getattr(self._cap, "failed", False):
                     self.ended_early = True
-                    self.message = (f"{self.path} ended after {self._index} of {self.frame_count} frames "
+                    self.message = (f"{self.path} ended after {self._index} of {self.frame_count or '?'} frames "
                                     "(truncated or damaged); kept what was read")
                 self.close()
                 return None
@@ -243,6 +260,9 @@ class VideoSource(FrameSource):
         cap, self._cap = getattr(self, "_cap", None), None
         if cap is not None:
             cap.release()
+
+    def describe(self) -> dict:
+        return {**super().describe(), "decoder": self.decoder}
 
 
 STREAM_TIMEOUT_S = 10.0
