@@ -1,8 +1,9 @@
 # Two commands for a fresh clone:
 #   make run    set up .venv on first use, then start the live recognizer (ARGS="--source video.mp4" etc.)
 #   make test   set up .venv on first use, then run the whole test suite
-# mediapipe 0.10.21 has wheels for Python 3.9-3.12 only; 3.11 first (the torch wheels on our CI disk are 3.11).
-PYTHON ?= $(shell for p in python3.11 python3.12 python3.10 python3.9; do $$p -c '' 2>/dev/null && { echo $$p; break; }; done)
+# Python 3.11 or 3.12: mediapipe 0.10.21 has wheels up to 3.12, and the pinned web stack (FastAPI,
+# websockets) needs 3.11. 3.11 first (the torch wheels on our CI disk are 3.11); a python3 of either also does.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 NEED_GB ?= 8
@@ -12,7 +13,7 @@ export FINGERSPELL_DATA
 .PHONY: run test setup lint xvfb chromium clean-venv
 
 $(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "error: need Python 3.9-3.12 (mediapipe 0.10.21 has no wheel for others)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: need Python 3.11 or 3.12 (mediapipe 0.10.21 has no wheel for newer ones; FastAPI and websockets need 3.11): install python3.11 (e.g. with pyenv or your package manager) and rerun"; exit 1; }
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4/1048576)}'); test "$$free" -ge $(NEED_GB) || { \
 	  echo "error: $(VENV) needs about $(NEED_GB) GB of free disk (torch, mediapipe) and $$(pwd) has $$free GB: free some space (old clones, /tmp) and rerun"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
