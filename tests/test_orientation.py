@@ -99,7 +99,10 @@ def test_an_av1_phone_video_is_read_upright_at_its_own_frame_times(data, tmp_pat
 
     whole = _phone_film(data, tmp_path, encode=("-c:v", "libsvtav1", "-crf", "30", "-svtav1-params", "log-level=0"))[1]
     with fingerspell.load() as reader:
-        assert reader.read(str(whole), learn=False, decode=False).text.strip() == "HELLO"
+        transcript = reader.read(str(whole), learn=False, decode=False)
+    assert transcript.text.strip() == "HELLO"
+    cue = transcript.subtitles("vtt").splitlines()[2:4]  # the API's subtitles: one cue, while it was spelled
+    assert cue[1] == "HELLO" and cue[0].startswith("00:00:0")
     cut = tmp_path / "cut.webm"  # a WebM (no index at the end) cut off half-way: kept, and said
     subprocess.run([_ffmpeg(), "-y", "-loglevel", "error", "-i", str(whole), "-c", "copy", str(cut)], check=True)
     cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])

@@ -218,6 +218,13 @@ class Transcript:
     words: list
     frames: int
 
+    def subtitles(self, fmt: str = "srt") -> str:
+        """The words as subtitles at the time they were spelled: a SubRip (``"srt"``) or WebVTT
+        (``"vtt"``) file's text (:mod:`fingerspell.runtime.subtitles`)."""
+        from fingerspell.runtime.subtitles import subtitles
+
+        return subtitles(self.words, fmt)
+
 
 def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bool, live: bool = False):
     """(word decoder, recognizer options) for :meth:`Reader.stream`, as ``fingerspell run`` makes them

@@ -35,7 +35,7 @@ def check_outputs(paths: Sequence[Optional[PathLike]], overwrite: bool = False,
         raise FingerspellError("an output name is empty: give a file name, or leave the option out")
     given = [Path(p) for p in paths if p]
     if len({p.resolve() for p in given}) < len(given):
-        raise FingerspellError("the output files must differ: give --out and --transcript different names")
+        raise FingerspellError("the output files must differ: give --out, --transcript and --subtitles different names")
     sources = [Path(str(i)) for i in inputs if i is not None and Path(str(i)).exists()]
     for p in given:
         if any(p.resolve() == s.resolve() or (p.exists() and os.path.samefile(p, s)) for s in sources):

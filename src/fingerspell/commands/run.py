@@ -29,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, type=nonempty, metavar="VIDEO.mp4", help="annotated video to write (mp4v)")
     p.add_argument("--transcript", default=None, type=nonempty, metavar="FILE.json",
                    help="per-frame predictions, sentence events and the final sentence as JSON")
+    p.add_argument("--subtitles", default=None, type=nonempty, metavar="FILE.srt",
+                   help="the words as subtitles at the time they were spelled (.srt SubRip or .vtt WebVTT)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never the input)")
     p.add_argument("--max-frames", type=positive_int, default=None, help="stop after this many frames (cameras)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -40,10 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from fingerspell.apps import recognizer_from_args
     from fingerspell.apps.headless import check_outputs, run_headless
     from fingerspell.errors import FingerspellError
+    from fingerspell.fileio import atomic_write_bytes
     from fingerspell.runtime.sources import open_source
+    from fingerspell.runtime.subtitles import subtitle_format, subtitles
 
     # before the slow model and camera start
-    check_outputs([args.out, args.transcript], args.overwrite, inputs=[args.source, args.model])
+    fmt = subtitle_format(args.subtitles) if args.subtitles else None
+    check_outputs([args.out, args.transcript, args.subtitles], args.overwrite, inputs=[args.source, args.model])
     with open_source(args.source, fps=args.fps) as source:  # a bad source fails before the model loads
         recognizer = recognizer_from_args(args)
         with recognizer:
@@ -51,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
                                   progress=not args.no_progress, max_frames=args.max_frames,
                                   meta={"model_path": str(args.model) if args.model else "(shipped default)"})
             stopped = str((recognizer.adaptation_status() if recognizer.adaptation else {}).get("off") or "")
+            if fmt and report.frames:
+                atomic_write_bytes(args.subtitles, subtitles(recognizer.sentence.words, fmt).encode("utf-8"))
+                report.outputs["subtitles"] = str(args.subtitles)
         skipped = list(getattr(source, "skipped", []))
     if report.frames == 0 and not report.interrupted:
         why = f": unreadable {', '.join(skipped)}" if skipped else ""
