@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import cv2
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from _tiny_model import letterbox, mon95
 
 from fingerspell.errors import FingerspellError
 from fingerspell.runtime.sources import CameraSource, ImageFolderSource, VideoSource, open_source
+from fingerspell.runtime.video_out import bundled_ffmpeg
 
 
 def _numbered_frames(n: int) -> list:
@@ -46,6 +49,11 @@ def test_missing_and_unreadable_files_give_clear_errors(tmp_path):
     garbage.write_bytes(b"this is not a video" * 100)
     with pytest.raises(FingerspellError, match="cannot read video .*garbage.mp4"):
         open_source(str(garbage))
+    sound = tmp_path / "voice.webm"  # a recording with sound only, named like a video
+    subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=1",
+                    "-c:a", "libopus", str(sound)], check=True)
+    with pytest.raises(FingerspellError, match=r"video .*voice.webm holds no picture, only audio: give a video file$"):
+        open_source(str(sound))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(FingerspellError, match="holds no images"):

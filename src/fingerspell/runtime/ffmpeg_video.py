@@ -24,6 +24,7 @@ import numpy as np
 _FRAME = re.compile(rb"\bn:\s*\d+\s.*?\bpts_time:\s*(-?[\d.]+|nan).*?\bs:(\d+)x(\d+)")
 _DURATION = re.compile(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _FPS = re.compile(rb"Video: .*?, ([\d.]+) fps")
+_STREAM = re.compile(rb"^\s*Stream #\d+:\d+.*?: (Video|Audio|Subtitle|Data):")
 _WAIT_S = 30.0  # longest wait for one decoded frame before the file is taken as unreadable
 
 
@@ -39,6 +40,7 @@ class FfmpegCapture:
         self._fps = self._duration = float("nan")
         self._pos_s = float("nan")
         self.returncode: Optional[int] = None  # ffmpeg's exit status, once the frames ran out
+        self.streams = set()  # the kinds of stream ffmpeg found in the file ("Video", "Audio", ...)
         self.log = deque(maxlen=8)  # ffmpeg's last lines other than frames, for a message
         try:
             self._proc: Optional[subprocess.Popen] = subprocess.Popen(
@@ -58,6 +60,9 @@ class FfmpegCapture:
                     t = float(frame.group(1))
                     self._frames.put((int(frame.group(2)), int(frame.group(3)), t))
                     continue
+                kind = _STREAM.search(line)
+                if kind:
+                    self.streams.add(kind.group(1).decode())
                 d, f = _DURATION.search(line), _FPS.search(line)
                 if d and not np.isfinite(self._duration):
                     self._duration = int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))

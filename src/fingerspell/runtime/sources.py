@@ -175,18 +175,28 @@ class VideoSource(FrameSource):
         error = (f"cannot read video {self.path}: it is corrupt or in a format neither OpenCV nor ffmpeg can "
                  "decode (try an .mp4 or .avi, or an image folder)")
         try:
-            self._open(cv2.VideoCapture, str(self.path), fps, error)
+            return self._open(cv2.VideoCapture, str(self.path), fps, error)
         except FingerspellError:
-            # OpenCV's wheel decodes no AV1 (recent phones, screen recorders, browsers' WebM): the
-            # ffmpeg that imageio-ffmpeg bundles does (runtime/ffmpeg_video.py)
-            from fingerspell.runtime.ffmpeg_video import FfmpegCapture
-            from fingerspell.runtime.video_out import bundled_ffmpeg
+            pass  # not chained to the error below: one message, not two
+        self._open_with_ffmpeg(fps, error)
 
-            ffmpeg = bundled_ffmpeg()
-            if ffmpeg is None:
-                raise
-            self._open(lambda target: FfmpegCapture(target, ffmpeg), str(self.path), fps, error)
-            self.decoder = "ffmpeg"
+    def _open_with_ffmpeg(self, fps: Optional[float], error: str) -> None:
+        """What OpenCV's wheel cannot decode (AV1: phones, screen recorders, WebM): runtime/ffmpeg_video.py."""
+        from fingerspell.runtime.ffmpeg_video import FfmpegCapture
+        from fingerspell.runtime.video_out import bundled_ffmpeg
+
+        ffmpeg = bundled_ffmpeg()
+        if ffmpeg is None:
+            raise FingerspellError(error)
+        cap = FfmpegCapture(str(self.path), ffmpeg)
+        try:
+            self._open(lambda _: cap, str(self.path), fps, error)
+        except FingerspellError:
+            if cap.streams and "Video" not in cap.streams:  # a sound recording named like a video
+                kinds = " and ".join(sorted(cap.streams)).lower()
+                raise FingerspellError(f"video {self.path} holds no picture, only {kinds}: give a video file") from None
+            raise
+        self.decoder = "ffmpeg"
 
     def _open(self, capture, target: str, fps: Optional[float], error: str) -> None:
         """Open ``capture(target)`` and read its first frame, or raise ``error``."""
