@@ -130,6 +130,11 @@ def test_page_spells_the_word_from_the_camera(browser, server):
     assert page.evaluate("window.fingerspell.readings") > 20
     wait_for_hand(page)
     page.screenshot(path=str(DOCS / "web-spell.png"))
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#btn-copy")  # the sentence as plain text on the clipboard, and said so
+    expect(page.locator("#message")).to_contain_text("copied: ")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert WORD in copied and page.locator("#message").inner_text() == f"copied: {copied}"
     assert not errors, errors
 
 

@@ -217,12 +217,22 @@ function keys(ev) {
   else if (k === "u") command("undo");
   else if (k === "Escape") command("reset");
   else if ("123".includes(k) && k.length === 1) command("pick", +k);
+  else if (k === "c" && !ev.ctrlKey && !ev.metaKey) copySentence();
+}
+
+// The sentence as plain text on the clipboard, to paste where the person wants it.
+async function copySentence() {
+  const text = $("sentence").textContent.trim();
+  if (!text) { message("nothing to copy yet: spell a word first"); return; }
+  try { await navigator.clipboard.writeText(text); message(`copied: ${text}`); }
+  catch (e) { message("the browser did not allow copying: select the sentence and copy it by hand"); }
 }
 
 async function main() {
   document.querySelectorAll(".tab").forEach(b => { b.onclick = () => setMode(b.dataset.mode); });
   $("btn-space").onclick = () => command("space"); $("btn-delete").onclick = () => command("delete");
   $("btn-undo").onclick = () => command("undo"); $("btn-reset").onclick = () => command("reset");
+  $("btn-copy").onclick = copySentence;
   $("start").onclick = startCamera;
   document.addEventListener("keydown", keys);
   Practice.init({ level: $("level"), target: $("target"), feedback: $("feedback"), lpm: $("lpm"), summary: $("summary"),
