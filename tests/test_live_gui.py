@@ -66,6 +66,9 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
 
         root.focus_force()
         _pump(root, 0.2)
+        root.event_generate("<KeyPress-c>")  # the sentence on the clipboard, to paste elsewhere
+        _pump(root, 0.1)
+        assert root.clipboard_get() == WORD and app.status_var.get() == f"copied: {WORD}"
         root.event_generate("<KeyPress-space>")
         _pump(root, 0.1)
         from fingerspell.apps.live_widgets import CURSOR, VISIBLE_SPACE
@@ -88,6 +91,8 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
         assert app.frames_processed > frozen
         app.buttons["Reset"].invoke()
         assert app.sentence_var.get() == ""
+        app.buttons["Copy"].invoke()
+        assert app.status_var.get() == "nothing to copy yet: spell a word first"
         # r (and Reset) start a new sentence and keep what was learned of the signer; Shift+R forgets it
         calls, reset = [], app.session.reset
         monkeypatch.setattr(app.session, "reset", lambda person=True: (calls.append(person), reset(person=person)))

@@ -11,15 +11,14 @@ how far the hold is toward writing it, and the next guesses; below, the sentence
 spaces and a cursor, word suggestions, and the edit buttons. No widget changes size between states.
 With no hand seen, or the hand reaching out of the picture, a hint on the video says how to show it.
 
-Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a suggested
-word, Ctrl+z Undo a word correction, m Mirror, r Reset (a new sentence), Shift+R new signer (also forget
-what was learned of the person signing), v Speak (``--speak``), q or Escape Exit."""
+Keys (and buttons): s Start/Stop, space Space (finish the word), BackSpace Delete, 1-3 take a suggested word,
+Ctrl+z Undo a word correction, c Copy the sentence, m Mirror, r Reset (a new sentence), Shift+R new signer
+(also forget what was learned of the person signing), v Speak (``--speak``), q or Escape Exit."""
 
 from __future__ import annotations
 
 import os
 import queue
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional, Tuple
@@ -27,6 +26,7 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from fingerspell.apps import live_widgets as lw
+from fingerspell.apps.live_widgets import check_display
 from fingerspell.errors import FingerspellError
 from fingerspell.runtime.recognizer import FrameResult, Recognizer
 from fingerspell.runtime.sources import FrameSource
@@ -47,15 +47,6 @@ class LiveOptions:
     mirror: Optional[bool] = None
     title: str = "fingerspell: ASL fingerspelling"
     speak: bool = False  # --speak was asked for (the window says whether speech is available)
-
-
-def check_display() -> None:
-    """A clear error instead of Tk's when there is no screen to open a window on."""
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-        raise FingerspellError(
-            "no display: DISPLAY is not set, so the live window cannot open; run it on a desktop, under a "
-            "virtual X server (Xvfb, e.g. xvfb-run fingerspell live ...), or use 'fingerspell run --source X "
-            "--out annotated.mp4' to work without a screen")
 
 
 class LiveApp:
@@ -172,7 +163,8 @@ class LiveApp:
             self.buttons[f"suggest{i + 1}"].grid(row=0, column=i + 1, padx=2)
         edit = ttk.Frame(card, style="Card.TFrame")
         edit.grid(row=2, column=1, sticky="e")
-        actions = [("Space", self.add_space), ("Delete", self.delete), ("Undo", self.undo), ("Reset", self.reset)]
+        actions = [("Space", self.add_space), ("Delete", self.delete), ("Undo", self.undo), ("Reset", self.reset),
+                   ("Copy", self.copy)]
         if self.speaker is not None:
             actions.append(("Speak", self.speak))
         for i, (name, cmd) in enumerate(actions):
@@ -181,7 +173,7 @@ class LiveApp:
         speak = (" \u00b7 v speak \u00b7 speech on" if self.speaker is not None else " \u00b7 speech unavailable: "
                  "install espeak-ng" if self.options.speak else " \u00b7 speech off (--speak)")
         keys = ("keys: s start/stop \u00b7 space \u00b7 BackSpace delete \u00b7 1-3 words \u00b7 Ctrl+z undo "
-                "\u00b7 m mirror \u00b7 r reset \u00b7 R new signer \u00b7 q exit" + speak)
+                "\u00b7 c copy \u00b7 m mirror \u00b7 r reset \u00b7 R new signer \u00b7 q exit" + speak)
         ttk.Label(card, text=keys, style="Muted.TLabel").grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
 
     def _bind_keys(self) -> None:
@@ -189,7 +181,7 @@ class LiveApp:
                 ("<KeyPress-BackSpace>", self.delete), ("<KeyPress-r>", self.reset), ("<Control-z>", self.undo),
                 ("<KeyPress-R>", lambda: self.reset(person=True)),
                 ("<KeyPress-m>", self.toggle_mirror), ("<KeyPress-q>", self.exit), ("<KeyPress-Escape>", self.exit),
-                ("<KeyPress-v>", self.speak)]
+                ("<KeyPress-v>", self.speak), ("<KeyPress-c>", self.copy)]
         keys += [(f"<KeyPress-{i + 1}>", lambda i=i: self.pick(i + 1)) for i in range(3)]
         for seq, fn in keys:
             self.root.bind(seq, lambda _e, fn=fn: (fn(), "break")[1])
@@ -244,6 +236,14 @@ class LiveApp:
 
     def speak(self) -> None:
         self.session.speak()
+
+    def copy(self) -> None:
+        """c / Copy: the sentence as plain text on the clipboard, to paste where the person wants it."""
+        text = self.session.sentence.text.strip()
+        if text:
+            self.root.clipboard_clear()
+            self.root.clipboard_append(text)
+        self.status_var.set(f"copied: {text}" if text else "nothing to copy yet: spell a word first")
 
     def toggle_mirror(self) -> None:
         self.mirror_var.set(not self.mirror_var.get())

@@ -9,6 +9,8 @@ suggestion list, not when the hand leaves.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import replace
 from typing import Optional, Tuple
 
@@ -357,3 +359,14 @@ def retire_window(root, *owners) -> int:
         pass
     _RETIRED_INTERPRETERS.append(root.tk)
     return release_variables(*owners)
+
+
+def check_display() -> None:
+    """A clear error instead of Tk's when there is no screen to open a window on."""
+    from fingerspell.errors import FingerspellError
+
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        raise FingerspellError(
+            "no display: DISPLAY is not set, so the live window cannot open; run it on a desktop, under a "
+            "virtual X server (Xvfb, e.g. xvfb-run fingerspell live ...), or use 'fingerspell run --source X "
+            "--out annotated.mp4' to work without a screen")
