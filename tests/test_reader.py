@@ -126,9 +126,10 @@ def test_a_hand_lowered_between_two_words_and_raised_at_once_starts_a_new_word(b
 
 
 def test_a_hand_dropped_out_through_the_bottom_and_raised_again_starts_a_new_word(bank, decoder):
-    """The hand moves down out of the picture and is back 0.25 s later: two words (left_view_s);
-    gone as long in the middle of the picture (a dropout), or low in the picture (its wrist below
-    the edge, as this scripted hand holds) but not moving out of it, one word."""
+    """The hand moves down out of the picture and is back 0.25 s later: two words (left_view_s),
+    also when its first frame back, half in view at the edge, reads NOTHING; gone as long in the
+    middle of the picture (a dropout), or low in the picture (its wrist below the edge, as this
+    scripted hand holds) but not moving out of it, one word."""
     first, t = frames_for_word(bank, [{c: 0.99} for c in "HELLO"], seed=1)
     second, t2 = frames_for_word(bank, [{c: 0.99} for c in "WORLD"], seed=2)
     _, lm, p = first[-1]
@@ -138,11 +139,15 @@ def test_a_hand_dropped_out_through_the_bottom_and_raised_again_starts_a_new_wor
         moved[:, 1] += 0.06 * k
         down.append((t + (k - 1) / FPS, moved, p))
     assert down[-1][1][:, 1].min() > 1.0  # gone below the picture
-    for frames_out in (down, []):
+    rising = second[0][1].copy()
+    rising[:, 1] += 0.5  # the second word's first frame: half in view at the bottom, read as NOTHING
+    for frames_out, back in ((down, []), (down, [(rising, probs_for({"NOTHING": 0.99}))]), ([], [])):
         t0 = t + len(frames_out) / FPS
         gone = [(t0 + k / FPS, None, None) for k in range(int(0.25 * FPS))]
         t1 = t0 + len(gone) / FPS
-        frames = first + frames_out + gone + [(t1 + u, lm2, p2) for u, lm2, p2 in second]
+        first_back = [(t1 + k / FPS, lm2, p2) for k, (lm2, p2) in enumerate(back)]
+        t1 += len(back) / FPS
+        frames = first + frames_out + gone + first_back + [(t1 + u, lm2, p2) for u, lm2, p2 in second]
         reader = Reader(CLASSES, ReaderOptions(pause_s=1.0), None)
         read(reader, frames, t1 + t2)
         words = [w.spelled for w in reader.sentence.words] + [reader.sentence.current]

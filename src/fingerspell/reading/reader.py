@@ -113,7 +113,9 @@ class Reader:
         xy = np.asarray(reading.landmarks, np.float64)[:, :2]
         prev, self._prev = self._prev, (reading.t, xy.mean(axis=0))
         if prev is None or not 0 < reading.t - prev[0] <= 0.2:
-            return False
+            # back after being away: how the hand left stands until the word is settled (the first
+            # frame back, half in view at the edge, often reads NOTHING and is not counted as back)
+            return self._leaving and self._absent_since is not None
         vx, vy = (self._prev[1] - prev[1]) / (reading.t - prev[0])  # frame sides per second
         return bool((xy[:, 1].max() > 1 - EDGE and vy > LEAVING_SPEED)
                     or (xy[:, 0].min() < EDGE and vx < -LEAVING_SPEED)
