@@ -11,7 +11,7 @@ import argparse
 import sys
 
 NAME = "run"
-HELP = "recognise a video/folder/camera headless: annotated video + JSON transcript"
+HELP = "recognise a video/folder/camera headless: annotated video, JSON transcript, subtitles"
 ORDER = 2
 INTERRUPTED_EXIT = 130
 
