@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from fingerspell.runtime.video_out import bundled_ffmpeg
+
 
 def test_a_phone_photo_is_read_upright(data, tmp_path):
     import fingerspell
@@ -34,7 +36,6 @@ def _phone_film(data, tmp_path, encode=()):
     it first (the tag is added after, as ``-c copy`` keeps it). The frames as shown, and the file."""
     from fingerspell.hands.detector import HandDetector, load_image
     from fingerspell.reading.photovideo import PhotoVideoOptions, photo_of_hand, photo_word_frames, write_video
-    from fingerspell.runtime.video_out import bundled_ffmpeg
 
     shots = {}
     with HandDetector(mode="image", max_hands=1) as det:
@@ -104,17 +105,11 @@ def test_an_av1_phone_video_is_read_upright_at_its_own_frame_times(data, tmp_pat
     cue = transcript.subtitles("vtt").splitlines()[2:4]  # the API's subtitles: one cue, while it was spelled
     assert cue[1] == "HELLO" and cue[0].startswith("00:00:0")
     cut = tmp_path / "cut.webm"  # a WebM (no index at the end) cut off half-way: kept, and said
-    subprocess.run([_ffmpeg(), "-y", "-loglevel", "error", "-i", str(whole), "-c", "copy", str(cut)], check=True)
+    subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-i", str(whole), "-c", "copy", str(cut)], check=True)
     cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
     with open_source(str(cut)) as src:
         assert 10 < sum(1 for _ in src) < len(frames) * 0.7
     assert src.ended_early and "truncated or damaged" in src.message
-
-
-def _ffmpeg():
-    from fingerspell.runtime.video_out import bundled_ffmpeg
-
-    return bundled_ffmpeg()
 
 
 def _iphone_heic(photo, out):
