@@ -58,6 +58,9 @@ def test_missing_and_unreadable_files_give_clear_errors(tmp_path):
     empty.mkdir()
     with pytest.raises(FingerspellError, match="holds no images"):
         open_source(str(empty))
+    sound.rename(empty / "clip.webm")  # a folder of clips: says to give one of them
+    with pytest.raises(FingerspellError, match=r"holds no images .*; it holds videos \(clip.webm\): give one with"):
+        open_source(str(empty))
 
 
 def test_video_frames_come_in_order_with_video_time(tmp_path):

@@ -47,7 +47,8 @@ def is_avif(data) -> bool:
 def decode_photo(data, flags: int):
     """A photo file's bytes (a uint8 array) as an image, or None when it cannot be decoded: a HEIF/HEIC
     or AVIF photo (known by its first bytes, whatever its name says) by Pillow (with pillow-heif for
-    HEIF), anything else by ``cv2.imdecode`` with ``flags``. OpenCV's wheel decodes neither."""
+    HEIF), anything else by ``cv2.imdecode`` with ``flags``, and by Pillow where OpenCV cannot (a GIF).
+    OpenCV's wheel decodes no HEIF or AVIF."""
     if is_heif(data):
         _register_heif()
         return decode_with_pillow(data)
@@ -55,7 +56,9 @@ def decode_photo(data, flags: int):
         return decode_with_pillow(data)
     import cv2
 
-    return cv2.imdecode(data, flags) if len(data) else None
+    img = cv2.imdecode(data, flags) if len(data) else None
+    # what OpenCV's wheel does not read but Pillow does (a GIF: its first frame)
+    return img if img is not None or not len(data) else decode_with_pillow(data)
 
 
 def decode_with_pillow(data):

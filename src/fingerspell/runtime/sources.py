@@ -5,8 +5,7 @@ Timestamps are what the hold reader measures motion by: camera and live-stream f
 clock's time when each came (a thread takes them as they come: ``live_frames.py``), video frames
 their own times in the file, image-folder frames ``index / fps``. A read failure in the middle of a
 stream (a camera unplugged, a truncated file) ends the iteration cleanly and is noted in
-:attr:`FrameSource.ended_early` / :attr:`FrameSource.message`, so that
-whatever was recognised up to then is kept.
+:attr:`FrameSource.ended_early` / :attr:`FrameSource.message`; what was recognised is kept.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.media import IMAGE_SUFFIXES, is_stream_url, redacted_url
+from fingerspell.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_stream_url, redacted_url
 from fingerspell.runtime.live_frames import LiveFrames
 
 DEFAULT_FPS = 10.0
@@ -317,10 +316,8 @@ class StreamSource(_LiveSource, VideoSource):
 
 
 class ImageFolderSource(FrameSource):
-    """Images of a folder in sorted name order (or one image), timestamped at ``fps``.
-
-    An image that cannot be decoded is skipped and counted in :attr:`skipped`.
-    """
+    """Images of a folder in sorted name order (or one image), timestamped at ``fps``. An image that
+    cannot be decoded is skipped and counted in :attr:`skipped`."""
 
     kind = "images"
 
@@ -334,9 +331,12 @@ class ImageFolderSource(FrameSource):
         if self.path.is_dir():
             self.files: List[Path] = sorted(p for p in self.path.iterdir()
                                             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            if not self.files:
+            if not self.files:  # a folder of clips: one video is read at a time
+                clips = sorted(p.name for p in self.path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+                named = ", ".join(clips[:3]) + (", ..." if len(clips) > 3 else "")
+                also = f"; it holds videos ({named}): give one with --source FILE" if clips else ""
                 raise FingerspellError(f"image folder {self.path} holds no images "
-                                       f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+                                       f"({', '.join(sorted(IMAGE_SUFFIXES))}){also}")
         elif self.path.is_file():
             self.files = [self.path]
         else:
