@@ -156,3 +156,26 @@ def test_practice_marks_letters_right_and_wrong(browser, server):
     assert page.locator("#chart .card").count() == 29
     page.screenshot(path=str(DOCS / "web-chart.png"), full_page=True)
     assert not errors, errors
+
+
+def test_a_recorded_video_is_read_from_the_page(browser, server, data):
+    """"Read a video": a file chosen on the page is read on the server; its sentence, words and a
+    subtitle file come back, and Copy takes the sentence."""
+    from _tiny_model import WORD, word_video
+    from playwright.sync_api import expect
+
+    page, errors = open_page(browser, server + "/?mode=video")
+    page.set_input_files("#video-file", str(word_video(data)))
+    page.click("#btn-read")
+    expect(page.locator("#video-text")).to_have_text(WORD, timeout=90_000)
+    expect(page.locator("#video-status")).to_contain_text("1 word(s)")
+    assert page.locator("#video-words li").first.inner_text().startswith(WORD)
+    with page.expect_download() as got:
+        page.click("#srt-link")
+    srt = open(got.value.path(), encoding="utf-8").read()
+    assert srt.startswith("1\n") and f"\n{WORD}\n" in srt and got.value.suggested_filename == "book.srt"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#btn-video-copy")
+    assert page.evaluate("navigator.clipboard.readText()") == WORD
+    page.screenshot(path=str(DOCS / "web-video.png"))
+    assert not errors, errors

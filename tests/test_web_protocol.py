@@ -267,3 +267,35 @@ def test_serve_command_options(capsys):
     assert "--ssl-keyfile" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["serve", "--port", "70000"])
+
+
+def test_a_recorded_video_is_read_with_its_words_and_subtitles(client, data):
+    """"Read a video": the page POSTs a file; the sentence, each word's time and subtitles come back,
+    and the file is not kept. Wrong files, too-large files and other sites get one line each."""
+    import tempfile
+    from pathlib import Path
+
+    from _tiny_model import WORD, word_video
+
+    before = set(Path(tempfile.gettempdir()).glob("fingerspell-read-*"))
+    video = word_video(data).read_bytes()  # mon95 user 7 spells BOOK (a signer the tiny model never saw)
+    r = client.post("/api/read?name=my%20clip.mp4", content=video)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["name"] == "my clip.mp4" and got["text"] == WORD and got["frames"] > 50
+    [word] = got["words"]
+    assert word["word"] == WORD and 0 <= word["start"] < word["end"]
+    assert f"\n{WORD}\n" in got["srt"] and got["vtt"].startswith("WEBVTT")
+    assert set(Path(tempfile.gettempdir()).glob("fingerspell-read-*")) == before  # nothing left behind
+
+    bad = client.post("/api/read?name=notes.txt", content=b"hello")
+    assert bad.status_code == 400 and bad.json()["error"].startswith("notes.txt is not a video file")
+    broken = client.post("/api/read?name=cut.mp4", content=video[:20000])  # the index at the end cut off
+    assert broken.status_code == 400
+    assert broken.json()["error"].startswith("cannot read video cut.mp4: it is corrupt")  # its name, not a temp path
+    other = client.post("/api/read?name=a.mp4", content=video, headers={"Origin": "http://evil.example"})
+    assert other.status_code == 403
+    small = create_app(ServerConfig(max_video_bytes=1000), client.app.state.factory)
+    with TestClient(small, base_url=BASE) as c:
+        big = c.post("/api/read?name=big.mp4", content=video)
+    assert big.status_code == 413 and "big.mp4 is over 0.001 MB" in big.json()["error"]

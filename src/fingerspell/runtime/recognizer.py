@@ -144,6 +144,9 @@ class Recognizer:
         return cls(detector, classifier, card, options, decoder=decoder)
 
     def close(self) -> None:
+        wait = getattr(self.adaptation, "wait", None)  # a fit learning the last word: let it end first
+        if wait is not None:  # (torch left running on a daemon thread aborts the process at exit)
+            wait(10.0)
         self.signing.close()
         self.detector.close()
         self.classifier.close()

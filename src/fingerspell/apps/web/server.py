@@ -1,4 +1,5 @@
-"""The web app's server: the page, and one WebSocket session per browser tab.
+"""The web app's server: the page, one WebSocket session per browser tab, and ``/api/read`` (a whole
+recorded video sent by the page, read and forgotten: :mod:`.video_read`).
 
 :func:`create_app` builds the FastAPI app (tests drive it with ``TestClient``); :func:`serve` runs
 it with uvicorn. Every binary message gets exactly one JSON reply (see :mod:`.protocol`), the
@@ -8,6 +9,7 @@ heavy work (JPEG decoding, MediaPipe, the model) runs on the connection's worker
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -15,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from fingerspell import __version__
 from fingerspell.apps.web.protocol import FrameError, parse_command, split_frame
 from fingerspell.apps.web.security import RateCap, origin_problem
 from fingerspell.apps.web.sessions import Connection, RecognizerFactory
+from fingerspell.errors import FingerspellError
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -48,6 +51,7 @@ class ServerConfig:
     max_fps: float = 40.0
     max_clients: int = 8
     max_errors: int = 50  # bad frames in a row before the connection is closed
+    max_video_bytes: int = 300_000_000  # "Read a video": the largest file the page may send
 
     @property
     def ws_max_size(self) -> int:
@@ -65,6 +69,7 @@ def create_app(config: Optional[ServerConfig] = None, factory: Optional[Callable
     app = FastAPI(title="fingerspell", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config, app.state.factory = config, factory
     app.state.connections = {}
+    app.state.reading = asyncio.Lock()  # one video read at a time
     app.state.totals = {"connections": 0, "frames": 0, "errors": 0, "refused": 0}
 
     @app.middleware("http")
@@ -86,12 +91,42 @@ def create_app(config: Optional[ServerConfig] = None, factory: Optional[Callable
     async def status():
         return {"open": len(app.state.connections), **app.state.totals}
 
+    @app.post("/api/read")
+    async def read(request: Request, name: str = "video.mp4"):
+        return await _read_request(app, request, name)
+
     @app.websocket("/ws")
     async def ws_endpoint(ws: WebSocket):
         await _connection(app, ws)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _read_request(app: FastAPI, request: Request, name: str) -> JSONResponse:
+    """POST /api/read: one whole video read (apps/web/video_read.py), or a one-line error."""
+    from starlette.concurrency import run_in_threadpool
+
+    from fingerspell.apps.web.video_read import read_video
+
+    config: ServerConfig = app.state.config
+    problem = origin_problem(request.headers.get("origin"), request.headers.get("host"), config.allow_origins)
+    if problem:
+        return JSONResponse({"error": problem}, status_code=403)
+    if app.state.reading.locked():
+        return JSONResponse({"error": "another video is being read: try again when it is done"}, status_code=429)
+    async with app.state.reading:
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > config.max_video_bytes:
+                return JSONResponse({"error": f"{Path(name).name} is over {config.max_video_bytes / 1e6:g} MB: "
+                                     "cut it shorter, or read it with 'fingerspell run --source FILE'"},
+                                    status_code=413)
+        try:
+            return JSONResponse(await run_in_threadpool(read_video, app.state.factory, bytes(data), name))
+        except FingerspellError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
 
 
 async def _deny(ws: WebSocket, text: str) -> None:

@@ -12,11 +12,13 @@ const state = {
 };
 window.fingerspell = state; // for the browser test and for curious users
 
-function message(text) { const m = $("message"); m.textContent = text || ""; m.hidden = !text; }
+function message(text, ok = false) {  // a problem in red; ok: a confirmation in green
+  const m = $("message"); m.textContent = text || ""; m.hidden = !text; m.classList.toggle("ok", ok);
+}
 
 function setMode(mode) {
   state.mode = mode;
-  ["spell", "practice", "chart"].forEach(m => { $("panel-" + m).hidden = m !== mode; $("tab-" + m).classList.toggle("active", m === mode); });
+  ["spell", "practice", "chart", "video"].forEach(m => { $("panel-" + m).hidden = m !== mode; $("tab-" + m).classList.toggle("active", m === mode); });
   if (mode === "practice" && !Practice.round) Practice.next();
 }
 
@@ -220,11 +222,38 @@ function keys(ev) {
   else if (k === "c" && !ev.ctrlKey && !ev.metaKey) copySentence();
 }
 
+// "Read a video": the chosen file goes to the server, which reads it as `fingerspell run` does.
+async function readVideo() {
+  const file = $("video-file").files[0];
+  if (!file) { $("video-status").textContent = "choose a video first"; return; }
+  $("btn-read").disabled = true; $("srt-link").hidden = true; $("video-text").textContent = "";
+  $("video-words").textContent = "";
+  $("video-status").textContent = `reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB): this takes about as long as the video plays…`;
+  try {
+    const r = await fetch(`/api/read?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
+    const got = await r.json();
+    if (!r.ok) { $("video-status").textContent = got.error || `the server answered ${r.status}`; return; }
+    $("video-text").textContent = got.text;
+    got.words.forEach(w => {
+      const li = document.createElement("li"); li.textContent = `${w.word}  ${w.start.toFixed(1)}–${w.end.toFixed(1)} s`;
+      $("video-words").append(li);
+    });
+    $("video-status").textContent = `${file.name}: ${got.words.length} word(s) in ${got.frames} frames` +
+      (got.note ? ` (${got.note})` : "");
+    const link = $("srt-link");
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([got.srt], { type: "text/plain" }));
+    link.download = file.name.replace(/\.[^.]*$/, "") + ".srt"; link.hidden = !got.words.length;
+  } catch (e) {
+    $("video-status").textContent = "the video could not be sent to the server: is fingerspell serve still running?";
+  } finally { $("btn-read").disabled = false; }
+}
+
 // The sentence as plain text on the clipboard, to paste where the person wants it.
-async function copySentence() {
-  const text = $("sentence").textContent.trim();
+async function copySentence(from = "sentence") {
+  const text = $(from).textContent.trim();
   if (!text) { message("nothing to copy yet: spell a word first"); return; }
-  try { await navigator.clipboard.writeText(text); message(`copied: ${text}`); }
+  try { await navigator.clipboard.writeText(text); message(`copied: ${text}`, true); }
   catch (e) { message("the browser did not allow copying: select the sentence and copy it by hand"); }
 }
 
@@ -232,7 +261,8 @@ async function main() {
   document.querySelectorAll(".tab").forEach(b => { b.onclick = () => setMode(b.dataset.mode); });
   $("btn-space").onclick = () => command("space"); $("btn-delete").onclick = () => command("delete");
   $("btn-undo").onclick = () => command("undo"); $("btn-reset").onclick = () => command("reset");
-  $("btn-copy").onclick = copySentence;
+  $("btn-copy").onclick = () => copySentence(); $("btn-read").onclick = readVideo;
+  $("btn-video-copy").onclick = () => copySentence("video-text");
   $("start").onclick = startCamera;
   document.addEventListener("keydown", keys);
   Practice.init({ level: $("level"), target: $("target"), feedback: $("feedback"), lpm: $("lpm"), summary: $("summary"),
@@ -241,7 +271,7 @@ async function main() {
   await Chart.build($("chart"), info.classes);
   const q = new URLSearchParams(location.search);
   if (q.get("word")) Practice.start(q.get("word").replace(/[^A-Za-z]/g, "").slice(0, 20) || "CAT");
-  setMode(["spell", "practice", "chart"].includes(q.get("mode")) ? q.get("mode") : "spell");
+  setMode(["spell", "practice", "chart", "video"].includes(q.get("mode")) ? q.get("mode") : "spell");
   requestAnimationFrame(render);
   startCamera();
 }
