@@ -299,3 +299,11 @@ def test_a_recorded_video_is_read_with_its_words_and_subtitles(client, data):
     with TestClient(small, base_url=BASE) as c:
         big = c.post("/api/read?name=big.mp4", content=video)
     assert big.status_code == 413 and "big.mp4 is over 0.001 MB" in big.json()["error"]
+
+    def broken_model():
+        raise RuntimeError("no model")
+
+    with TestClient(create_app(ServerConfig(), broken_model), base_url=BASE) as c:
+        failed = c.post("/api/read?name=a.mp4", content=video)  # an unexpected failure: one line, not a page
+    assert failed.status_code == 500
+    assert failed.json()["error"].startswith("reading a.mp4 failed on the server (RuntimeError: no model)")

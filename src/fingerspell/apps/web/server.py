@@ -127,6 +127,10 @@ async def _read_request(app: FastAPI, request: Request, name: str) -> JSONRespon
             return JSONResponse(await run_in_threadpool(read_video, app.state.factory, bytes(data), name))
         except FingerspellError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # noqa: BLE001 - the page gets one line, the log the trace
+            log.exception("reading an uploaded video failed")
+            return JSONResponse({"error": f"reading {Path(name).name} failed on the server ({type(exc).__name__}: "
+                                 f"{exc}); try 'fingerspell run --source FILE'"}, status_code=500)
 
 
 async def _deny(ws: WebSocket, text: str) -> None:

@@ -4,8 +4,8 @@ time, and the words as subtitles.
 The page POSTs the file's bytes to ``/api/read?name=FILE``; the server writes them to a private
 temporary folder (the reader needs a file: OpenCV, or ffmpeg for AV1), reads every frame with a
 recognizer built as ``run`` builds one, and removes the folder before it answers, so the video is
-never kept. One video is read at a time (:data:`MAX_READS`); errors name the file as the person
-gave it, not the temporary path.
+never kept. The server reads one video at a time (a lock in ``server.py``); errors name the file
+as the person gave it, not the temporary path.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Callable
 
 from fingerspell.errors import FingerspellError
 from fingerspell.media import VIDEO_SUFFIXES
-
-MAX_READS = 1  # videos read at once (each takes the CPU for about as long as it plays)
 
 
 def read_video(make_recognizer: Callable[[], object], data: bytes, name: str) -> dict:
