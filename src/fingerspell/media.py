@@ -56,9 +56,10 @@ def decode_photo(data, flags: int):
         return decode_with_pillow(data)
     import cv2
 
-    img = cv2.imdecode(data, flags) if len(data) else None
-    # what OpenCV's wheel does not read but Pillow does (a GIF: its first frame)
-    return img if img is not None or not len(data) else decode_with_pillow(data)
+    if not len(data):
+        return None
+    img = cv2.imdecode(data, flags)
+    return img if img is not None else decode_with_pillow(data)  # a GIF, which OpenCV's wheel does not read
 
 
 def decode_with_pillow(data):

@@ -16,7 +16,6 @@ import queue
 import re
 import subprocess
 import threading
-from collections import deque
 from typing import Optional, Tuple
 
 import numpy as np
@@ -41,7 +40,6 @@ class FfmpegCapture:
         self._pos_s = float("nan")
         self.returncode: Optional[int] = None  # ffmpeg's exit status, once the frames ran out
         self.streams = set()  # the kinds of stream ffmpeg found in the file ("Video", "Audio", ...)
-        self.log = deque(maxlen=8)  # ffmpeg's last lines other than frames, for a message
         try:
             self._proc: Optional[subprocess.Popen] = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -68,8 +66,6 @@ class FfmpegCapture:
                     self._duration = int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))
                 if f and not np.isfinite(self._fps):
                     self._fps = float(f.group(1))
-                if line.strip() and not line.startswith((b"[Parsed_showinfo", b"  ", b"Input #", b"Output #")):
-                    self.log.append(line.decode("utf-8", "replace").strip())
         except (OSError, ValueError):
             pass
         finally:

@@ -104,33 +104,44 @@ def create_app(config: Optional[ServerConfig] = None, factory: Optional[Callable
 
 
 async def _read_request(app: FastAPI, request: Request, name: str) -> JSONResponse:
-    """POST /api/read: one whole video read (apps/web/video_read.py), or a one-line error."""
+    """POST /api/read: one whole video, streamed into a private temporary folder, read
+    (apps/web/video_read.py) and removed; or a one-line error."""
+    import tempfile
+
     from starlette.concurrency import run_in_threadpool
 
-    from fingerspell.apps.web.video_read import read_video
+    from fingerspell.apps.web.video_read import read_video, video_suffix
 
     config: ServerConfig = app.state.config
     problem = origin_problem(request.headers.get("origin"), request.headers.get("host"), config.allow_origins)
     if problem:
         return JSONResponse({"error": problem}, status_code=403)
+    name = Path(name or "video").name
+    try:
+        suffix = video_suffix(name)
+    except FingerspellError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
     if app.state.reading.locked():
         return JSONResponse({"error": "another video is being read: try again when it is done"}, status_code=429)
     async with app.state.reading:
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > config.max_video_bytes:
-                return JSONResponse({"error": f"{Path(name).name} is over {config.max_video_bytes / 1e6:g} MB: "
-                                     "cut it shorter, or read it with 'fingerspell run --source FILE'"},
-                                    status_code=413)
-        try:
-            return JSONResponse(await run_in_threadpool(read_video, app.state.factory, bytes(data), name))
-        except FingerspellError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        except Exception as exc:  # noqa: BLE001 - the page gets one line, the log the trace
-            log.exception("reading an uploaded video failed")
-            return JSONResponse({"error": f"reading {Path(name).name} failed on the server ({type(exc).__name__}: "
-                                 f"{exc}); try 'fingerspell run --source FILE'"}, status_code=500)
+        with tempfile.TemporaryDirectory(prefix="fingerspell-read-") as tmp:
+            path, size = Path(tmp) / f"upload{suffix}", 0
+            with open(path, "wb") as f:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > config.max_video_bytes:
+                        return JSONResponse({"error": f"{name} is over {config.max_video_bytes / 1e6:g} MB: cut it "
+                                             "shorter, or read it with 'fingerspell run --source FILE'"},
+                                            status_code=413)
+                    f.write(chunk)
+            try:
+                return JSONResponse(await run_in_threadpool(read_video, app.state.factory, path, name))
+            except FingerspellError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            except Exception as exc:  # noqa: BLE001 - the page gets one line, the log the trace
+                log.exception("reading an uploaded video failed")
+                return JSONResponse({"error": f"reading {name} failed on the server ({type(exc).__name__}: {exc}); "
+                                     "try 'fingerspell run --source FILE'"}, status_code=500)
 
 
 async def _deny(ws: WebSocket, text: str) -> None:
