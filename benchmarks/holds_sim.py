@@ -133,6 +133,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jump", type=float, default=SynthOptions.jump, help="chance of a one-frame landmark jump")
     ap.add_argument("--fps", type=float, default=SynthOptions.fps)
     ap.add_argument("--min-confidence", type=float, default=HoldOptions.min_confidence)
+    ap.add_argument("--words", nargs="+", default=list(WORDS), help="the words spelled (default: a set with every "
+                    "letter, double letters, J and Z)")
     args = ap.parse_args(argv)
     noise = {"jitter_px": args.jitter, "dropout": args.dropout, "jump": args.jump, "fps": args.fps}
     import torch
@@ -149,7 +151,7 @@ def main(argv=None) -> int:
     print("| pace s/letter | words | word acc | letter err | J/Z recall | latency median / p90 / max ms |")
     print("|---|---|---|---|---|---|")
     for pace in args.paces:
-        r = run_pace(clf, bank, pace, WORDS, args.reps, opts, args.seed, noise)
+        r = run_pace(clf, bank, pace, [w.upper() for w in args.words], args.reps, opts, args.seed, noise)
         print(f"| {pace:g} | {r['words']} | {r['word_acc']:.1%} | {r['ler']:.1%} | {r['jz_recall']:.1%} | "
               f"{r['lat_median'] * 1000:.0f} / {r['lat_p90'] * 1000:.0f} / {r['lat_max'] * 1000:.0f} |")
         if r["wrong"]:

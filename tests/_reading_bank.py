@@ -16,7 +16,7 @@ from fingerspell.hands.landmarks import normalize_landmarks
 from fingerspell.reading.holds import FrameReading, HoldOptions, HoldSegmenter, HoldUpdate
 from fingerspell.reading.synth import LetterBank
 
-LETTERS = ("a", "b", "d", "e", "h", "i", "j", "k", "l", "o", "s", "y", "z")
+LETTERS = ("a", "b", "d", "e", "h", "i", "j", "k", "l", "o", "q", "s", "y", "z")
 SIGNERS = ("hand1", "hand2")
 PER_SIGNER = 2
 

@@ -176,6 +176,49 @@ def test_a_held_letter_wobbling_is_not_written_again(bank):
         assert written(run(s, options=HoldOptions(double_distance=0.0))) == ["K", "K"]  # without the rule
 
 
+def test_q_and_y_which_english_never_doubles_are_not_doubled_by_jitter(bank):
+    """A Q pointing down, tracked with fingertips a quarter of a palm apart from frame to frame, was
+    written two and three times (QQUIZ, QQQUEEN on massey hand1's videos): that jitter and a
+    signer's small bounce overlap in size, but English doubles neither Q nor Y, so their wobble
+    reaches ``rare_double_distance`` (half a palm), also across a still moment too short to read.
+    An L moved as far is still a double letter; a Q slid further, or released, is too."""
+    for seed in range(2):
+        for letter, want in (("Q", ["Q"]), ("Y", ["Y"]), ("L", ["L"] * 3)):
+            s = Script(seed)
+            shape = bank.sample(letter, s.rng)
+            s.hold(shape, 0.6)
+            s.move(shape, (0, 0), (0.3, 0), 3 / FPS)
+            s.hold(shape, 0.6, (0.3, 0))
+            s.move(shape, (0.3, 0), (0.3, 0), 4 / FPS, lift=0.28)  # a bounce ...
+            s.hold(shape, 2 / FPS, (0.3, 0))  # ... a still moment too short for a letter ...
+            s.move(shape, (0.3, 0), (0.3, 0), 4 / FPS, lift=0.28)  # ... and another
+            s.hold(shape, 0.6, (0.3, 0))
+            assert written(run(s)) == want, (letter, seed)
+        s = Script(seed)
+        shape = bank.sample("Q", s.rng)
+        s.hold(shape, 0.6)
+        s.move(shape, (0, 0), (0.6, 0), 6 / FPS)  # RAQQA: a slide of over half a palm
+        s.hold(shape, 0.6, (0.6, 0))
+        s.gap(10)  # or a release
+        s.hold(shape, 0.6, (0.6, 0))
+        assert written(run(s)) == ["Q"] * 3
+
+
+def test_the_letters_english_never_doubles_come_from_wordfreq():
+    from wordfreq import top_n_list, word_frequency
+
+    from fingerspell.reading.hold_types import RARE_DOUBLES
+
+    most: dict = {}
+    for w in top_n_list("en", 50_000):
+        for a, b in zip(w.upper(), w.upper()[1:]):
+            if a == b and a.isascii() and a.isalpha():
+                most[a] = max(most.get(a, 0.0), word_frequency(w, "en"))
+    never = {c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if most.get(c, 0.0) < 1e-6}
+    assert never == set(RARE_DOUBLES) == {"Q", "Y"}
+    assert most["L"] > 1e-3 and most["V"] > 1e-6  # "all"; "savvy"
+
+
 def test_a_hand_that_comes_into_view_moving_slowly_writes_its_first_letter_once(bank):
     """A hand found already moving into place, slowly at first (a video that starts as the hand
     settles), looked still on its first frames: they were read as a hold, and the place where it

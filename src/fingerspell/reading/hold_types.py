@@ -13,6 +13,12 @@ import numpy as np
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.motion import MotionOptions
 
+#: Letters English does not double: no word read once per million words or more has them twice
+#: in a row (wordfreq's 50,000 most frequent English words: QQ and YY only in "qq", "Raqqa", "ayy";
+#: tests/test_holds.py checks it against wordfreq), against LL in "all", OO in "good" and even VV,
+#: UU, KK in "savvy", "vacuum", "Nikki".
+RARE_DOUBLES = frozenset("QY")
+
 
 @dataclass(frozen=True)
 class FrameReading:
@@ -77,6 +83,10 @@ class HoldOptions:
         from where it held the first; a smaller movement read as the held letter throughout is the
         hold wobbling, and the letter is not written again (0: any movement between two holds of
         one letter writes it twice).
+    rare_double_distance: the same for the letters English does not double (``RARE_DOUBLES``, Q and
+        Y): a still Q pointing down, its fingertips placed a quarter of a palm apart from frame to
+        frame, was written two and three times (QQUIZ, QQQUEEN); a name with QQ or YY (Raqqa) needs a
+        slide of half a palm, or the hand released between the two.
     motion_letters: recognise J and Z from movements (see :mod:`fingerspell.reading.motion`).
     """
 
@@ -93,6 +103,7 @@ class HoldOptions:
     min_gap_s: float = 0.0
     settle_distance: float = 0.07
     double_distance: float = 0.2
+    rare_double_distance: float = 0.5
     motion_letters: bool = True
     motion: MotionOptions = field(default_factory=MotionOptions)
 
@@ -111,6 +122,7 @@ class HoldOptions:
             ("min_gap_s", self.min_gap_s >= 0, "0 or more seconds"),
             ("settle_distance", self.settle_distance >= 0, "0 or more palm sizes"),
             ("double_distance", self.double_distance >= 0, "0 or more palm sizes"),
+            ("rare_double_distance", self.rare_double_distance >= 0, "0 or more palm sizes"),
         )
         for name, ok, want in checks:
             value = getattr(self, name)

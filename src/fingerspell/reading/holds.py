@@ -34,7 +34,7 @@ import numpy as np
 
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES as _FOLD  # a still J / Z is its shape letter
 from fingerspell.errors import FingerspellError
-from fingerspell.reading.hold_types import FrameReading, Hold, HoldOptions, HoldUpdate
+from fingerspell.reading.hold_types import RARE_DOUBLES, FrameReading, Hold, HoldOptions, HoldUpdate
 from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher
 from fingerspell.reading.tracking import FrameClock, MotionTracker, displacement, pixel_points
 
@@ -183,7 +183,8 @@ class HoldSegmenter:
         if self._hold is not None:
             h = self._hold
             self._left_from = None if h.absorbed and not h.wobble else h.written  # a J's end pose: none
-            self._held = None if self._left_from is None else self._left_from.letter
+            wobbling = h.absorb[-1] if h.wobble and h.written is None else None  # not read yet: still held
+            self._held = wobbling if self._left_from is None else self._left_from.letter
             if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
                 self._pending, self._hold, self._pending_moves = self._hold, None, 0
             else:
@@ -238,15 +239,15 @@ class HoldSegmenter:
 
     def _wobble(self) -> Optional[str]:
         """The held letter, if the movement now ending read it throughout and took the hand less than
-        ``double_distance`` from where it held it: the hold goes on, nothing is written again (a held
-        K wobbling for two frames was read KK)."""
-        held, self._held, frames = self._held, None, self._movement
-        if held is None or not self.options.double_distance:
+        ``double_distance`` (``rare_double_distance`` for Q and Y) from where it held it: the hold goes
+        on, nothing is written again (a held K wobbling for two frames was read KK)."""
+        held, self._held, frames, o = self._held, None, self._movement, self.options
+        if held is None or not o.double_distance:
             return None
         if any(self.classes[int(np.argmax(self._masked(f.folded)))] != held for f in frames):
             return None
         far = max(displacement(frames[0].points, f.points) for f in frames[1:]) if len(frames) > 1 else 0.0
-        return held if far < self.options.double_distance else None
+        return held if far < (o.rare_double_distance if held in RARE_DOUBLES else o.double_distance) else None
 
     # --- holds ----------------------------------------------------------------------------------
     def _settled(self, frame: _Frame) -> List[_Frame]:
