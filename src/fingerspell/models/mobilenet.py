@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 from fingerspell.models.attention import ChannelAttention
@@ -42,7 +41,9 @@ class CustomMobileNetV2(nn.Module):
         if input_size < 32:
             raise ValueError(f"CustomMobileNetV2 needs input_size >= 32, got {input_size}")
         self.input_size = int(input_size)
-        self.features = torchvision.models.mobilenet_v2(weights=None).features
+        from torchvision.models import mobilenet_v2  # here, not at import: torchvision alone takes 1.8 s
+
+        self.features = mobilenet_v2(weights=None).features
         self.attention = nn.ModuleDict(
             {str(i): ChannelAttention(c, attention_ratio) for i, c in ATTENTION_AFTER.items()}
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 from fingerspell.models.attention import ChannelAttention
@@ -31,7 +30,9 @@ class CustomResNet18(nn.Module):
         if input_size < 32:
             raise ValueError(f"CustomResNet18 needs input_size >= 32, got {input_size}")
         self.input_size = int(input_size)
-        base = torchvision.models.resnet18(weights=None)
+        from torchvision.models import resnet18  # here, not at import: torchvision alone takes 1.8 s
+
+        base = resnet18(weights=None)
         self.conv1, self.bn1, self.relu, self.maxpool = base.conv1, base.bn1, base.relu, base.maxpool
         self.layer1, self.layer2, self.layer3, self.layer4 = base.layer1, base.layer2, base.layer3, base.layer4
         self.att_stem = ChannelAttention(64, attention_ratio)
