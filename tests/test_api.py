@@ -71,6 +71,10 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert callable(fingerspell.load)
+    # loading the shipped landmark model leaves torchvision (1.8 s to import) to the CNNs
+    code = "import sys, fingerspell; fingerspell.load(); print('torchvision' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-2:] == ["False", "True"]
 
 
 def test_stream_and_read_decode_and_learn_as_run_does(reader, data):
