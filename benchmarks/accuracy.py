@@ -125,8 +125,11 @@ def _device_name(args) -> str:
     return f"CPU ({os.cpu_count()} cores)" if dev.type == "cpu" else str(dev)
 
 
-def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
+def run_protocol(model: str, protocol: str, ds: dict, args, work: Path, fit=None) -> dict:
+    """Train and score each fold of ``protocol``; ``fit`` replaces :func:`fit_and_score` (same
+    arguments), as ``label_noise.py`` does to change the training sets."""
     t0 = time.perf_counter()
+    fit = fit or fit_and_score
     folds = []
     if "-loso" in protocol:
         name = protocol.split("-")[0]
@@ -137,7 +140,7 @@ def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
         for g in sorted(np.unique(data.groups).tolist()):
             held = data.groups == g
             train = DatasetArrays.concatenate([data.subset(~held)] + others) if others else data.subset(~held)
-            rep = fit_and_score(model, args, train, data.subset(held), missed.get(g, 0),
+            rep = fit(model, args, train, data.subset(held), missed.get(g, 0),
                                 work / f"{protocol}_{g.replace('/', '_')}")
             folds.append((g, rep))
             print(f"  {model} {protocol} {g}: accuracy {rep.accuracy:.3f}", flush=True)
@@ -146,7 +149,7 @@ def run_protocol(model: str, protocol: str, ds: dict, args, work: Path) -> dict:
             (("mon95", "massey"), "asl_test")
         train = DatasetArrays.concatenate([ds[n][0] for n in train_names])
         test, missed = ds[test_name]
-        rep = fit_and_score(model, args, train, letters(test), sum(missed.values()), work / protocol)
+        rep = fit(model, args, train, letters(test), sum(missed.values()), work / protocol)
         folds.append((test_name, rep))
     accs = [r.accuracy for _, r in folds]
     e2e_correct = sum(r.end_to_end_accuracy * r.end_to_end_n for _, r in folds)

@@ -93,18 +93,12 @@ def accuracy_without(protocol: str, ds: dict, args, work: Path, choose=None, log
     """``accuracy.py``'s end-to-end accuracy on ``protocol`` with ``choose(train, work)``'s photos
     left out of each fold's training set (none when ``choose`` is None); ``log`` gets, per fold, how
     many and which letters."""
-    plain_fit = A.fit_and_score
-
     def fit(model, a, train, test, missed, fold_work):
         drop = choose(train, Path(fold_work))
         log.append((int(drop.sum()), Counter(A.CLASSES[x] for x in train.labels[drop]).most_common(8)))
-        return plain_fit(model, a, train.subset(~drop), test, missed, fold_work)
+        return A.fit_and_score(model, a, train.subset(~drop), test, missed, fold_work)
 
-    A.fit_and_score = fit if choose is not None else plain_fit
-    try:
-        return A.run_protocol(MODEL, protocol, ds, args, work)["end_to_end_accuracy"]
-    finally:
-        A.fit_and_score = plain_fit
+    return A.run_protocol(MODEL, protocol, ds, args, work, fit if choose is not None else None)["end_to_end_accuracy"]
 
 
 def random_leave_out(draw: int, sizes):
