@@ -67,7 +67,7 @@ class _OpenHold:
     absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
     absorbed: bool = False  # read as one of those: counts as read, but nothing was written
     split: bool = False  # began with a reading change while the hand stayed still
-    wobble: bool = False  # the hold before it, going on after a movement too small for a double letter
+    wobble: Optional[str] = None  # the letter held before it, going on after a movement too small to double
 
 
 class HoldSegmenter:
@@ -183,7 +183,7 @@ class HoldSegmenter:
         if self._hold is not None:
             h = self._hold
             self._left_from = None if h.absorbed and not h.wobble else h.written  # a J's end pose: none
-            wobbling = h.absorb[-1] if h.wobble and h.written is None else None  # not read yet: still held
+            wobbling = h.wobble if h.written is None else None  # a wobble's hold not read yet: still held
             self._held = wobbling if self._left_from is None else self._left_from.letter
             if self._cut_short(self._hold):  # read once the movement proves real (a frame may be a glitch)
                 self._pending, self._hold, self._pending_moves = self._hold, None, 0
@@ -227,7 +227,7 @@ class HoldSegmenter:
                 # a J or Z's end pose (ended on this frame, or the hand settling into it since): no letter
                 absorb = self._motion_shapes if frame.t - self._last_motion < _AFTER_MOTION_S else ()
                 wobble = wobble if path is None and pending is None else None
-                self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=bool(wobble))
+                self._hold = _OpenHold(back=back, absorb=absorb + ((wobble,) if wobble else ()), wobble=wobble)
                 if wobble:
                     self._stretch.add(wobble)  # written since the hand last moved, as far as splits go
         self._hold.frames.append(frame)
