@@ -128,6 +128,7 @@ def test_live_command_opens_the_window(xvfb, data):
         proc.terminate()
         _, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
+    assert err.startswith("fingerspell live: opening ") and "loading the model" in err.splitlines()[0]
 
 
 def test_speech_uses_espeak_or_says_why_not(tmp_path, monkeypatch, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 NAME = "live"
 HELP = "open the live window: camera (or video/folder) with letters, sentence and controls"
@@ -29,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from fingerspell.apps.live import LiveOptions, check_display, run_live
 
     check_display()  # before loading anything
+    # Opening the source and loading the model take a few seconds before the window shows.
+    what = f"camera {args.source}" if str(args.source).isdigit() else str(args.source)
+    print(f"fingerspell live: opening {what} and loading the model...", file=sys.stderr, flush=True)
     mirror = {"auto": None, "on": True, "off": False}[args.mirror]
     options = LiveOptions(autostart=not args.no_autostart, pace=not args.no_pace, mirror=mirror)
     return run_live(lambda: recognizer_from_args(args), args.source, fps=args.fps, speak=args.speak,
