@@ -7,7 +7,8 @@ MediaPipe hands in video mode (full model) in front of every pipeline:
 
 * ours: ``Recognizer`` (crop-centred mask or landmark vector, one batched model call, softmax,
   smoothing, drawing) for each model, in torch eager and in ONNX Runtime; the landmark model reads
-  each hand twice (the second look on the mirrored frame), and once more without it. The shipped weights
+  each hand twice (the second look on the mirrored frame), and once more without it; the shipped
+  landmark model also reads each hand's pixels (the hand-crop model), and once more without them. The shipped weights
   are used where they exist; the other architectures get untrained weights of the same shape,
   which run exactly as fast.
 * seed: the skeleton drawn on a black full frame, resized to 224, and CustomMobileNetV2 in torch
@@ -52,12 +53,14 @@ def checkpoint_for(name: str, size: int, work: Path) -> str:
     return str(work / name)
 
 
-def run_ours(checkpoint: str, backend: str, frames: list, threads: int, second_look: bool = True) -> dict:
+def run_ours(checkpoint: str, backend: str, frames: list, threads: int, second_look: bool = True,
+             pixels: bool = True) -> dict:
     from fingerspell.runtime.recognizer import Recognizer, RecognizerOptions
 
     rows = []
     opts = RecognizerOptions(second_look=second_look)
-    with Recognizer.from_model(checkpoint, backend=backend, threads=threads, max_hands=1, options=opts) as rec:
+    with Recognizer.from_model(checkpoint, backend=backend, threads=threads, max_hands=1, options=opts,
+                               pixels=pixels) as rec:
         for i, frame in enumerate(frames):
             f = frame.copy()
             result = rec.process(f, i / 30.0)
@@ -132,6 +135,8 @@ def main() -> None:
                 rows[f"{name} ({backend})"] = run_ours(ckpt, backend, frames, args.threads)
             if name == "landmark_mlp":  # the second look (hands/second_look.py) is on by default
                 rows[f"{name} (torch, --no-second-look)"] = run_ours(ckpt, "torch", frames, args.threads, False)
+                # the shipped hand-crop model reads beside the shipped landmark model (models/hand_crop.py)
+                rows[f"{name} (torch, --no-pixels)"] = run_ours(ckpt, "torch", frames, args.threads, pixels=False)
     print("| pipeline | model input | FPS | median ms | p90 ms | after detection | vs seed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, r in rows.items():

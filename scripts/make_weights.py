@@ -7,7 +7,9 @@ Steps: build (or reuse, through the per-photo cache) the four datasets from ``$F
 train each shipped model on all of them; save fp16 weights with a model card holding the recipe,
 the training data summary and the unseen-signer metrics from ``benchmarks/results/accuracy.json``;
 write ``default.txt`` naming the model the apps use (the one with the best mean end-to-end
-accuracy over the benchmark's protocols).
+accuracy over the benchmark's protocols); then train the hand-crop model read beside the landmark
+model (``pixels/hand_crop``, on the still letters of the same photos; ``--no-hand-crop`` skips it,
+``--only-hand-crop`` trains it alone).
 """
 
 from __future__ import annotations
@@ -73,6 +75,57 @@ def update_cards(out: Path, models) -> None:
         atomic_write_json(out / f"{m}.json", card, indent=2)
         print(f"updated {out / m}.json")
     (out / "default.txt").write_text(pick_default(list(models)) + "\n")
+    crop_card = out / "pixels" / "hand_crop.json"
+    if crop_card.exists():
+        card = json.loads(crop_card.read_text())
+        card["metrics"] = hand_crop_metrics()
+        atomic_write_json(crop_card, card, indent=2)
+        print(f"updated {crop_card}")
+
+
+def make_hand_crop(out: Path, paths: list, args) -> float:
+    """Train the hand-crop model on the still letters of every dataset and write ``pixels/hand_crop``."""
+    import numpy as np
+
+    from fingerspell.data.exceptions import exception_mask
+    from fingerspell.data.schema import load_dataset
+    from fingerspell.training.hand_crop import RECIPE, dataset_crops, still_letter_index, train_hand_crop
+
+    t0 = time.perf_counter()
+    crops, labels = [], []
+    for p in paths:
+        data = load_dataset(p)
+        flagged = exception_mask(data.sources, data.labels, data.classes)  # mon95's T is not the ASL T
+        index = still_letter_index(data.classes, data.labels)
+        rows = (index >= 0) & ~data.no_hand & ~flagged
+        crops.append(dataset_crops(Path(p), log=print)[rows])
+        labels.append(index[rows])
+    x, y = np.concatenate(crops), np.concatenate(labels)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    model = train_hand_crop(x, y, epochs=1 if args.tiny else RECIPE["epochs"], seed=0,
+                            log=None if args.quiet else print)
+    model.card["training"].update({"data": [Path(p).name for p in paths], "machine": machine(),
+                                   "recipe": "python scripts/make_weights.py " + shlex.join(sys.argv[1:])})
+    model.card["metrics"] = {} if args.tiny else hand_crop_metrics()
+    (out / "pixels").mkdir(parents=True, exist_ok=True)
+    model.save(out / "pixels" / "hand_crop")
+    took = round(time.perf_counter() - t0, 1)
+    print(f"wrote {out / 'pixels' / 'hand_crop'}.safetensors ({len(y)} photos, {took} s)", flush=True)
+    return took
+
+
+def hand_crop_metrics() -> dict:
+    """The fusion's unseen-signer figures from ``benchmarks/hand_pixels.py``, where it has run."""
+    from fingerspell.models.hand_crop import FUSION_WEIGHT
+
+    path = REPO / "benchmarks" / "results" / "hand_pixels.json"
+    runs = json.loads(path.read_text()) if path.exists() else {}
+    return {f"{protocol} (seed {key[-1]})": {"landmarks": r["summary"]["w0.0"], "pixels": r["summary"]["pixels"],
+                                             "fused": r["summary"][f"w{FUSION_WEIGHT}"]}
+            for key, run in sorted(runs.items()) for protocol, r in run.items() if protocol != "machine"}
 
 
 def main() -> None:
@@ -91,6 +144,9 @@ def main() -> None:
     ap.add_argument("--tiny", action="store_true", help="smoke run: 3 photos per class and signer, 1 epoch")
     ap.add_argument("--overwrite", action="store_true", help="replace weights already in --out")
     ap.add_argument("--quiet", action="store_true", help="no progress bars (logs)")
+    ap.add_argument("--hand-crop", action=argparse.BooleanOptionalAction, default=True,
+                    help="also train the hand-crop model (weights/pixels/hand_crop)")
+    ap.add_argument("--only-hand-crop", action="store_true", help="train the hand-crop model alone")
     ap.add_argument("--update-cards", action="store_true",
                     help="no training: refresh the metrics in the cards in --out from the benchmark, and default.txt")
     args = ap.parse_args()
@@ -107,13 +163,17 @@ def main() -> None:
     limit = 3 if args.tiny else None
     tiny_dir = tempfile.TemporaryDirectory(prefix="fingerspell-tiny-") if args.tiny else None
     data_dir = Path(tiny_dir.name) if tiny_dir else Path(args.data_dir)
-    for m in args.models:
+    models = [] if args.only_hand_crop else args.models
+    hand_crop = args.hand_crop or args.only_hand_crop
+    for m in models + (["pixels/hand_crop"] if hand_crop else []):
         if checkpoint_paths(out / m)[0].exists() and not args.overwrite:
             raise SystemExit(f"{out / m}.safetensors exists: pass --overwrite to replace the shipped weights")
     t0 = time.perf_counter()
     paths = build_all(data_dir, args.input_size, limit)
     timings = {"build_s": round(time.perf_counter() - t0, 1)}
-    for m in args.models:
+    if hand_crop:
+        timings["hand_crop_s"] = make_hand_crop(out, paths, args)
+    for m in models:
         epochs = args.vector_epochs if input_kind(m) == "vector" else args.mask_epochs
         t1 = time.perf_counter()
         with tempfile.TemporaryDirectory() as run_dir:
@@ -136,7 +196,10 @@ def main() -> None:
         print(f"wrote {out / m}.safetensors ({card['training']['seconds']} s)", flush=True)
     if tiny_dir:
         tiny_dir.cleanup()
-    default = pick_default(args.models)
+    if not models:
+        print(f"timings {timings}; machine: {machine()}")
+        return
+    default = pick_default(models)
     (out / "default.txt").write_text(default + "\n")
     print(f"default model: {default}; timings {timings}; machine: {machine()}")
 

@@ -68,6 +68,8 @@ def test_a_built_wheel_carries_the_weights(tmp_path):
         assert f"fingerspell/weights/{name}.safetensors" in names
         assert f"fingerspell/weights/{name}.json" in names
     assert "fingerspell/weights/default.txt" in names
+    for suffix in ("safetensors", "json"):  # the hand-crop model read beside the landmark model
+        assert f"fingerspell/weights/pixels/hand_crop.{suffix}" in names
 
 
 def test_weights_recipe_runs_end_to_end_at_a_tiny_size(tmp_path):
@@ -80,3 +82,7 @@ def test_weights_recipe_runs_end_to_end_at_a_tiny_size(tmp_path):
         assert card["weights_dtype"] == "float16"
         load_classifier(str(out / name))
     assert (out / "default.txt").read_text().strip() in SHIPPED
+    from fingerspell.models.hand_crop import HandCropModel
+
+    crop = HandCropModel.load(out / "pixels" / "hand_crop")
+    assert crop.card["training"]["epochs"] == 1 and len(crop.letters) == 24

@@ -122,8 +122,9 @@ class Reader:
     """A loaded model plus MediaPipe: :meth:`predict` for photos, :meth:`stream` for videos."""
 
     def __init__(self, classifier, card: dict, min_detection_confidence: float = 0.5,
-                 detector_backend: str = "solutions") -> None:
+                 detector_backend: str = "solutions", crop_model=None) -> None:
         self.classifier = classifier
+        self.crop_model = crop_model  # the hand-crop model read beside a shipped landmark model
         self.card = dict(card)
         self.classes: Tuple[str, ...] = tuple(self.card["classes"])
         self.min_detection_confidence = float(min_detection_confidence)
@@ -138,7 +139,7 @@ class Reader:
             det = HandDetector(backend=self.detector_backend, mode="image", max_hands=1,
                                min_detection_confidence=self.min_detection_confidence,
                                min_tracking_confidence=self.min_detection_confidence)
-            self._still = Recognizer(det, self.classifier, self.card)
+            self._still = Recognizer(det, self.classifier, self.card, crop_model=self.crop_model)
         return self._still
 
     def predict(self, image: ImageLike, keep_image: bool = True) -> Prediction:
@@ -150,7 +151,7 @@ class Reader:
         if not hands:
             return Prediction(None, 0.0, [], False, path=path, image=kept)
         hand = hands[0]
-        probs, _ = rec.classify([hand])[0]
+        probs, _ = rec.classify([hand], img)[0]
         order = np.argsort(-probs)[:3]
         top = [(self.classes[int(i)], float(probs[int(i)])) for i in order]
         return Prediction(top[0][0], top[0][1], top, True, path=path, handedness=hand.handedness,
@@ -190,7 +191,7 @@ class Reader:
         with open_source(source, fps=fps) as frames, HandDetector(
                 backend=self.detector_backend, mode="video", max_hands=max_hands) as det:
             decoder, opts = _reading_parts(options, decode, lexicon, learn, live=frames.is_live)
-            rec = Recognizer(det, self.classifier, self.card, opts, decoder=decoder)
+            rec = Recognizer(det, self.classifier, self.card, opts, decoder=decoder, crop_model=self.crop_model)
             for frame, t in frames:
                 yield rec.process(frame, t), rec
             yield rec.finish(), rec
@@ -243,12 +244,14 @@ def _reading_parts(options, decode: bool, lexicon: Optional[PathLike], learn: bo
 
 
 def load(model: Optional[PathLike] = None, profile: Optional[PathLike] = None, backend: Optional[str] = None,
-         threads: Optional[int] = 1, verbose: bool = False) -> Reader:
+         threads: Optional[int] = 1, verbose: bool = False, pixels: bool = True) -> Reader:
     """A :class:`Reader` for ``model`` (default: the shipped default model).
 
     ``model``: a shipped name, a checkpoint path (suffix optional) or an ``.onnx`` file.
     ``profile``: a calibration profile to apply. ``backend``: "torch" or "onnx" (default: from the
     suffix). ``verbose``: keep MediaPipe's native log lines on stderr (hidden by default).
+    ``pixels``: a shipped landmark model also reads each hand's pixels with the shipped hand-crop
+    model (:mod:`fingerspell.models.hand_crop`); False reads the landmarks alone.
     """
     if not verbose:
         from fingerspell.quietlog import install
@@ -258,4 +261,6 @@ def load(model: Optional[PathLike] = None, profile: Optional[PathLike] = None, b
         classifier, card = _load_profiled(profile, model, backend, threads)
     else:
         classifier, card = _load_classifier(model, backend, threads)
-    return Reader(classifier, card)
+    from fingerspell.models.hand_crop import crop_model_for
+
+    return Reader(classifier, card, crop_model=crop_model_for(model, card, pixels))

@@ -80,6 +80,10 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                    help="landmark models: read each hand a second time on the mirrored frame and average the two "
                         "readings (on by default: more right letters for new signers, about 5 ms more per frame "
                         "here; --no-second-look turns it off)")
+    g.add_argument("--pixels", action=argparse.BooleanOptionalAction, default=True,
+                   help="the shipped landmark model: read each hand's pixels too, with the shipped hand-crop "
+                        "model, and join the two readings (on by default: more right letters for new signers, "
+                        "about 1 ms more per frame here; --no-pixels turns it off; docs/accuracy_features.md)")
     g.add_argument("--signing-hand", action=argparse.BooleanOptionalAction, default=True,
                    help="with another hand in view (resting on the desk, say), find the one that spells: a hand "
                         "still for 1 s is passed over for one held clearly higher, which the single-hand tracker "
@@ -126,4 +130,5 @@ def recognizer_from_args(args: argparse.Namespace):
     return Recognizer.from_model(args.model, backend=args.backend, options=recognizer_options(args),
                                  max_hands=args.max_hands, detector_backend=args.detector,
                                  model_complexity=args.complexity, threads=args.threads,
-                                 decoder=decoder_from_args(args), profile=getattr(args, "profile", None))
+                                 decoder=decoder_from_args(args), profile=getattr(args, "profile", None),
+                                 pixels=getattr(args, "pixels", True))

@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default=None, metavar="FILE",
                    help="a calibration profile (from fingerspell calibrate) to apply")
     p.add_argument("--overwrite", action="store_true", help="replace existing files under --out")
+    p.add_argument("--pixels", action=argparse.BooleanOptionalAction, default=True,
+                   help="the shipped landmark model: read each hand's pixels too, with the shipped hand-crop "
+                        "model (on by default; --no-pixels reads the landmarks alone)")
 
 
 def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tuple[Path, Path]]:
@@ -139,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if not images:
         raise FingerspellError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {' '.join(args.paths)}")
     targets = _targets(images, out, args.overwrite) if out is not None else [None] * len(images)
-    reader = fingerspell.load(args.model, profile=args.profile, verbose=getattr(args, "verbose", False))
+    reader = fingerspell.load(args.model, profile=args.profile, verbose=getattr(args, "verbose", False),
+                              pixels=args.pixels)
     rows = []
     if not args.json:
         print("path\tletter\tconfidence\ttop-3\thand")

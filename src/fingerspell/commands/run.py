@@ -91,7 +91,8 @@ def _read_one_photo(args: argparse.Namespace) -> int:
     """One photo holds no hold to read: answer with its letter in still-image mode, as ``predict`` does."""
     import fingerspell
 
-    with fingerspell.load(args.model, profile=getattr(args, "profile", None), backend=args.backend) as reader:
+    with fingerspell.load(args.model, profile=getattr(args, "profile", None), backend=args.backend,
+                          pixels=getattr(args, "pixels", True)) as reader:
         result = reader.predict(args.source, keep_image=False)
     print("fingerspell run: a single photo is read in still-image mode (as 'fingerspell predict' does)",
           file=sys.stderr)

@@ -67,13 +67,16 @@ class Recognizer:
 
     ``detector`` is a :class:`~fingerspell.hands.detector.HandDetector` (video mode for streams),
     ``classifier`` a :class:`~fingerspell.runtime.classifier.Classifier` and ``card`` its model card;
-    ``decoder`` a :class:`~fingerspell.reading.words.WordDecoder` (None: words stay as spelled).
+    ``decoder`` a :class:`~fingerspell.reading.words.WordDecoder` (None: words stay as spelled);
+    ``crop_model`` a :class:`~fingerspell.models.hand_crop.HandCropModel` whose reading of each
+    hand's pixels is fused with the model's (None: the model alone).
     """
 
     def __init__(self, detector, classifier: Classifier, card: Optional[dict] = None,
-                 options: Optional[RecognizerOptions] = None, decoder=None) -> None:
+                 options: Optional[RecognizerOptions] = None, decoder=None, crop_model=None) -> None:
         self.detector = detector
         self.classifier = classifier
+        self.crop_model = crop_model
         self.card = dict(card if card is not None else classifier.card)
         self.options = options or RecognizerOptions()
         self.classes: Tuple[str, ...] = tuple(self.card["classes"])
@@ -125,10 +128,12 @@ class Recognizer:
                    options: Optional[RecognizerOptions] = None, max_hands: int = 1,
                    detector_backend: str = "solutions", model_complexity: int = 1,
                    mode: str = "video", threads: Optional[int] = None, decoder=None,
-                   profile: Optional[str] = None) -> "Recognizer":
+                   profile: Optional[str] = None, pixels: bool = True) -> "Recognizer":
         """A recognizer with a fresh video-mode detector and the model at ``model`` (default: shipped),
-        adapted to one person by ``profile`` (a calibration profile's path or stored name)."""
+        adapted to one person by ``profile`` (a calibration profile's path or stored name); with
+        ``pixels`` a shipped landmark model reads beside the shipped hand-crop model."""
         from fingerspell.hands.detector import HandDetector
+        from fingerspell.models.hand_crop import crop_model_for
         from fingerspell.runtime.classifier import load_classifier
 
         # The model first: with DISPLAY set, a MediaPipe graph loads Mesa's libLLVM, and importing
@@ -139,9 +144,10 @@ class Recognizer:
             classifier, card = load_profiled_classifier(profile, model, backend=backend or "torch", threads=threads)
         else:
             classifier, card = load_classifier(model, backend=backend, threads=threads)
+        crop_model = crop_model_for(model, card, pixels)
         detector = HandDetector(backend=detector_backend, mode=mode, max_hands=max_hands,
                                 model_complexity=model_complexity)
-        return cls(detector, classifier, card, options, decoder=decoder)
+        return cls(detector, classifier, card, options, decoder=decoder, crop_model=crop_model)
 
     def close(self) -> None:
         wait = getattr(self.adaptation, "wait", None)  # a fit learning the last word: let it end first
@@ -162,10 +168,16 @@ class Recognizer:
         """The model batch for these hands (mask models: each hand's mask, then its mirror)."""
         return self.input.batch_for_hands(hands)
 
-    def classify(self, hands: Sequence[Hand]) -> List[Tuple[np.ndarray, bool]]:
-        """Per hand: (probabilities, mirrored?) from one model call for all hands."""
+    def classify(self, hands: Sequence[Hand], frame: Optional[np.ndarray] = None) -> List[Tuple[np.ndarray, bool]]:
+        """Per hand: (probabilities, mirrored?) from one model call for all hands (and, given the
+        ``frame`` they were found in, the hand-crop model's reading of their pixels)."""
         batch = self.model_input(hands)
-        return self._pick(self._predict(batch), len(hands))
+        return self._with_pixels(frame, hands, self._pick(self._predict(batch), len(hands)))
+
+    def _with_pixels(self, frame: Optional[np.ndarray], hands: Sequence[Hand], readings):
+        if self.crop_model is None or frame is None or not hands:
+            return readings
+        return self.crop_model.fuse_readings(frame, hands, readings, self.classes)
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:
         return (self.adaptation or self.classifier).predict_proba(batch)
@@ -195,7 +207,7 @@ class Recognizer:
             batch = self.model_input(hands)
             t2 = time.perf_counter()
             timings["features"] = (t2 - t1) * 1000
-            readings = self._pick(self._predict(batch), len(hands))
+            readings = self._with_pixels(seen, hands, self._pick(self._predict(batch), len(hands)))
             t3 = time.perf_counter()
             timings["model"] = (t3 - t2) * 1000
         else:
