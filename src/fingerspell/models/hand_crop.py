@@ -29,6 +29,10 @@ from fingerspell.hands.crop import CROP_SIZE, crop_hand
 
 ARCHITECTURE = "hand_crop"
 FUSION_WEIGHT = 0.5
+#: A landmark reading whose top letter is this many times likelier than the runner-up is kept as it
+#: is, without reading the pixels: at w = 0.5 the pixels would need a ratio of this squared (10^6)
+#: the other way; the shipped model's widest ratio over the 9,535 crops of the four data sets is 4 x 10^5.
+SURE_RATIO = 1000.0
 SHIPPED_PATH = Path(__file__).resolve().parents[1] / "weights" / "pixels" / "hand_crop"
 PathLike = Union[str, Path]
 
@@ -59,11 +63,30 @@ def crops_to_tensor(crops: np.ndarray):
     return standardise(torch.from_numpy(np.ascontiguousarray(crops)).float().unsqueeze(1) / 255.0)
 
 
+def _for_inference(net):
+    """A copy of ``net`` with each BatchNorm folded into its conv, in channels-last layout: the same
+    output (to 1e-5) in about 2 ms instead of 3 on one core for one crop."""
+    import torch
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    layers, out, i = list(net), [], 0
+    while i < len(layers):
+        if isinstance(layers[i], nn.Conv2d) and i + 1 < len(layers) and isinstance(layers[i + 1], nn.BatchNorm2d):
+            out.append(fuse_conv_bn_eval(layers[i], layers[i + 1]))
+            i += 2
+        else:
+            out.append(layers[i])
+            i += 1
+    return nn.Sequential(*out).eval().to(memory_format=torch.channels_last)
+
+
 class HandCropModel:
     """A loaded hand-crop model: :meth:`read` crops and reads hands, :meth:`fuse` joins a landmark reading."""
 
     def __init__(self, net, card: dict) -> None:
         self.net = net.eval()
+        self._fast = _for_inference(self.net)
         self.card = dict(card)
         self.letters: Tuple[str, ...] = tuple(card["classes"])
         self.size = int(card.get("input_size", CROP_SIZE))
@@ -121,9 +144,10 @@ class HandCropModel:
         import torch
 
         out = []
-        with torch.no_grad():
+        with torch.inference_mode():
             for s in range(0, len(crops), 256):
-                out.append(torch.softmax(self.net(crops_to_tensor(crops[s:s + 256])), 1).numpy())
+                x = crops_to_tensor(crops[s:s + 256]).contiguous(memory_format=torch.channels_last)
+                out.append(torch.softmax(self._fast(x), 1).numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.letters)), np.float32)
 
     def read(self, frame: np.ndarray, hands: Sequence) -> np.ndarray:
@@ -146,11 +170,21 @@ class HandCropModel:
 
     def fuse_readings(self, frame: np.ndarray, hands: Sequence, readings: List[Tuple[np.ndarray, bool]],
                       classes: Sequence[str]) -> List[Tuple[np.ndarray, bool]]:
-        """:meth:`fuse` for each hand's (probabilities, mirrored) reading of one frame."""
-        if not hands:
+        """:meth:`fuse` for each hand's (probabilities, mirrored) reading of one frame; a reading the
+        pixels could not turn (:data:`SURE_RATIO`) is kept without reading them (most still frames)."""
+        open_ = [i for i, (p, _) in enumerate(readings) if not _sure(p)]
+        if not open_:
             return readings
-        pixels = self.read(frame, hands)
-        return [(self.fuse(p, q, classes), m) for (p, m), q in zip(readings, pixels)]
+        pixels = self.read(frame, [hands[i] for i in open_])
+        out = list(readings)
+        for i, q in zip(open_, pixels):
+            out[i] = (self.fuse(readings[i][0], q, classes), readings[i][1])
+        return out
+
+
+def _sure(probs: np.ndarray) -> bool:
+    top2 = np.partition(np.asarray(probs, np.float64), -2)[-2:]
+    return bool(top2[1] >= SURE_RATIO * max(top2[0], 1e-12))
 
 
 def crop_model_for(model: Optional[PathLike], card: dict, pixels: bool = True) -> Optional[HandCropModel]:
