@@ -82,8 +82,9 @@ def add_recognizer_arguments(p: argparse.ArgumentParser) -> None:
                         "here; --no-second-look turns it off)")
     g.add_argument("--pixels", action=argparse.BooleanOptionalAction, default=True,
                    help="the shipped landmark model: read each hand's pixels too, with the shipped hand-crop "
-                        "model, and join the two readings (on by default: more right letters for new signers, "
-                        "about 1 ms more per frame here; --no-pixels turns it off; docs/accuracy_features.md)")
+                        "model, and join the two readings (on by default: more right letters for new signers; "
+                        "about 2-3 ms on a frame the landmarks read unsurely, nothing on the others; --no-pixels "
+                        "turns it off; docs/accuracy_features.md)")
     g.add_argument("--signing-hand", action=argparse.BooleanOptionalAction, default=True,
                    help="with another hand in view (resting on the desk, say), find the one that spells: a hand "
                         "still for 1 s is passed over for one held clearly higher, which the single-hand tracker "
