@@ -122,6 +122,33 @@ def fold_model(name: str, data: DatasetArrays, group: str, epochs: int, seed: in
     return Path(result.best_path)
 
 
+def crop_fold_model(name: str, data: DatasetArrays, group: str, seed: int, extra: DatasetArrays = None,
+                    data_dir: str = str(REPO / "artifacts" / "data")):
+    """The hand-crop model (models/hand_crop.py, the shipped recipe) trained on the same photos as
+    :func:`fold_model`'s landmark model: without ``group``; cached beside it."""
+    from fingerspell.models.hand_crop import HandCropModel
+    from fingerspell.training.hand_crop import RECIPE, dataset_crops, still_letter_index, train_hand_crop
+
+    held = data.groups == group
+    train_data = data.subset(~held) if extra is None else DatasetArrays.concatenate([data.subset(~held), extra])
+    index = still_letter_index(train_data.classes, train_data.labels)
+    rows = (index >= 0) & ~train_data.no_hand
+    key = hashlib.sha256(json.dumps({**RECIPE, "seed": seed}, sort_keys=True).encode()
+                         + "|".join(map(str, train_data.paths[rows])).encode()).hexdigest()[:16]
+    out = FOLDS / f"{name}-{group.split('/')[-1]}-crop-{key}" / "hand_crop"
+    if out.with_suffix(".json").is_file():
+        return HandCropModel.load(out)
+    table = {}
+    for n in OTHER_SETS:
+        npz = Path(data_dir) / f"{n}.npz"
+        table.update(zip(map(str, np.load(npz)["paths"]), dataset_crops(npz)))
+    crops = np.stack([table[str(p)] for p in train_data.paths[rows]])
+    model = train_hand_crop(crops, index[rows], seed=seed, log=None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    return model
+
+
 def draw(labels: np.ndarray, k: int, rng: np.random.Generator, sessions: np.ndarray = None):
     """(calibration index, test index) with k per class, or None if a class has no photo left.
 

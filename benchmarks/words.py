@@ -262,10 +262,13 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
                        for r in range(args.reps) for w in nonwords]
     out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
     if args.videos and not args.calibrate:
+        # --pixels: a hand-crop model trained on the fold model's photos reads the videos' pixels too
+        crop = bench_cal.crop_fold_model(name, letters, group, args.seed, bench_cal.other_sets(
+            name, args.data_dir, args.train_on), args.data_dir) if args.pixels else None
         out[f"video {args.video_pace}"] = [
             video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps,
                        signing_hand=args.signing_hand, dim=args.dim, lift=args.lift,
-                       codec=args.codec)
+                       codec=args.codec, crop_model=crop)
             for w in video_words(words, args.videos, rng)]
     return out
 
@@ -330,6 +333,9 @@ def main(argv=None) -> int:
                     help="read the simulated frames' first readings only (the default reads each photo's "
                          "second reading too, moved along with the first, as the recognizer reads both)")
     ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
+    ap.add_argument("--pixels", action="store_true",
+                    help="the real videos are read with a fold hand-crop model beside the fold landmark model "
+                         "(models/hand_crop.py; trained on the same photos, cached with the fold models)")
     ap.add_argument("--no-signing-hand", dest="signing_hand", action="store_false",
                     help="real videos: without the rules that find the spelling hand among several "
                          "(runtime/signing_hand.py; one hand is in these videos, so the words read the same)")

@@ -34,11 +34,12 @@ def signer_photos(data, group: str, rng: np.random.Generator) -> Dict[str, Photo
 
 def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.random.Generator,
                pace: float = 1.0, fps: float = 30.0, signing_hand: bool = True, dim: float = 0.0,
-               lift: bool = True, codec: str = "mp4v") -> dict:
+               lift: bool = True, codec: str = "mp4v", crop_model=None) -> dict:
     """Spell ``word`` with ``group``'s photos on video and read it with the fold model. ``dim``:
     each frame darkened to that share of its brightness, with sensor noise (``hands.exposure.dimmed``); ``lift``
     False turns the detector's dark-frame lift off (hands/exposure.py); ``codec`` "MJPG": the video
-    is written as a webcam sends it (JPEG frames in an .avi) instead of mp4v."""
+    is written as a webcam sends it (JPEG frames in an .avi) instead of mp4v; ``crop_model``: a hand-crop
+    model read beside the fold model (models/hand_crop.py)."""
     from words import outcome
 
     from fingerspell.hands.detector import HandDetector
@@ -57,7 +58,8 @@ def video_word(word: str, data, group: str, checkpoint: Path, decoder, rng: np.r
         path = Path(tmp) / f"{word.lower()}.{'avi' if codec == 'MJPG' else 'mp4'}"
         write_video(frames, path, fps=fps, codec=codec)
         opts = RecognizerOptions(signing_hand=SigningHandOptions(enabled=signing_hand))
-        with Recognizer(detector, clf, card, opts, decoder=decoder) as rec, VideoSource(path) as src:
+        with Recognizer(detector, clf, card, opts, decoder=decoder, crop_model=crop_model) as rec, \
+                VideoSource(path) as src:
             for frame, t in src:
                 r = rec.process(frame, t)
                 if r.hold is not None:
