@@ -127,7 +127,7 @@ def crop_fold_model(name: str, data: DatasetArrays, group: str, seed: int, extra
     """The hand-crop model (models/hand_crop.py, the shipped recipe) trained on the same photos as
     :func:`fold_model`'s landmark model: without ``group``; cached beside it."""
     from fingerspell.models.hand_crop import HandCropModel
-    from fingerspell.training.hand_crop import RECIPE, dataset_crops, still_letter_index, train_hand_crop
+    from fingerspell.training.hand_crop import RECIPE, crops_by_path, still_letter_index, train_hand_crop
 
     held = data.groups == group
     train_data = data.subset(~held) if extra is None else DatasetArrays.concatenate([data.subset(~held), extra])
@@ -138,10 +138,7 @@ def crop_fold_model(name: str, data: DatasetArrays, group: str, seed: int, extra
     out = FOLDS / f"{name}-{group.split('/')[-1]}-crop-{key}" / "hand_crop"
     if out.with_suffix(".json").is_file():
         return HandCropModel.load(out)
-    table = {}
-    for n in OTHER_SETS:
-        npz = Path(data_dir) / f"{n}.npz"
-        table.update(zip(map(str, np.load(npz)["paths"]), dataset_crops(npz)))
+    table = crops_by_path([Path(data_dir) / f"{n}.npz" for n in OTHER_SETS])
     crops = np.stack([table[str(p)] for p in train_data.paths[rows]])
     model = train_hand_crop(crops, index[rows], seed=seed, log=None)
     out.parent.mkdir(parents=True, exist_ok=True)

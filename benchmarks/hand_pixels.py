@@ -33,7 +33,7 @@ from _common import REPO, machine  # noqa: E402
 
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES  # noqa: E402
 from fingerspell.data.schema import DatasetArrays  # noqa: E402
-from fingerspell.training.hand_crop import STILL_LETTERS, dataset_crops, still_letter_index, train_hand_crop  # noqa: E402
+from fingerspell.training.hand_crop import STILL_LETTERS, crops_by_path, still_letter_index, train_hand_crop  # noqa: E402
 
 STATIC = list(STILL_LETTERS)  # 24 letters, no J or Z
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
@@ -44,13 +44,10 @@ def static_index(data: DatasetArrays) -> np.ndarray:
     return still_letter_index(data.classes, data.labels)
 
 
-def attach_crops(data_dir: Path, size: int) -> dict:
-    """Every dataset row's crop, keyed by photo path (drop_exceptions may have removed rows)."""
-    table = {}
-    for name in A.DATASETS:
-        raw = np.load(data_dir / f"{name}.npz")
-        table.update({str(p): c for p, c in zip(raw["paths"], dataset_crops(data_dir / f"{name}.npz", size))})
-    return table
+def recall_per_letter(predicted: np.ndarray, truth: np.ndarray) -> dict:
+    """{letter: [right, photos]} over the letters ``truth`` holds."""
+    return {STATIC[k]: [int(((predicted == k) & (truth == k)).sum()), int((truth == k).sum())]
+            for k in range(len(STATIC)) if (truth == k).any()}
 
 
 def landmark_probs(args, train: DatasetArrays, test: DatasetArrays, work: Path) -> np.ndarray:
@@ -93,12 +90,8 @@ def run_fold(args, train: DatasetArrays, test: DatasetArrays, crops: dict, work:
         fused = np.log(p_lm + 1e-9) + w * np.log(p_px + 1e-9)
         row[f"w{w}"] = float((fused.argmax(1) == y_test).mean())
     for w in (0.0, 0.3, 0.5):  # per letter recall for a few weights
-        fused = (np.log(p_lm + 1e-9) + w * np.log(p_px + 1e-9)).argmax(1)
-        row[f"per_letter_w{w}"] = {STATIC[k]: [int(((fused == k) & (y_test == k)).sum()), int((y_test == k).sum())]
-                                   for k in range(len(STATIC)) if (y_test == k).any()}
-    row["per_letter_pixels"] = {STATIC[k]: [int(((p_px.argmax(1) == k) & (y_test == k)).sum()),
-                                            int((y_test == k).sum())]
-                                for k in range(len(STATIC)) if (y_test == k).any()}
+        row[f"per_letter_w{w}"] = recall_per_letter((np.log(p_lm + 1e-9) + w * np.log(p_px + 1e-9)).argmax(1), y_test)
+    row["per_letter_pixels"] = recall_per_letter(p_px.argmax(1), y_test)
     return row
 
 
@@ -130,7 +123,7 @@ def main() -> None:
         setattr(args, name, value)  # accuracy.py's defaults for its recipe
     data_dir = Path(args.data_dir)
     ds = A.ensure_datasets(data_dir, args.input_size)
-    crops = attach_crops(data_dir, args.size)
+    crops = crops_by_path([data_dir / f"{name}.npz" for name in A.DATASETS], args.size)
     key = f"size{args.size}_e{args.epochs}_s{args.seed}"
     path = Path(args.results)
     out = json.loads(path.read_text()) if path.exists() else {}

@@ -91,6 +91,7 @@ class HandCropModel:
         self.letters: Tuple[str, ...] = tuple(card["classes"])
         self.size = int(card.get("input_size", CROP_SIZE))
         self.weight = float(card.get("fusion_weight", FUSION_WEIGHT))
+        self._indices: dict = {}
 
     # --- files ---------------------------------------------------------------------------------
     @classmethod
@@ -157,16 +158,23 @@ class HandCropModel:
 
     def fuse(self, probs: np.ndarray, pixels: np.ndarray, classes: Sequence[str]) -> np.ndarray:
         """The landmark model's ``probs`` over ``classes`` joined with this model's ``pixels``."""
-        index = [(i, self.letters.index(c)) for i, c in enumerate(classes) if c in self.letters]
-        if not index:
+        mine, theirs = self._index(tuple(classes))
+        if not len(mine):
             return probs
-        mine, theirs = np.array([i for i, _ in index]), np.array([j for _, j in index])
         p = np.asarray(probs, dtype=np.float64).copy()
         mass = p[mine].sum()
         joint = np.log(p[mine] + 1e-12) + self.weight * np.log(np.asarray(pixels, np.float64)[theirs] + 1e-12)
         joint = np.exp(joint - joint.max())
         p[mine] = mass * joint / joint.sum()
         return p.astype(np.asarray(probs).dtype)
+
+    def _index(self, classes: Tuple[str, ...]) -> Tuple[np.ndarray, np.ndarray]:
+        """(positions in ``classes``, positions in :attr:`letters`) of the letters both read; worked
+        out once per class list (every frame asks for the same)."""
+        if classes not in self._indices:
+            pairs = [(i, self.letters.index(c)) for i, c in enumerate(classes) if c in self.letters]
+            self._indices[classes] = (np.array([i for i, _ in pairs], int), np.array([j for _, j in pairs], int))
+        return self._indices[classes]
 
     def fuse_readings(self, frame: np.ndarray, hands: Sequence, readings: List[Tuple[np.ndarray, bool]],
                       classes: Sequence[str]) -> List[Tuple[np.ndarray, bool]]:

@@ -54,6 +54,15 @@ def dataset_crops(npz: Path, size: int = CROP_SIZE, log: Callable[[str], None] =
     return out
 
 
+def crops_by_path(npz_files: Sequence[Path], size: int = CROP_SIZE) -> dict:
+    """{photo path: crop} over the rows of dataset files (:func:`dataset_crops`), for picking the rows
+    of a dataset that was filtered or concatenated after loading."""
+    table = {}
+    for npz in npz_files:
+        table.update(zip(map(str, np.load(npz)["paths"]), dataset_crops(Path(npz), size)))
+    return table
+
+
 def still_letter_index(classes: Sequence[str], labels: np.ndarray) -> np.ndarray:
     """Each row's index in :data:`STILL_LETTERS` (J as I, Z as D; -1 for SPACE, DEL, NOTHING)."""
     names = [MOTION_LETTER_SHAPES.get(classes[i], classes[i]) for i in labels]
