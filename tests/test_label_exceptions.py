@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +37,30 @@ def test_scanning_mon95_leaves_its_t_out_and_counts_it(data, tmp_path):
     assert [it.label for it in copy.items] == ["A"] and copy.label_exceptions == {"mon95/T": 2}
     # The same letter in another source stays.
     assert any(it.label == "T" for it in scan_source(data / "massey", limit_per_class=1).items)
+
+
+def test_one_sessions_wrong_hand_shape_is_left_out_by_photo(data):
+    """mon95 user_5's Y0-Y4 show the 'horns', not a Y: those five go, the same signer's Y5-Y9 stay."""
+    ex = exception_for("mon95", "Y", path=str(data / "mon95" / "user_5" / "Y0.jpg"))
+    assert ex is not None and "horns" in ex.reason and ex.key == "mon95/Y user_5 Y0-Y4"
+    assert exception_for("mon95", "Y", path=str(data / "mon95" / "user_5" / "Y5.jpg")) is None
+    assert exception_for("mon95", "Y", path=str(data / "mon95" / "user_4" / "Y0.jpg")) is None
+    assert exception_for("mon95", "Y") is None  # no path: only a whole-label exception can apply
+    scan = scan_source(data / "mon95" / "user_5")
+    ys = sorted(Path(it.path).stem for it in scan.items if it.label == "Y")
+    assert ys == [f"Y{i}" for i in range(5, 10)]
+    assert scan.label_exceptions == {"mon95/T": 10, "mon95/Y user_5 Y0-Y4": 5}
+    y = CLASSES.index("Y")
+    rows = DatasetArrays(
+        masks=np.zeros((3, 1, 1, 3), np.uint8), landmarks=np.zeros((3, 21, 3), np.float32),
+        vectors=np.zeros((3, 100), np.float32), handedness=np.ones(3, np.int8),
+        image_sizes=np.full((3, 2), 100, np.int32), labels=np.array([y, y, y]),
+        groups=np.array(["mon95/user_5"] * 3), sources=np.array(["mon95"] * 3),
+        paths=np.array(["/d/mon95/user_5/Y3.jpg", "/d/mon95/user_5/Y8.jpg", "/d/massey/y/Y3.jpg"]),
+        no_hand=np.zeros(3, bool))
+    kept, dropped = drop_exceptions(rows)
+    assert kept.paths.tolist() == ["/d/mon95/user_5/Y8.jpg", "/d/massey/y/Y3.jpg"]
+    assert dropped == {"mon95/Y user_5 Y0-Y4": 1}
 
 
 def test_build_report_counts_the_left_out_photos(data, tmp_path):
