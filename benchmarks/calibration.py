@@ -193,8 +193,11 @@ def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
     # does (fitting on both read the same: 98.4 / 99.0 / 98.9% at k = 1 / 3 / 5, docs/calibration.md)
     inp = input_for(card, second_look=args.second_look)
 
+    fuse = pixel_fusion(name, data, group, mine, clf.classes, args) if args.pixels else None
+
     def read(model, idx: np.ndarray) -> np.ndarray:
-        return inp.dataset_probs(model.predict_proba, mine.subset(idx))
+        probs = inp.dataset_probs(model.predict_proba, mine.subset(idx))
+        return probs if fuse is None else fuse(probs, idx)
 
     probs = read(clf, np.arange(len(y)))
     out = {"n": int(len(y)), "base_all": float((read_as_reader(probs) == y).mean()), "k": {}}
@@ -216,6 +219,24 @@ def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
     out["unrecorded"] = unrecorded_letters(clf, x, y, probs, read, base, emb, rng)
     out["timing"] = calibration_seconds(clf, x, y, base, emb)
     return out
+
+
+def pixel_fusion(name: str, data: DatasetArrays, group: str, mine: DatasetArrays, classes, args):
+    """``fuse(probs, idx)``: readings of ``mine``'s photos at ``idx`` joined with a fold hand-crop
+    model's reading of their pixels, as the recognizer joins the shipped one (after the profile; a
+    reading sure enough to need no pixels is kept)."""
+    from fingerspell.models.hand_crop import is_sure
+    from fingerspell.training.hand_crop import crops_by_path
+
+    model = crop_fold_model(name, data, group, args.seed, other_sets(name, args.data_dir, args.train_on),
+                            args.data_dir)
+    table = crops_by_path([Path(args.data_dir) / f"{name}.npz"])
+    pixels = model.predict_crops(np.stack([table[str(p)] for p in mine.paths]))
+    classes = tuple(classes)
+
+    def fuse(probs: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.stack([p if is_sure(p) else model.fuse(p, pixels[i], classes) for p, i in zip(probs, idx)])
+    return fuse
 
 
 def unrecorded_letters(clf, x, y, probs, read, base, emb, rng) -> dict:
@@ -314,6 +335,8 @@ def main() -> None:
     ap.add_argument("--no-second-look", dest="second_look", action="store_false",
                     help="read each photo from its first reading only (by default from its second "
                          "reading, on the mirrored photo, too, as the recognizer reads a hand)")
+    ap.add_argument("--pixels", action="store_true",
+                    help="join each reading with a hand-crop model trained on the fold model's photos")
     ap.add_argument("--methods", nargs="+", default=None,
                     help=f"of: {', '.join(METHODS)} (default: these), {', '.join(EXTRA_METHODS)}")
     ap.add_argument("--results", default=str(RESULTS), help="folder for calibration.json and .md")

@@ -63,6 +63,7 @@ from fingerspell.hands.landmarks import Hand, landmark_box  # noqa: E402
 from fingerspell.reading.holds import FrameReading  # noqa: E402
 from fingerspell.reading.reader import Reader  # noqa: E402
 from fingerspell.reading.synth import LetterBank, SynthOptions, synth_word  # noqa: E402
+from fingerspell.training.hand_crop import crops_by_path  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 # Every letter, double letters (LL, OO, EE, ZZ, PP, FF, DD), J and Z, common and less common words.
@@ -83,7 +84,8 @@ def spellable(words: Sequence[str], bank: LetterBank) -> List[str]:
 class FoldReader:
     """The fold model on simulated frames, through the product's Reader."""
 
-    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn=False, second_look: bool = True) -> None:
+    def __init__(self, checkpoint: Path, decoder, adapt: bool = False, learn=False, second_look: bool = True,
+                 crop_model=None, crops=None) -> None:
         from fingerspell.features import input_for
         from fingerspell.runtime.adaptation import PersonAdaptation
         from fingerspell.runtime.classifier import load_classifier
@@ -99,6 +101,25 @@ class FoldReader:
         self.frozen = False
         self.pick = False  # the person picks their word from the suggestions when it is offered (pick_word)
         self.second_look = second_look  # read each frame's second reading too, as the recognizer does
+        # a hand-crop model and {photo path: crop}: a held letter's frames are read with its photo's pixels
+        self.crop_model, self.crops, self._pixels = crop_model, crops, {}
+
+    def with_pixels(self, sw, probs: dict) -> dict:
+        """``probs`` {frame: reading} with each held frame's reading fused with the hand-crop model's
+        reading of its photo, as the recognizer fuses a frame's (a sure reading is kept)."""
+        from fingerspell.models.hand_crop import is_sure
+
+        if self.crop_model is None or not sw.photos:
+            return probs
+        out = dict(probs)
+        for i, p in probs.items():
+            path = sw.photos[i]
+            if path is None or is_sure(p):
+                continue
+            if path not in self._pixels:
+                self._pixels[path] = self.crop_model.predict_crops(self.crops[path][None])[0]
+            out[i] = self.crop_model.fuse(p, self._pixels[path], tuple(self.card["classes"]))
+        return out
 
     def read(self, sw) -> dict:
         reader = Reader(self.card["classes"], decoder=self.decoder)
@@ -109,7 +130,7 @@ class FoldReader:
         batch = self.input.batch_for_hands(hands) if rows else None
         model = self.adaptation or self.learning or self.clf
         picked = self.input.pick(model.predict_proba(batch), len(hands)) if rows else []
-        probs = {i: p for i, (p, _) in zip(rows, picked)}
+        probs = self.with_pixels(sw, {i: p for i, (p, _) in zip(rows, picked)})
         holds = []
         for i, (t, lm) in enumerate(sw.frames):
             up = reader.update(FrameReading(t, lm, sw.image_size, probs.get(i)))
@@ -241,7 +262,12 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
     letters = bench_cal.letters_of(name, data)
     ckpt = bench_cal.fold_model(name, letters, group, args.epochs, args.seed,
                                 bench_cal.other_sets(name, args.data_dir, args.train_on))
-    fold = FoldReader(ckpt, decoder, adapt=args.adapt, learn=args.learn, second_look=args.second_look)
+    # --pixels: a hand-crop model trained on the fold model's photos reads the held letters' photos
+    # and the videos' pixels too
+    crop = bench_cal.crop_fold_model(name, letters, group, args.seed, bench_cal.other_sets(
+        name, args.data_dir, args.train_on), args.data_dir) if args.pixels else None
+    fold = FoldReader(ckpt, decoder, adapt=args.adapt, learn=args.learn, second_look=args.second_look,
+                      crop_model=crop, crops=crops_by_path([Path(args.data_dir) / f"{name}.npz"]) if crop else None)
     if args.calibrate:  # the signer's profile from k photos a letter; the words are spelled with the others
         letters = calibrate(fold, ckpt, letters, group, args.calibrate, bench_cal, np.random.default_rng(args.seed))
     bank = LetterBank.from_dataset(letters, groups=[group])
@@ -262,9 +288,6 @@ def run_signer(name: str, data, group: str, args, decoder, bench_cal) -> Dict[st
                        for r in range(args.reps) for w in nonwords]
     out["still_dj"] = [list(still_false_jz(fold, bank, rng, args.reps))]
     if args.videos and not args.calibrate:
-        # --pixels: a hand-crop model trained on the fold model's photos reads the videos' pixels too
-        crop = bench_cal.crop_fold_model(name, letters, group, args.seed, bench_cal.other_sets(
-            name, args.data_dir, args.train_on), args.data_dir) if args.pixels else None
         out[f"video {args.video_pace}"] = [
             video_word(w, letters, group, ckpt, decoder, rng, pace=args.video_pace, fps=args.fps,
                        signing_hand=args.signing_hand, dim=args.dim, lift=args.lift,
@@ -334,8 +357,9 @@ def main(argv=None) -> int:
                          "second reading too, moved along with the first, as the recognizer reads both)")
     ap.add_argument("--no-decode", action="store_true", help="measure without the word decoder")
     ap.add_argument("--pixels", action="store_true",
-                    help="the real videos are read with a fold hand-crop model beside the fold landmark model "
-                         "(models/hand_crop.py; trained on the same photos, cached with the fold models)")
+                    help="read with a fold hand-crop model beside the fold landmark model, as the shipped "
+                         "models read (models/hand_crop.py; trained on the same photos, cached with the fold "
+                         "models): the real videos' pixels, and a simulated held letter's photo")
     ap.add_argument("--no-signing-hand", dest="signing_hand", action="store_false",
                     help="real videos: without the rules that find the spelling hand among several "
                          "(runtime/signing_hand.py; one hand is in these videos, so the words read the same)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -74,6 +76,34 @@ def test_mirror_flips_the_hand(bank):
     dx_a = (la[8, 0] - la[0, 0]) * a.image_size[0]
     dx_b = (lb[8, 0] - lb[0, 0]) * b.image_size[0]
     assert dx_a == pytest.approx(-dx_b, rel=0.3, abs=3)  # the hand is scaled per word, mirrored about the wrist
+
+
+def test_held_letters_name_the_photo_they_show(data):
+    """Each held frame names the photo whose landmarks it shows (the word benchmark reads its pixels
+    there); frames where the hand morphs or draws a J name none; a bank without paths names none."""
+    from tests._reading_bank import detections
+
+    rows = detections(str(data))
+    args = (np.stack([h.landmarks for *_, h in rows]), np.array([h.image_size for *_, h in rows]),
+            np.array([0 if h.is_left else 1 for *_, h in rows]), [r[0] for r in rows], [r[1] for r in rows])
+    with_paths = LetterBank(*args, paths=[str(r[2]) for r in rows])
+    sw = synth_word("ALJO", with_paths, SynthOptions(dropout=0.0, pace=1.0), np.random.default_rng(4))
+    assert len(sw.photos) == len(sw.frames)
+    shown = {}
+    for (letter, start, end) in sw.truth:
+        inside = [p for (t, _), p in zip(sw.frames, sw.photos) if start <= t < end]
+        if letter == "J":
+            assert all(p is None for p in inside)  # a moving hand: no photo shows it
+            continue
+        assert inside and len(set(inside)) == 1 and inside[0] is not None
+        assert Path(inside[0]).parent.name == letter.lower()  # massey's folders: one per letter
+        shown[letter] = inside[0]
+    between = [p for (t, _), p in zip(sw.frames, sw.photos) if not any(s <= t < e for _, s, e in sw.truth)]
+    assert between and all(p is None for p in between)
+    # the draws are the same with and without paths: the landmarks match frame for frame
+    plain = synth_word("ALJO", LetterBank(*args), SynthOptions(dropout=0.0, pace=1.0), np.random.default_rng(4))
+    assert set(plain.photos) == {None}
+    assert all((a is None and b is None) or np.array_equal(a, b) for (_, a), (_, b) in zip(sw.frames, plain.frames))
 
 
 def test_bad_input_is_one_clear_error(bank):

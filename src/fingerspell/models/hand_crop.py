@@ -180,7 +180,7 @@ class HandCropModel:
                       classes: Sequence[str]) -> List[Tuple[np.ndarray, bool]]:
         """:meth:`fuse` for each hand's (probabilities, mirrored) reading of one frame; a reading the
         pixels could not turn (:data:`SURE_RATIO`) is kept without reading them (most still frames)."""
-        open_ = [i for i, (p, _) in enumerate(readings) if not _sure(p)]
+        open_ = [i for i, (p, _) in enumerate(readings) if not is_sure(p)]
         if not open_:
             return readings
         pixels = self.read(frame, [hands[i] for i in open_])
@@ -190,7 +190,7 @@ class HandCropModel:
         return out
 
 
-def _sure(probs: np.ndarray) -> bool:
+def is_sure(probs: np.ndarray) -> bool:
     top2 = np.partition(np.asarray(probs, np.float64), -2)[-2:]
     return bool(top2[1] >= SURE_RATIO * max(top2[0], 1e-12))
 

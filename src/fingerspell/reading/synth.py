@@ -77,6 +77,9 @@ class SynthWord:
     truth: Tuple[Tuple[str, float, float], ...]  # (letter, start, end) of each hold / motion
     # per frame, the second reading of the hand (the mirrored photo's, moved with the first) or None
     seconds: Tuple[Optional[np.ndarray], ...] = ()
+    # per frame, the photo whose hand a held letter shows (None while the hand morphs or draws J/Z;
+    # empty where the bank was built without paths): its pixels stand for the frame's
+    photos: Tuple[Optional[str], ...] = ()
 
 
 def _palm(points: np.ndarray) -> float:
@@ -88,12 +91,14 @@ class LetterBank:
 
     def __init__(self, landmarks: np.ndarray, image_sizes: np.ndarray, handedness: np.ndarray,
                  letters: Sequence[str], groups: Optional[Sequence[str]] = None,
-                 second: Optional[np.ndarray] = None) -> None:
+                 second: Optional[np.ndarray] = None, paths: Optional[Sequence[str]] = None) -> None:
         """``second``: optional (N, 21, 3) second readings of the same hands (a dataset's
-        ``second_vectors`` points: right-hand form, wrist at the origin), NaN where there is none."""
+        ``second_vectors`` points: right-hand form, wrist at the origin), NaN where there is none;
+        ``paths``: optional photo paths, returned with each draw (:meth:`draw`)."""
         self.shapes: Dict[str, List[np.ndarray]] = {}
         self.by_group: Dict[Tuple[str, str], List[np.ndarray]] = {}
         self._pairs: Dict[object, List[np.ndarray]] = {}  # the same pools, (42, 3): first over second
+        self._paths: Dict[object, List[Optional[str]]] = {}  # and each one's photo
         groups = list(groups) if groups is not None else [""] * len(letters)
         nan = np.full((21, 3), np.nan)
         for i, (lm, size, hand, letter, group) in enumerate(zip(landmarks, image_sizes, handedness, letters, groups)):
@@ -112,6 +117,7 @@ class LetterBank:
             for key, pool in ((str(letter), self.shapes), ((str(group), str(letter)), self.by_group)):
                 pool.setdefault(key, []).append(pts / palm)
                 self._pairs.setdefault(key, []).append(pair)
+                self._paths.setdefault(key, []).append(None if paths is None else str(paths[i]))
         self.groups = sorted({g for g, _ in self.by_group})
 
     @classmethod
@@ -125,7 +131,7 @@ class LetterBank:
         second = np.asarray(data.second_vectors)[:, : 21 * 3].reshape(-1, 21, 3).astype(np.float64)
         second[~np.asarray(data.has_second, bool)] = np.nan
         return cls(data.landmarks[keep], data.image_sizes[keep], data.handedness[keep], names[keep],
-                   np.asarray(data.groups)[keep], second[keep])
+                   np.asarray(data.groups)[keep], second[keep], np.asarray(data.paths)[keep])
 
     def sample(self, letter: str, rng: np.random.Generator, group: Optional[str] = None) -> np.ndarray:
         """(21, 3) one real shape of ``letter`` (from ``group`` when it has one)."""
@@ -134,11 +140,17 @@ class LetterBank:
     def sample_pair(self, letter: str, rng: np.random.Generator, group: Optional[str] = None) -> np.ndarray:
         """(42, 3): one real shape of ``letter`` over its second reading (NaN where it has none);
         the same draw as :meth:`sample`."""
-        pool = self._pairs.get((group, letter)) if group is not None else None
-        pool = pool or self._pairs.get(letter)
+        return self.draw(letter, rng, group)[0]
+
+    def draw(self, letter: str, rng: np.random.Generator,
+             group: Optional[str] = None) -> Tuple[np.ndarray, Optional[str]]:
+        """:meth:`sample_pair`'s draw with its photo's path (None: the bank has no paths)."""
+        key = (group, letter) if group is not None and self._pairs.get((group, letter)) else letter
+        pool = self._pairs.get(key)
         if not pool:
             raise FingerspellError(f"the letter bank has no {letter!r} shapes: build it from a dataset with it")
-        return pool[int(rng.integers(len(pool)))]
+        i = int(rng.integers(len(pool)))
+        return pool[i], self._paths[key][i]
 
 
 def _rotate(shape: np.ndarray, deg: float, about: int = 0) -> np.ndarray:
@@ -186,14 +198,17 @@ class _Spell:
         self.bank, self.o, self.rng = bank, o, rng
         self.group = bank.groups[int(rng.integers(len(bank.groups)))] if bank.groups else None
         self.poses: List[Tuple[float, Optional[np.ndarray]]] = []  # (t, shape with offset applied)
+        self.photos: List[Optional[str]] = []  # per pose, the photo a held shape comes from
+        self.photo: Optional[str] = None
         self.t = 0.0
         self.dt = 1.0 / o.fps
         self.pos = np.zeros(2)
         self.shape: Optional[np.ndarray] = None
         self.truth: List[Tuple[str, float, float]] = []
 
-    def emit(self, shape: Optional[np.ndarray]) -> None:
+    def emit(self, shape: Optional[np.ndarray], photo: Optional[str] = None) -> None:
         self.poses.append((self.t, None if shape is None else shape.copy()))
+        self.photos.append(photo)
         self.t += self.dt
 
     def frames_for(self, seconds: float) -> int:
@@ -221,15 +236,17 @@ class _Spell:
         drift = self.rng.normal(0, 0.05, 2)
         for k in range(n):
             wob = self.o.tremor * np.sin(2 * math.pi * freq * k * self.dt + phase) + drift * k * self.dt
-            self.emit(self.placed(self.shape, self.pos + wob))
+            self.emit(self.placed(self.shape, self.pos + wob), self.photo)
         self.pos = self.pos + drift * n * self.dt
 
     def letter(self, letter: str, prev: Optional[str]) -> None:
         o, rng = self.o, self.rng
         if letter == "J":
+            self.photo = None  # a moving hand: no photo shows it
             return self.motion_letter("J", self.bank.sample_pair("I", rng, self.group))
         if letter == "Z":
             base = "Z" if "Z" in self.bank.shapes else "D"
+            self.photo = None
             return self.motion_letter("Z", self.bank.sample_pair(base, rng, self.group))
         if letter == prev and self.shape is not None:  # double letter: slide or bounce
             t0 = self.t
@@ -240,12 +257,14 @@ class _Spell:
                 self.move(self.shape, self.pos.copy(), min(o.transition, 0.2), arc=rng.uniform(0.25, 0.4))
             rest = o.pace - (self.t - t0)
         elif self.shape is None:  # the first letter: the hand rises into view
-            self.shape = _rotate(self.bank.sample_pair(letter, rng, self.group), rng.normal(0, 5))
+            shape, self.photo = self.bank.draw(letter, rng, self.group)
+            self.shape = _rotate(shape, rng.normal(0, 5))
             self.pos = np.array([rng.normal(0, 0.3), rng.uniform(1.2, 2.0)])
             self.move(self.shape, rng.normal(0, 0.15, 2), o.transition)
             rest = o.pace - o.transition
         else:
-            target = _rotate(self.bank.sample_pair(letter, rng, self.group), rng.normal(0, 5))
+            shape, self.photo = self.bank.draw(letter, rng, self.group)
+            target = _rotate(shape, rng.normal(0, 5))
             self.move(target, self.pos * 0.5 + rng.normal(0, 0.15, 2), o.transition)
             rest = o.pace - o.transition
         start = self.t
@@ -298,7 +317,7 @@ def synth_word(word: str, bank: LetterBank, options: Optional[SynthOptions] = No
         sp.emit(None)
     frames, seconds = _to_frames(sp.poses, o, rng)
     return SynthWord(word.upper(), tuple(frames), o.image_size, "Left" if o.mirror else "Right", tuple(sp.truth),
-                     tuple(seconds))
+                     tuple(seconds), tuple(sp.photos))
 
 
 def _to_frames(poses: List[Tuple[float, Optional[np.ndarray]]], o: SynthOptions,
