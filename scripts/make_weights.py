@@ -95,7 +95,7 @@ def make_hand_crop(out: Path, paths: list, args) -> float:
     crops, labels = [], []
     for p in paths:
         data = load_dataset(p)
-        flagged = exception_mask(data.sources, data.labels, data.classes, paths=data.paths)  # mon95's T...
+        flagged = exception_mask(data.sources, data.labels, data.classes, paths=data.paths)  # data/exceptions.py
         index = still_letter_index(data.classes, data.labels)
         rows = (index >= 0) & ~data.no_hand & ~flagged
         crops.append(dataset_crops(Path(p), log=print)[rows])
