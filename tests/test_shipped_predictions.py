@@ -17,7 +17,9 @@ training (``sign_offset``; the model was retrained, no top letter of the 21 chan
 when it gained its R/U/V expert (``expert_classes``; retrained, no top letter changed), and again
 when it began to train on each photo's second reading, MediaPipe on the mirrored photo
 (``second_readings``; retrained, no top letter changed; the stored hands have no second reading,
-so these rows check the model on one reading). The mobilenetv2 weights are the 3f2a073 ones.
+so these rows check the model on one reading), and again when it was retrained without mon95
+user_5's Y0-Y4 (another hand shape, docs/labels.md; no top letter changed, probabilities moved by at
+most 3e-4). The mobilenetv2 weights are the 3f2a073 ones.
 """
 
 from __future__ import annotations
