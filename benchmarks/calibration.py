@@ -58,8 +58,7 @@ def letters_of(name: str, d: DatasetArrays) -> DatasetArrays:
     """The letters' photos, less the label exceptions (mon95's T, user_5's first Y: data/exceptions.py)."""
     from fingerspell.data.exceptions import drop_exceptions
 
-    keep = [CLASSES.index(c) for c in LETTERS if not (name == "mon95" and c == "T")]
-    return drop_exceptions(d.subset(np.isin(d.labels, keep)))[0]
+    return drop_exceptions(d.subset(np.isin(d.labels, [CLASSES.index(c) for c in LETTERS])))[0]
 
 
 STATIC = np.array([CLASSES.index(c) for c in LETTERS if c not in MOTION_LETTER_SHAPES])
