@@ -149,6 +149,46 @@ def test_a_profile_for_another_model_is_refused(data, store, tmp_path, capsys):
         cal.load_profiled_classifier("me")
 
 
+def test_a_profile_is_fitted_again_for_new_weights_from_its_samples(data, store, tmp_path, capsys):
+    src = str(class_folder(data, tmp_path / "me", (1, 6), (SIGNER,)))
+    old_model, new_model = tiny_mlp(data), fold_base(data)  # two landmark models: an upgrade
+    assert cli(["calibrate", "--source", src, "--out", "me", "--model", str(old_model), "--letters", "A,B,R,U"]) == 0
+    old = cal.load_profile(store / "me.profile")
+    assert old.card["base_model"]["input"]["kind"] == "vector"
+    with pytest.raises(FingerspellError, match="calibrate --refit"):
+        cal.load_profiled_classifier("me", model=new_model)
+    capsys.readouterr()
+    assert cli(["calibrate", "--refit", "me", "--model", str(new_model)]) == 0
+    assert "fitted again" in capsys.readouterr().err
+    new = cal.load_profile(store / "me.profile")
+    sha = new.card["base_model"]["sha256"]
+    assert sha == cal.model_identity(new_model)["sha256"] != old.card["base_model"]["sha256"]
+    assert new.card["refit_from"]["sha256"] == old.card["base_model"]["sha256"]
+    assert np.array_equal(new.inputs, old.inputs) and new.letters == old.letters
+    assert new.card["method_requested"] == old.card["method_requested"] == "auto"
+    profiled, _ = cal.load_profiled_classifier("me", model=new_model)  # accepted now, and adapted
+    clf, _ = load_classifier(new_model)
+    x, y = new.inputs, new.labels
+    assert accuracy(profiled, x, y) == 1.0 and not np.allclose(profiled.predict_proba(x), clf.predict_proba(x))
+    # A profile of an older format (no input recorded) is checked by the shape of its samples.
+    del old.card["base_model"]["input"]
+    cal.save_profile(old, tmp_path / "old.profile")
+    before = (store / "me.profile").read_bytes()
+    assert cli(["calibrate", "--refit", str(tmp_path / "old.profile"), "--model", str(new_model),
+                "--out", "me"]) == 2  # me exists: not replaced without --overwrite
+    assert "already exists" in capsys.readouterr().err
+    assert (store / "me.profile").read_bytes() == before
+    assert cli(["calibrate", "--refit", str(tmp_path / "old.profile"), "--model", str(new_model),
+                "--out", "again"]) == 0 and profiles.list_profiles() == ["again", "me"]
+    capsys.readouterr()
+    # An image model reads other input: refused in one line, the profile left as it was.
+    before = (store / "me.profile").read_bytes()
+    assert cli(["calibrate", "--refit", "me", "--model", "mobilenetv2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "keeps its samples as vector input of shape (100,)" in err[0] and "record" in err[0]
+    assert (store / "me.profile").read_bytes() == before
+
+
 def _spelled_video(data: Path, word: str, hold_s: float = 2.0, fps: int = 10) -> Path:
     frames = [letterbox(mon95(data, VIDEO_USER, c, i % 5)) for c in word for i in range(int(hold_s * fps))]
     return write_video(frames, workdir() / f"calib_{word.lower()}.mp4", fps=fps)

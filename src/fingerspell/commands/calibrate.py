@@ -4,6 +4,7 @@
     fingerspell calibrate --source me.mp4 --labels me.csv --out me   # CSV rows start_s,end_s,letter
     fingerspell calibrate --source 0 --out me [--window]      # webcam: terminal prompts, or a window
     fingerspell calibrate --source photos/ --out me --letters R,U --update   # redo two letters
+    fingerspell calibrate --refit me                          # fit again for new weights, no recording
     fingerspell calibrate --list | --show me | --remove me
 
 ``--out`` takes a name (stored in the user's profile folder, see ``--list``) or a path. An existing
@@ -43,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", action="store_true", help="webcam: record in a window (else terminal prompts)")
     p.add_argument("--countdown", type=float, default=3.0, help="webcam: seconds to get ready per letter")
     p.add_argument("--capture", type=float, default=1.5, help="webcam: seconds captured per letter")
+    p.add_argument("--refit", metavar="NAME", default=None,
+                   help="fit a stored profile again for --model (default: the shipped model) from the samples "
+                        "it keeps, e.g. after an upgrade; in place unless --out is given")
     p.add_argument("--list", action="store_true", help="list the stored profiles")
     p.add_argument("--show", metavar="NAME", default=None, help="print a profile's card")
     p.add_argument("--remove", metavar="NAME", default=None, help="delete a stored profile")
@@ -115,6 +119,34 @@ def _record_camera(args, clf, letters):
         return cap.record(src, clf, rec, on_status=show)
 
 
+def _refit(args) -> int:
+    from fingerspell.errors import FingerspellError
+    from fingerspell.reading import calibration as cal
+    from fingerspell.reading import profiles
+    from fingerspell.reading.calibration_refit import refit_profile
+    from fingerspell.runtime.classifier import load_classifier
+
+    if args.source or args.update:
+        raise FingerspellError("--refit fits a profile's stored samples again: it takes no --source or --update "
+                               "(record new samples with --source NAME --update instead)")
+    src = profiles.resolve_profile(args.refit)
+    out = profiles.profile_path(args.out) if args.out else src
+    if out != src and out.exists() and not args.overwrite:
+        raise FingerspellError(f"profile {out} already exists: pass --overwrite to replace it, or choose another --out")
+    old = cal.load_profile(src)
+    base = cal.model_identity(args.model)
+    clf, _ = load_classifier(base["path"])
+    t0 = time.perf_counter()
+    prof = refit_profile(old, clf, base, method=args.method, where=str(src))
+    cal.save_profile(prof, out, overwrite=True)
+    print(_summary(str(out), prof.card))
+    was = old.card["base_model"]
+    print(f"fitted again in {time.perf_counter() - t0:.2f} s from its {len(prof.labels)} samples (was for "
+          f"{was.get('name')} sha256 {str(was.get('sha256'))[:12]}, now {base['name']} sha256 {base['sha256'][:12]})",
+          file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
     from fingerspell.errors import FingerspellError
     from fingerspell.reading import calibration as cal
@@ -124,6 +156,8 @@ def run(args) -> int:
 
     if args.list or args.show or args.remove:
         return _manage(args)
+    if args.refit:
+        return _refit(args)
     if not args.source or not args.out:
         raise FingerspellError("give --source (photos, video or webcam) and --out NAME, or --list/--show/--remove")
     if args.update and args.overwrite:

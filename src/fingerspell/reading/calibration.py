@@ -225,6 +225,10 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
     arch = str(getattr(classifier, "card", {}).get("architecture", ""))
     card = _card(classes, base, y, method, params, source, arch)
     card["method_requested"] = requested
+    if getattr(classifier, "card", {}).get("input_kind"):  # what the samples are, for a refit to check
+        from fingerspell.reading.calibration_refit import input_signature
+
+        card["base_model"]["input"] = input_signature(classifier.card)
     return Profile(x, y, card, tensors)
 
 
@@ -378,9 +382,8 @@ def check_profile(profile: Profile, base: dict, where: PathLike = "the profile")
     if made.get("sha256") != base["sha256"]:
         raise FingerspellError(
             f"{where} was made for model {made.get('name')} (sha256 {str(made.get('sha256'))[:12]}), not for "
-            f"{base['name']} (sha256 {base['sha256'][:12]}): use --model {made.get('path') or made.get('name')} "
-            "or calibrate again "
-            "with this model")
+            f"{base['name']} (sha256 {base['sha256'][:12]}): fit it to this model from its samples with "
+            f"fingerspell calibrate --refit {where}, or use --model {made.get('path') or made.get('name')}")
 
 
 def load_profiled_classifier(profile: PathLike, model: Optional[PathLike] = None, backend: str = "torch",
