@@ -63,3 +63,9 @@ __all__ = [
     "hand_mask", "hand_vector", "input_for", "input_kinds", "masks_to_model_array", "normalize_landmarks",
     "register_input", "render_mask", "rerender_masks", "vectors_to_model_array",
 ]
+
+
+def input_signature(card: Mapping) -> dict:
+    """What a model reads, as a calibration profile records it: ``{"kind", "shape", "normalization"}``."""
+    inp = input_for(card)
+    return {"kind": inp.kind, "shape": list(inp.shape), "normalization": inp.normalization()}

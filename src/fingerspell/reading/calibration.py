@@ -226,7 +226,7 @@ def fit_profile(classifier, inputs: np.ndarray, labels: np.ndarray, base: dict, 
     card = _card(classes, base, y, method, params, source, arch)
     card["method_requested"] = requested
     if getattr(classifier, "card", {}).get("input_kind"):  # what the samples are, for a refit to check
-        from fingerspell.reading.calibration_refit import input_signature
+        from fingerspell.features import input_signature
 
         card["base_model"]["input"] = input_signature(classifier.card)
     return Profile(x, y, card, tensors)

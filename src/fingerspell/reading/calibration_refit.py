@@ -16,14 +16,8 @@ from typing import Mapping, Optional
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-
-
-def input_signature(card: Mapping) -> dict:
-    """What a model reads, as a profile records it: ``{"kind", "shape", "normalization"}``."""
-    from fingerspell.features import input_for
-
-    inp = input_for(card)
-    return {"kind": inp.kind, "shape": list(inp.shape), "normalization": inp.normalization()}
+from fingerspell.features import input_signature
+from fingerspell.reading.calibration import fit_profile
 
 
 def check_same_input(profile, card: Mapping, where: str = "the profile") -> None:
@@ -32,7 +26,7 @@ def check_same_input(profile, card: Mapping, where: str = "the profile") -> None
     old = profile.card["base_model"].get("input")
     shape = list(np.asarray(profile.inputs).shape[1:])
     if old is not None and old != new or shape != new["shape"]:
-        was = old or {"kind": "?", "shape": shape}
+        was = old or {"kind": "model", "shape": shape}
         raise FingerspellError(
             f"{where} keeps its samples as {was['kind']} input of shape {tuple(was['shape'])}, and this model "
             f"reads {new['kind']} input of shape {tuple(new['shape'])}: record the letters again with "
@@ -52,8 +46,6 @@ def relabel(profile, classes) -> np.ndarray:
 def refit_profile(profile, classifier, base: dict, method: Optional[str] = None, where: str = "the profile"):
     """A new profile for ``classifier`` (whose checkpoint ``base`` is) from ``profile``'s samples,
     with the method asked for when it was made unless ``method`` is given."""
-    from fingerspell.reading.calibration import fit_profile
-
     check_same_input(profile, classifier.card, where)
     y = relabel(profile, classifier.classes)
     card = profile.card
