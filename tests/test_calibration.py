@@ -158,6 +158,10 @@ def test_a_profile_is_fitted_again_for_new_weights_from_its_samples(data, store,
     with pytest.raises(FingerspellError, match="calibrate --refit"):
         cal.load_profiled_classifier("me", model=new_model)
     capsys.readouterr()
+    assert cli(["calibrate", "--list"]) == 0  # made for other weights than the shipped ones: said so
+    assert "(other weights: fingerspell calibrate --refit me)" in capsys.readouterr().out
+    assert cli(["calibrate", "--list", "--model", str(old_model)]) == 0
+    assert "other weights" not in capsys.readouterr().out
     assert cli(["calibrate", "--refit", "me", "--model", str(new_model)]) == 0
     assert "fitted again" in capsys.readouterr().err
     new = cal.load_profile(store / "me.profile")

@@ -65,8 +65,12 @@ def _manage(args) -> int:
     if args.list:
         names = profiles.list_profiles()
         print(f"profiles in {profiles.profiles_dir()}:" if names else f"no profiles in {profiles.profiles_dir()}")
+        sha = cal.model_identity(args.model)["sha256"] if names else None
         for name in names:
-            print("  " + _summary(name, cal.load_profile(profiles.profile_path(name)).card))
+            card = cal.load_profile(profiles.profile_path(name)).card
+            stale = card.get("base_model", {}).get("sha256") != sha
+            note = f" (other weights: fingerspell calibrate --refit {name})" if stale else ""
+            print("  " + _summary(name, card) + note)
     if args.show:
         print(json.dumps(cal.load_profile(profiles.resolve_profile(args.show)).card, indent=1))
     if args.remove:
