@@ -25,7 +25,7 @@ def check_same_input(profile, card: Mapping, where: str = "the profile") -> None
     new = input_signature(card)
     old = profile.card["base_model"].get("input")
     shape = list(np.asarray(profile.inputs).shape[1:])
-    if old is not None and old != new or shape != new["shape"]:
+    if (old is not None and old != new) or shape != new["shape"]:
         was = old or {"kind": "model", "shape": shape}
         raise FingerspellError(
             f"{where} keeps its samples as {was['kind']} input of shape {tuple(was['shape'])}, and this model "
