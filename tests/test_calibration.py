@@ -191,6 +191,10 @@ def test_a_profile_is_fitted_again_for_new_weights_from_its_samples(data, store,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "keeps its samples as vector input of shape (100,)" in err[0] and "record" in err[0]
     assert (store / "me.profile").read_bytes() == before
+    # Recording options would be ignored (every stored sample is fitted again): refused by name.
+    assert cli(["calibrate", "--refit", "me", "--letters", "R,U", "--per-letter", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "takes no --letters, --per-letter" in err and (store / "me.profile").read_bytes() == before
 
 
 def _spelled_video(data: Path, word: str, hold_s: float = 2.0, fps: int = 10) -> Path:

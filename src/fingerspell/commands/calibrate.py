@@ -130,9 +130,12 @@ def _refit(args) -> int:
     from fingerspell.reading.calibration_refit import refit_profile
     from fingerspell.runtime.classifier import load_classifier
 
-    if args.source or args.update:
-        raise FingerspellError("--refit fits a profile's stored samples again: it takes no --source or --update "
-                               "(record new samples with --source NAME --update instead)")
+    given = [flag for flag, value in (("--source", args.source), ("--update", args.update), ("--letters", args.letters),
+                                      ("--per-letter", args.per_letter), ("--labels", args.labels),
+                                      ("--record", args.record), ("--window", args.window)) if value]
+    if given:  # each would be silently ignored: the samples are the profile's own, all of them
+        raise FingerspellError(f"--refit fits all of a profile's stored samples again: it takes no {', '.join(given)} "
+                               "(record new samples with --source ... --out NAME --update instead)")
     src = profiles.resolve_profile(args.refit)
     out = profiles.profile_path(args.out) if args.out else src
     if out != src and out.exists() and not args.overwrite:
