@@ -18,15 +18,21 @@ def data_root() -> Path:
 
 
 def machine() -> str:
-    """One line naming the machine, for the README's figures."""
-    cpu = platform.processor() or platform.machine()
+    """One line naming the machine, for the README's figures: the CPU with its family/model and widest
+    vector unit (one name, e.g. "AMD EPYC", covers generations whose kernels round differently, and a
+    trained figure can move with them), the cores and Python."""
+    cpu, info = platform.processor() or platform.machine(), {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    cpu = info.get("model name", cpu)
+    flags = set(info.get("flags", "").split())
+    isa = next((f for f in ("avx512f", "avx2", "avx") if f in flags), "")
+    if "cpu family" in info:
+        cpu += f" (family {info['cpu family']} model {info.get('model', '?')}{', ' + isa if isa else ''})"
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
