@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+#: the cross-data-set protocols: (training sets, test set), names of artifacts/data/<name>.npz
+CROSS = {"to-mon95": (("asl_train", "massey"), "mon95"), "to-asl": (("mon95", "massey"), "asl_test")}
 
 
 def data_root() -> Path:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, data_root, machine  # noqa: E402
+from _common import CROSS, REPO, data_root, machine  # noqa: E402
 
 from fingerspell.data.schema import DatasetArrays, load_dataset  # noqa: E402
 from fingerspell.labels import CLASSES, LETTERS  # noqa: E402
@@ -145,8 +145,7 @@ def run_protocol(model: str, protocol: str, ds: dict, args, work: Path, fit=None
             folds.append((g, rep))
             print(f"  {model} {protocol} {g}: accuracy {rep.accuracy:.3f}", flush=True)
     else:
-        train_names, test_name = (("asl_train", "massey"), "mon95") if protocol == "to-mon95" else \
-            (("mon95", "massey"), "asl_test")
+        train_names, test_name = CROSS[protocol]
         train = DatasetArrays.concatenate([ds[n][0] for n in train_names])
         test, missed = ds[test_name]
         rep = fit(model, args, train, letters(test), sum(missed.values()), work / protocol)

@@ -31,13 +31,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibration as bench_cal  # noqa: E402
-from _common import REPO, machine  # noqa: E402
+from _common import CROSS, REPO, machine  # noqa: E402
 
 from fingerspell.data.schema import DatasetArrays, load_dataset  # noqa: E402
 from fingerspell.labels import CLASSES  # noqa: E402
 
 PROTOCOLS = ("massey-loso", "mon95-loso", "to-mon95", "to-asl", "massey-loso-all", "mon95-loso-all")
-CROSS = {"to-mon95": (("asl_train", "massey"), "mon95"), "to-asl": (("mon95", "massey"), "asl_test")}
 
 
 def english_letter_freq() -> dict:

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO  # noqa: E402
+from _common import CROSS, REPO  # noqa: E402
 from _fast_train import VARIANTS, Recipe, predict_proba, train_mlp  # noqa: E402
 
 from fingerspell.data.exceptions import drop_exceptions  # noqa: E402
@@ -119,8 +119,7 @@ def folds(protocol: str, ds: dict):
             held = data.groups == g
             yield g, data.take(~held), data.take(held)
     else:
-        train_names, test = (("asl_train", "massey"), "mon95") if protocol == "to-mon95" else \
-            (("mon95", "massey"), "asl_test")
+        train_names, test = CROSS[protocol]
         yield test, Points.join([ds[n] for n in train_names]), ds[test].letters()
 
 

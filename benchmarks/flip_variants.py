@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO  # noqa: E402
+from _common import CROSS, REPO  # noqa: E402
 from _fast_train import VARIANTS, Recipe, predict_proba, train_mlp  # noqa: E402
 from feature_variants import NEEDS, PROTOCOLS, Points, score_fold, summarize, training_labels  # noqa: E402
 
@@ -67,8 +67,7 @@ def folds(protocol: str, ds: dict):
             held = a.groups == g
             yield g, a.take(~held), b.take(~held), a.take(held), b.take(held)
     else:
-        train_names, test = (("asl_train", "massey"), "mon95") if protocol == "to-mon95" else \
-            (("mon95", "massey"), "asl_test")
+        train_names, test = CROSS[protocol]
         ta, tb = ds[test]
         keep = letters(ta)
         yield (test, Points.join([ds[n][0] for n in train_names]), Points.join([ds[n][1] for n in train_names]),

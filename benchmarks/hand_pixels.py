@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy as A  # noqa: E402
-from _common import REPO, machine  # noqa: E402
+from _common import CROSS, REPO, machine  # noqa: E402
 
 from fingerspell.data.exceptions import MOTION_LETTER_SHAPES  # noqa: E402
 from fingerspell.data.schema import DatasetArrays  # noqa: E402
@@ -103,8 +103,7 @@ def folds(protocol: str, ds: dict):
             held = data.groups == g
             yield g, data.subset(~held), data.subset(held)
     else:
-        train_names, test_name = (("asl_train", "massey"), "mon95") if protocol == "to-mon95" else \
-            (("mon95", "massey"), "asl_test")
+        train_names, test_name = CROSS[protocol]
         yield test_name, DatasetArrays.concatenate([ds[n][0] for n in train_names]), A.letters(ds[test_name][0])
 
 

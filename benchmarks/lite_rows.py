@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, machine  # noqa: E402
+from _common import CROSS, REPO, machine  # noqa: E402
 from _fast_train import VARIANTS, Recipe, predict_proba, train_mlp  # noqa: E402
 from feature_variants import NEEDS, PROTOCOLS, Points, score_fold, summarize, training_labels  # noqa: E402
 from lite_look import build_lite  # noqa: E402
@@ -70,8 +70,7 @@ def folds(protocol: str, ds: dict):
         for g in sorted(np.unique(d["groups"]).tolist()):
             yield g, {k: v[d["groups"] != g] for k, v in d.items()}, {k: v[d["groups"] == g] for k, v in d.items()}
     else:
-        to_mon95 = protocol == "to-mon95"
-        train, test = (("asl_train", "massey"), "mon95") if to_mon95 else (("mon95", "massey"), "asl_test")
+        train, test = CROSS[protocol]
         yield test, {k: np.concatenate([ds[n][k] for n in train]) for k in KEYS}, ds[test]
 
 
