@@ -36,6 +36,7 @@ WORDS_PLAIN = {"adapt": False, "learn": False, "pixels": False, "calibrate": 0, 
                "datasets": ["mon95", "massey"]}
 GOALS = [  # (family, figure, goal, issue)
     ("accuracy", "massey-loso", 0.97, 11), ("accuracy", "mon95-loso", 0.97, 11),
+    ("accuracy", "massey-loso weakest letter", 0.90, 11), ("accuracy", "mon95-loso weakest letter", 0.90, 11),
     ("accuracy", "to-asl", 0.90, 11), ("accuracy", "to-mon95", 0.90, 11),
     ("hand_pixels", "to-mon95", 0.90, 11),
     ("words", "sim 1.0 as spelled", 0.95, 10), ("words", "sim 0.5 as spelled", 0.85, 10),
@@ -70,6 +71,11 @@ def accuracy(results: Path) -> dict:
             model, _, protocol = key.partition("/")
             if model == "landmark_mlp" and isinstance(r, dict) and "accuracy_given_hand" in r:
                 out.setdefault(protocol, {})[_seed_of(f)] = r["accuracy_given_hand"]
+                recall = {c: ok / n for c, (ok, n) in r.get("per_letter", {}).items() if n}
+                if recall:  # the letter read worst by that seed's fold models, pooled over the folds
+                    worst = min(recall, key=recall.get)
+                    out.setdefault(f"{protocol} weakest letter", {})[_seed_of(f)] = recall[worst]
+                    out.setdefault(f"{protocol} weakest letter names", {})[_seed_of(f)] = worst
     return out
 
 
@@ -125,9 +131,11 @@ def summarize(results: Path) -> list:
     rows = []
     for family, figure, goal, issue in GOALS:
         per_seed = dict(sorted(found[family].get(figure, {}).items()))
+        names = found[family].get(f"{figure} names", {})
         vals = list(per_seed.values())
         rows.append({
             "family": family, "figure": figure, "goal": goal, "issue": issue, "seeds": per_seed,
+            "names": {s: names[s] for s in per_seed if s in names},
             "mean": statistics.mean(vals) if vals else None,
             "std": statistics.stdev(vals) if len(vals) > 1 else None, "worst": min(vals) if vals else None,
         })
@@ -156,7 +164,8 @@ def table(rows: list) -> str:
             each = " / ".join("yes" if v >= 1 else "no" for v in r["seeds"].values()) or "–"
             mean = std = "–"
         else:
-            each = " / ".join(f"{100 * v:.1f}" for v in r["seeds"].values()) or "–"
+            each = " / ".join(f"{100 * v:.1f}" + (f" ({r['names'][s]})" if s in r.get("names", {}) else "")
+                              for s, v in r["seeds"].items()) or "–"
             mean = "–" if r["mean"] is None else f"{100 * r['mean']:.2f}%"
             std = "–" if r["std"] is None else f"{100 * r['std']:.1f}"
         lines.append(f"| {r['issue']} | {r['family']} | {r['figure']} | {100 * r['goal']:.0f}% | "

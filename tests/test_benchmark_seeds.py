@@ -23,6 +23,8 @@ def test_each_goal_is_judged_on_every_seed_not_the_best_one(tmp_path):
     plain = {"seed": 0, "adapt": False, "pixels": False, "fps": 30.0, "dim": 0.0, "reps": 2,
              "datasets": ["mon95", "massey"], "train_on": "signers", "epochs": 40}
     _write(tmp_path / "accuracy.json", {"landmark_mlp/to-mon95": {"accuracy_given_hand": 0.91},
+                                        "landmark_mlp/mon95-loso": {"accuracy_given_hand": 0.98, "per_letter": {
+                                            "A": [10, 10], "C": [8, 10], "O": [9, 10]}},
                                         "mobilenetv2/to-mon95": {"accuracy_given_hand": 0.5}})
     _write(tmp_path / "accuracy_s1.json", {"landmark_mlp/to-mon95": {"accuracy_given_hand": 0.88}})
     _write(tmp_path / "words.json", {"settings": plain, "summary": {
@@ -37,6 +39,9 @@ def test_each_goal_is_judged_on_every_seed_not_the_best_one(tmp_path):
     r = _row(rows, "accuracy", "to-mon95")
     assert r["seeds"] == {0: 0.91, 1: 0.88} and r["mean"] == pytest.approx(0.895) and r["worst"] == 0.88
     assert seeds._verdict(r) == "missed by 0.50 points"  # one seed over the goal does not meet it
+    weakest = _row(rows, "accuracy", "mon95-loso weakest letter")
+    assert weakest["seeds"] == {0: 0.8} and weakest["names"] == {0: "C"}
+    assert seeds._verdict(weakest) == "missed by 10.00 points"
     spelled, decoded = _row(rows, "words", "sim 1.0 as spelled"), _row(rows, "words", "sim 1.0 decoded")
     assert spelled["seeds"] == {0: 0.96, 1: 0.97} and seeds._verdict(spelled) == "met by every seed"
     assert seeds._verdict(decoded) == "met by every seed"
