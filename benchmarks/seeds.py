@@ -11,7 +11,8 @@ and says, per goal, the mean, the standard deviation and the worst seed:
 * ``hand_pixels.py``: ``hand_pixels.json`` and ``hand_pixels_sizes.json`` (keys ``size48_e15_sN``; a
   seed in both is taken from the latter, the later runs), landmarks and pixels fused at the shipped
   weight (0.5);
-* ``words.py``: ``words.json`` and ``words_sN.json`` (the plain settings only), as spelled and decoded;
+* ``words.py``: ``words.json``, ``words_sN.json`` and ``words_videos_sN.json`` (the plain settings
+  only), simulated and real-video words, as spelled and decoded;
 * ``calibration.py``: ``calibration.json`` and ``calibration_sN/calibration.json``, method ``auto``.
 
 It trains nothing (a second). The table goes to ``--out`` (and its JSON beside it).
@@ -41,6 +42,7 @@ GOALS = [  # (family, figure, goal, issue)
     ("hand_pixels", "to-mon95", 0.90, 11),
     ("words", "sim 1.0 as spelled", 0.95, 10), ("words", "sim 0.5 as spelled", 0.85, 10),
     ("words", "sim 1.0 decoded", 0.98, 12), ("words", "sim 0.5 decoded", 0.90, 12),
+    ("words", "video 1.0 as spelled", 0.95, 10), ("words", "video 1.0 decoded", 0.98, 12),
     ("calibration", "k=1", 0.97, 13), ("calibration", "k=5", 0.99, 13),
     ("calibration", "no signer made worse at any k", 1.0, 13),
 ]
@@ -94,14 +96,14 @@ def hand_pixels(results: Path) -> dict:
 
 def words(results: Path) -> dict:
     out: dict = {}
-    for f in _files(results, "words"):
+    for f in _files(results, "words") + _files(results, "words_videos"):
         doc = _read(f) or {}
         settings = doc.get("settings", {})
         if any(settings.get(k, v) != v for k, v in WORDS_PLAIN.items()):
             continue
         seed = settings.get("seed", _seed_of(f))
         for pace, r in doc.get("summary", {}).items():
-            if pace.startswith("sim "):
+            if pace.startswith(("sim ", "video ")):
                 out.setdefault(f"{pace} as spelled", {})[seed] = r["raw_accuracy"]
                 out.setdefault(f"{pace} decoded", {})[seed] = r["decoded_accuracy"]
     return out
