@@ -95,6 +95,12 @@ def train_options(model: str, args, out: str):
                           seed=args.seed, num_workers=args.workers)
 
 
+def recipe_args(seed: int = 0, vector_epochs: int = 40, threads=None) -> argparse.Namespace:
+    """The settings :func:`run_protocol` reads, at this script's defaults, for scripts that train its folds."""
+    return argparse.Namespace(vector_epochs=vector_epochs, mask_epochs=15, input_size=96, device="cpu",
+                              threads=threads, workers=0, seed=seed)
+
+
 def fit_and_score(model: str, args, train: DatasetArrays, test: DatasetArrays, missed: int, work: Path):
     from fingerspell.models.checkpoint import load_checkpoint
     from fingerspell.training.evaluate import evaluate_model

@@ -173,31 +173,34 @@ def sessions_of(name: str, paths: np.ndarray, split: str):
     return np.array(mon95_sessions(paths))
 
 
-def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
-    """Accuracy of the fold model on one signer without and with calibration, per k and method."""
+def held_out_signer(name: str, data: DatasetArrays, group: str, args):
+    """One held-out signer's fold model and still letters: (clf, base identity, embedder, mine, x, y, read),
+    ``read(model, idx)`` giving the probabilities of ``mine``'s rows ``idx`` as the recognizer reads them."""
     from fingerspell.features import input_for
     from fingerspell.runtime.classifier import load_classifier
     from fingerspell.training.data import model_inputs
 
     ckpt = fold_model(name, data, group, args.epochs, args.seed, other_sets(name, args.data_dir, args.train_on))
     clf, card = load_classifier(ckpt)
-    base = cal.model_identity(ckpt)
-    emb = cal.embedder_for(clf)
     # the held-out signer's still letters: J and Z come from the hand's path, not from one photo
     mine = data.subset((data.groups == group) & np.isin(data.labels, STATIC))
-    x = model_inputs(mine, clf.input_kind)
-    y = mine.labels
     # a photo is read from both of its readings (the second on the mirrored photo, hands/second_look.py),
     # as the recognizer reads a hand; a profile is fitted on the first readings, as `fingerspell calibrate`
     # does (fitting on both read the same: 98.4 / 99.0 / 98.9% at k = 1 / 3 / 5, docs/calibration.md)
     inp = input_for(card, second_look=args.second_look)
-
     fuse = pixel_fusion(name, data, group, mine, clf.classes, args) if args.pixels else None
 
     def read(model, idx: np.ndarray) -> np.ndarray:
         probs = inp.dataset_probs(model.predict_proba, mine.subset(idx))
         return probs if fuse is None else fuse(probs, idx)
 
+    return (clf, cal.model_identity(ckpt), cal.embedder_for(clf), mine, model_inputs(mine, clf.input_kind),
+            mine.labels, read)
+
+
+def signer_scores(name: str, data: DatasetArrays, group: str, args) -> dict:
+    """Accuracy of the fold model on one signer without and with calibration, per k and method."""
+    clf, base, emb, mine, x, y, read = held_out_signer(name, data, group, args)
     probs = read(clf, np.arange(len(y)))
     out = {"n": int(len(y)), "base_all": float((read_as_reader(probs) == y).mean()), "k": {}}
     rng = np.random.default_rng(args.seed)

@@ -21,7 +21,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibration as C  # noqa: E402
 
-from fingerspell.data.exceptions import drop_exceptions  # noqa: E402
 from fingerspell.data.schema import load_dataset  # noqa: E402
 from fingerspell.labels import CLASSES  # noqa: E402
 
@@ -35,21 +34,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--data-dir", default=str(C.REPO / "artifacts" / "data"))
     a = ap.parse_args()
-    from fingerspell.features import input_for
-    from fingerspell.runtime.classifier import load_classifier
-    from fingerspell.training.data import model_inputs
-
     name = a.group.split("/")[0]
-    data = C.letters_of(name, drop_exceptions(load_dataset(Path(a.data_dir) / f"{name}.npz"))[0])
-    ckpt = C.fold_model(name, data, a.group, a.epochs, a.seed, C.other_sets(name, a.data_dir, "signers"))
-    clf, card = load_classifier(ckpt)
-    base, emb = C.cal.model_identity(ckpt), C.cal.embedder_for(clf)
-    mine = data.subset((data.groups == a.group) & np.isin(data.labels, C.STATIC))
-    x, y = model_inputs(mine, clf.input_kind), mine.labels
-    inp = input_for(card, second_look=True)
+    data = C.letters_of(name, load_dataset(Path(a.data_dir) / f"{name}.npz"))
+    setting = argparse.Namespace(epochs=a.epochs, seed=a.seed, data_dir=a.data_dir, train_on="signers",
+                                 second_look=True, pixels=False)
+    clf, base, emb, mine, x, y, probs_of = C.held_out_signer(name, data, a.group, setting)
 
     def read(model, idx):
-        return C.read_as_reader(inp.dataset_probs(model.predict_proba, mine.subset(idx)))
+        return C.read_as_reader(probs_of(model, idx))
 
     before_all = read(clf, np.arange(len(y)))
     method, params = C.METHODS[C.CHOSEN]

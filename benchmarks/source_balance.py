@@ -45,8 +45,7 @@ def main() -> None:
     ap.add_argument("--protocols", nargs="+", default=["to-mon95", "to-asl"], choices=["to-mon95", "to-asl"])
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    args = argparse.Namespace(vector_epochs=40, mask_epochs=15, input_size=96, device="cpu", threads=1, workers=0,
-                              seed=a.seed)
+    args = acc.recipe_args(a.seed, threads=1)
     out = Path(a.out or REPO / "benchmarks" / "results" / f"source_balance_s{a.seed}.json")
     ds = acc.ensure_datasets(REPO / "artifacts" / "data", 96)
     res = {}

@@ -64,8 +64,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.tail:
         patch_trainer(a.tail)
-    args = argparse.Namespace(vector_epochs=a.epochs, mask_epochs=15, input_size=96, device="cpu", threads=1,
-                              workers=0, seed=a.seed)
+    args = acc.recipe_args(a.seed, a.epochs, threads=1)
     out = Path(a.out or REPO / "benchmarks" / "results" / f"weight_average_t{a.tail:g}_s{a.seed}.json")
     ds = acc.ensure_datasets(REPO / "artifacts" / "data", 96)
     res = {}
