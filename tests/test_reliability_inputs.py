@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import pytest
 from _reliability import REPO, cli, error_lines, photo, tiny_checkpoint, tiny_dataset
+from _tiny_model import letterbox, mon95
 
 from fingerspell.cli import main
 from fingerspell.data.schema import load_dataset, save_dataset
@@ -285,3 +286,25 @@ def test_checkpoint_keeper_never_saves_non_finite_weights(tmp_path):
     with pytest.raises(FingerspellError, match="1 weight tensors hold NaN or inf"):
         keeper.save_best(model, make_card(model, CLASSES))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_that_reads_no_letter_says_why(tmp_path, data, capsys, checkpoint):
+    """A run that writes nothing says whether no hand was seen or no hand was held, not just an empty line."""
+    blank = tmp_path / "blank.mp4"
+    w = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))
+    for _ in range(12):
+        w.write(np.full((240, 320, 3), 120, np.uint8))
+    w.release()
+    assert main(["run", "--source", str(blank), "--model", str(checkpoint), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: no letter read: no hand found in any of the 12 frames of" in err and "blank.mp4" in err
+    hand = letterbox(mon95(data, 3, "A", 0))  # a hand seen for 0.2 s: too short to be a hold
+    glimpse = tmp_path / "glimpse.mp4"
+    w = cv2.VideoWriter(str(glimpse), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (hand.shape[1], hand.shape[0]))
+    for _ in range(2):
+        w.write(hand)
+    w.release()
+    assert main(["run", "--source", str(glimpse), "--model", str(checkpoint), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == ""
+    assert "a hand was found in 2 of the 2 frames" in captured.err and "never held still" in captured.err

@@ -49,6 +49,10 @@ def test_missing_and_unreadable_files_give_clear_errors(tmp_path):
     garbage.write_bytes(b"this is not a video" * 100)
     with pytest.raises(FingerspellError, match="cannot read video .*garbage.mp4"):
         open_source(str(garbage))
+    notes = tmp_path / "notes.txt"  # FFmpeg would play a text file as a video of the text drawn on a terminal
+    notes.write_text("a README, not a video\n" * 50)
+    with pytest.raises(FingerspellError, match=r"video .*notes.txt is a text file, not a video: give a video file"):
+        open_source(str(notes))
     sound = tmp_path / "voice.webm"  # a recording with sound only, named like a video
     subprocess.run([bundled_ffmpeg(), "-y", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=1",
                     "-c:a", "libopus", str(sound)], check=True)

@@ -12,6 +12,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".h
 #: video files (OpenCV's FFmpeg, else imageio-ffmpeg's ffmpeg for AV1; a phone video's rotation applied:
 #: runtime/sources.VideoSource)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+#: text files that FFmpeg's "tty" reader plays as a video of the text drawn on a terminal screen
+#: (a README.txt given as --source ran 208 frames and read nothing, silently): refused by name
+TEXT_SUFFIXES = (".txt", ".ans", ".art", ".asc", ".diz", ".ice", ".nfo", ".vt")
 
 #: network addresses read as streams (runtime/sources.StreamSource): phone camera apps, IP cameras
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")

@@ -130,6 +130,17 @@ class RunReport:
     interrupted: bool = False
     message: str = ""
     outputs: Dict[str, str] = field(default_factory=dict)
+    hand_frames: int = 0  # frames in which a hand was found
+
+    def nothing_read(self, source: str) -> str:
+        """Why a run wrote no letter, in one line (empty when it wrote one)."""
+        if self.sentence or not self.frames:
+            return ""
+        if not self.hand_frames:
+            return (f"no letter read: no hand found in any of the {self.frames} frames of {source} "
+                    "(is the whole hand in the picture, lit from the front?)")
+        return (f"no letter read: a hand was found in {self.hand_frames} of the {self.frames} frames of {source}, "
+                "but never held still as one letter (hold each letter about half a second)")
 
 
 def _progress(total: Optional[int], enabled: bool, desc: str):
@@ -178,7 +189,8 @@ def run_headless(
         bar.close()
     recognizer.finish()  # the input ended: the word being spelled is finished
     report = RunReport(frames=len(frames), sentence=recognizer.sentence.text, ended_early=source.ended_early,
-                       interrupted=interrupted, message=source.message)
+                       interrupted=interrupted, message=source.message,
+                       hand_frames=sum(bool(f["hands"]) for f in frames))
     if not frames and (out_video or transcript):  # no empty transcript over a user's file
         bad = list(getattr(source, "skipped", []))
         raise FingerspellError(f"{source.name} gave no frames{': unreadable ' + ', '.join(bad) if bad else ''}: "

@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{kind}: {path}", file=sys.stderr)
     if not report.sentence and _one_photo(args.source):
         return _read_one_photo(args)
+    if report.nothing_read(args.source):
+        print(f"fingerspell run: warning: {report.nothing_read(args.source)}", file=sys.stderr)
     print(report.sentence)
     return INTERRUPTED_EXIT if report.interrupted else 0
 

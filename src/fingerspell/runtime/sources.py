@@ -17,7 +17,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_stream_url, redacted_url
+from fingerspell.media import IMAGE_SUFFIXES, TEXT_SUFFIXES, VIDEO_SUFFIXES, is_stream_url, redacted_url
 from fingerspell.runtime.live_frames import LiveFrames
 
 DEFAULT_FPS = 10.0
@@ -168,9 +168,9 @@ class VideoSource(FrameSource):
 
         self.path = Path(path)
         self.name = str(self.path)
-        if not self.path.is_file():
-            raise FingerspellError(f"video {self.path} does not exist: give a video file, an image folder "
-                                   "or a webcam index")
+        if not self.path.is_file() or self.path.suffix.lower() in TEXT_SUFFIXES:
+            what = "is a text file, not a video" if self.path.is_file() else "does not exist"
+            raise FingerspellError(f"video {self.path} {what}: give a video file, an image folder or a webcam index")
         error = (f"cannot read video {self.path}: it is corrupt or in a format neither OpenCV nor ffmpeg can "
                  "decode (try an .mp4 or .avi, or an image folder)")
         try:
