@@ -288,3 +288,22 @@ def test_a_gated_profile_adapts_only_the_letters_its_samples_need(data, tmp_path
     kept = [i for i, c in enumerate(clf.classes) if c not in adapt]
     assert np.allclose(adapted[:, kept], base[:, kept], atol=1e-6)
     assert accuracy(cal.ProfiledClassifier(clf, back), x, y) > float((base.argmax(1) == y).mean())
+
+
+def test_photos_left_out_of_a_calibration_are_named(data, store, tmp_path, capsys):
+    """An unreadable photo in the folder is named in a warning, not silently dropped; a folder of
+    nothing readable is one clear error, not 'no hand found'."""
+    src = class_folder(data, tmp_path / "me", (1,))
+    (src / "B" / "broken.jpg").write_bytes(b"\xff\xd8 not a whole jpeg")
+    assert cli(["calibrate", "--source", str(src), "--out", "me", "--model", str(tiny_mlp(data)),
+                "--letters", "A,B"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: left out 1 photo(s) unreadable (corrupt or not an image):" in err and "broken.jpg" in err
+    junk = tmp_path / "junk"
+    for letter in "AB":
+        (junk / letter).mkdir(parents=True)
+        (junk / letter / "x.jpg").write_text("a text file named like a photo")
+    assert cli(["calibrate", "--source", str(junk), "--out", "me2", "--model", str(tiny_mlp(data))]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "none of the 2 photos of" in line and "could be read" in line and "\n" not in line
+    assert not (store / "me2.profile").exists()

@@ -90,7 +90,8 @@ def _collect(args, clf, letters):
         return _record_camera(args, clf, letters)
     path = Path(src).expanduser()
     if path.is_dir():
-        return cap.samples_from_folder(path, clf, letters, per_letter=args.per_letter)
+        return cap.samples_from_folder(path, clf, letters, per_letter=args.per_letter,
+                                       warn=lambda m: print(f"fingerspell calibrate: warning: {m}", file=sys.stderr))
     if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
         raise FingerspellError(f"--source {src} is one image: give a folder of class folders (A/, B/, ... of "
                                "photos), a video with its label file, or a webcam index")

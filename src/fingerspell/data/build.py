@@ -264,10 +264,12 @@ def build_arrays(sources: Sequence[Union[str, Path]], options: BuildOptions = Bu
     root_of = [s.root for s in scans for _ in s.items]
     keep, kept_recs, lists = _sort_records(items, recs, [stats[r] for r in root_of])
     if not keep:
-        raise FingerspellError(
-            f"no hand was found in any of the {len(items)} photos of {', '.join(map(str, sources))}: "
-            "check the photos, or lower --confidence"
-        )
+        bad = len(lists["unreadable"])
+        why = (f"none of the {len(items)} photos of {', '.join(map(str, sources))} could be read (corrupt or not "
+               "images: use .jpg or .png photos)" if bad == len(items) else
+               f"no hand was found in any of the {len(items)} photos of {', '.join(map(str, sources))}"
+               f"{f' ({bad} unreadable)' if bad else ''}: check the photos, or lower --confidence")
+        raise FingerspellError(why)
     arrays = _arrays_from_records(keep, kept_recs, options.mask_size)
     class_counts = Counter(it.label for it in keep)
     report = BuildReport(

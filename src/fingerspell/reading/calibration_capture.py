@@ -113,9 +113,10 @@ def _cap(x: np.ndarray, y: np.ndarray, per_letter: Optional[int]) -> Samples:
     return x[keep], y[keep]
 
 
-def samples_from_folder(folder: PathLike, classifier, letters: Sequence[str],
-                        per_letter: Optional[int] = None, workers: Optional[int] = 1) -> Samples:
-    """Detect the photos of ``letters`` under ``folder`` and make them model input."""
+def samples_from_folder(folder: PathLike, classifier, letters: Sequence[str], per_letter: Optional[int] = None,
+                        workers: Optional[int] = 1, warn: Optional[Callable[[str], None]] = None) -> Samples:
+    """Detect the photos of ``letters`` under ``folder`` and make them model input; ``warn`` gets one
+    line for photos left out (unreadable, or no hand found in them)."""
     from fingerspell.data.build import BuildOptions, build_arrays
     from fingerspell.features import input_for
 
@@ -123,6 +124,11 @@ def samples_from_folder(folder: PathLike, classifier, letters: Sequence[str],
     size = min(max(int(classifier.input_size), 8), 1024)  # the mask side for a mask model
     opts = BuildOptions(mask_size=size, classes=tuple(letters), workers=workers, progress=False)
     arrays, report = build_arrays([Path(folder).expanduser()], opts)
+    for what, paths in (("unreadable (corrupt or not an image)", [u["path"] for u in report.unreadable_files]),
+                        ("with no hand found", report.no_hand_files)):
+        if paths and warn is not None:
+            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            warn(f"left out {len(paths)} photo(s) {what}: {', '.join(map(str, paths[:3]))}{more}")
     names = [arrays.classes[i] for i in arrays.labels]
     y = np.array([classifier.classes.index(n) for n in names], np.int64)
     return _cap(inp.model_inputs(arrays), y, per_letter)
