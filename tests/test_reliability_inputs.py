@@ -308,3 +308,8 @@ def test_run_that_reads_no_letter_says_why(tmp_path, data, capsys, checkpoint):
     captured = capsys.readouterr()
     assert captured.out.strip() == ""
     assert "a hand was found in 2 of the 2 frames" in captured.err and "never held still" in captured.err
+    folder = tmp_path / "photos"  # a folder of separate photos is pointed to predict
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.jpg"), hand)
+    assert main(["run", "--source", str(folder), "--model", str(checkpoint), "--no-progress"]) == 0
+    assert "for separate photos use 'fingerspell predict DIR'" in capsys.readouterr().err

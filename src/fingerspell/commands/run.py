@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 NAME = "run"
 HELP = "recognise a video/folder/camera headless: annotated video, JSON transcript, subtitles"
@@ -76,14 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if not report.sentence and _one_photo(args.source):
         return _read_one_photo(args)
     if report.nothing_read(args.source):
-        print(f"fingerspell run: warning: {report.nothing_read(args.source)}", file=sys.stderr)
+        photos = "; for separate photos use 'fingerspell predict DIR'" if Path(args.source).is_dir() else ""
+        print(f"fingerspell run: warning: {report.nothing_read(args.source)}{photos}", file=sys.stderr)
     print(report.sentence)
     return INTERRUPTED_EXIT if report.interrupted else 0
 
 
 def _one_photo(source: str) -> bool:
-    from pathlib import Path
-
     from fingerspell.media import IMAGE_SUFFIXES
 
     return Path(source).is_file() and Path(source).suffix.lower() in IMAGE_SUFFIXES
