@@ -287,6 +287,18 @@ def test_a_recorded_video_is_read_with_its_words_and_subtitles(client, data):
     assert word["word"] == WORD and 0 <= word["start"] < word["end"]
     assert f"\n{WORD}\n" in got["srt"] and got["vtt"].startswith("WEBVTT")
     assert set(Path(tempfile.gettempdir()).glob("fingerspell-read-*")) == before  # nothing left behind
+    assert got["note"] == ""
+    import cv2
+    import numpy as np
+
+    blank = Path(tempfile.mkdtemp()) / "blank.mp4"  # no hand in it: the page is told why nothing came
+    w = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))
+    for _ in range(8):
+        w.write(np.full((240, 320, 3), 90, np.uint8))
+    w.release()
+    empty = client.post("/api/read?name=wall.mp4", content=blank.read_bytes()).json()
+    assert empty["text"] == ""
+    assert empty["note"].startswith("no letter read: no hand found in any of the 8 frames of wall.mp4")
 
     bad = client.post("/api/read?name=notes.txt", content=b"hello")
     assert bad.status_code == 400 and bad.json()["error"].startswith("notes.txt is not a video file")

@@ -133,14 +133,18 @@ class RunReport:
     hand_frames: int = 0  # frames in which a hand was found
 
     def nothing_read(self, source: str) -> str:
-        """Why a run wrote no letter, in one line (empty when it wrote one)."""
-        if self.sentence or not self.frames:
-            return ""
-        if not self.hand_frames:
-            return (f"no letter read: no hand found in any of the {self.frames} frames of {source} "
-                    "(is the whole hand in the picture, lit from the front?)")
-        return (f"no letter read: a hand was found in {self.hand_frames} of the {self.frames} frames of {source}, "
-                "but never held still as one letter (hold each letter about half a second)")
+        return nothing_read(source, self.frames, self.hand_frames, self.sentence)
+
+
+def nothing_read(source: str, frames: int, hand_frames: int, sentence: str) -> str:
+    """Why a reading of ``source`` wrote no letter, in one line (empty when it wrote one)."""
+    if sentence or not frames:
+        return ""
+    if not hand_frames:
+        return (f"no letter read: no hand found in any of the {frames} frames of {source} "
+                "(is the whole hand in the picture, lit from the front?)")
+    return (f"no letter read: a hand was found in {hand_frames} of the {frames} frames of {source}, "
+            "but never held still as one letter (hold each letter about half a second)")
 
 
 def _progress(total: Optional[int], enabled: bool, desc: str):

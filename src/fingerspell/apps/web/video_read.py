@@ -27,6 +27,7 @@ def video_suffix(name: str) -> str:
 
 def read_video(make_recognizer: Callable[[], object], path: Path, name: str) -> dict:
     """The reading of the uploaded video at ``path`` (``name``: the file name the person gave)."""
+    from fingerspell.apps.headless import nothing_read
     from fingerspell.runtime.sources import open_source
     from fingerspell.runtime.subtitles import subtitles
 
@@ -34,13 +35,14 @@ def read_video(make_recognizer: Callable[[], object], path: Path, name: str) -> 
         raise FingerspellError(f"{name} is empty: choose the video again")
     try:
         with open_source(str(path)) as source, make_recognizer() as recognizer:
-            frames = 0
+            frames = hand_frames = 0
             for frame, t in source:
-                recognizer.process(frame, t)
+                hand_frames += bool(recognizer.process(frame, t).hands)
                 frames += 1
             recognizer.finish()
             words = recognizer.sentence.words
-            text, note = recognizer.sentence.text, source.message
+            text = recognizer.sentence.text
+            note = "; ".join(filter(None, (source.message, nothing_read(name, frames, hand_frames, text))))
     except FingerspellError as exc:
         raise FingerspellError(str(exc).replace(str(path), name)) from None
     return {"name": name, "text": text, "frames": frames, "note": note.replace(str(path), name),
