@@ -255,6 +255,11 @@ def test_collect_motion_records_whole_clips_with_their_hand_track(data, tmp_path
     assert main(args) == 0  # a second session adds clips, never replaces them
     assert len(list((tmp_path / "mine" / "Z").glob("*.mp4"))) == 4
     assert "saved 2 clips" in capsys.readouterr().out
+    dark = tmp_path / "dark.mp4"  # no hand ever: said so, and no empty folder is left
+    write_video([np.zeros_like(frames[0])] * 10, dark)
+    assert main(args[:-5] + ["--out", str(tmp_path / "none"), "--source", str(dark), "--no-progress"]) == 0
+    got = capsys.readouterr()
+    assert "saved 0 clips" in got.out and "no clip was recorded" in got.err and not (tmp_path / "none").exists()
 
 
 def test_run_on_one_photo_answers_with_its_letter(data, capsys):

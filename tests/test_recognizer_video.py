@@ -216,6 +216,15 @@ def test_collect_saves_hand_frames_and_never_overwrites(data, tmp_path, capsys):
     assert scan.layout == "class-folders" and len(scan.items) == 6 and {it.label for it in scan.items} == {"B"}
     assert main(["collect", "--label", "ZZ", "--out", str(out), "--source", str(folder)]) == 2
     assert "unknown label" in capsys.readouterr().err
+    dark = tmp_path / "dark"  # no hand in any frame: said so, and no empty folder is left behind
+    dark.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(dark / f"{i}.png"), blank)
+    assert main(["collect", "--label", "c", "--out", str(tmp_path / "new"), "--source", str(dark),
+                 "--no-progress"]) == 0
+    got = capsys.readouterr()
+    assert "saved 0 frames (3 frames read)" in got.out and "no hand was found in any of the 3 frames" in got.err
+    assert not (tmp_path / "new").exists()
 
 
 def test_bench_times_every_stage(model, data, tmp_path, capsys):

@@ -59,8 +59,7 @@ def collect_clips(source, detector, label: str, count: int, out_dir: PathLike, s
         raise FingerspellError(f"unknown label {label!r}: use a letter A-Z, SPACE, DEL or NOTHING")
     if count < 1 or seconds <= 0:
         raise FingerspellError("--count must be at least 1 and --seconds above 0")
-    folder = Path(out_dir) / canon
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(out_dir) / canon  # made with the first clip: a run that records none leaves no folder
     saved: List[str] = []
     seen = 0
     while len(saved) < count:
@@ -69,6 +68,7 @@ def collect_clips(source, detector, label: str, count: int, out_dir: PathLike, s
             break
         frames, track = clip
         seen += len(frames)
+        folder.mkdir(parents=True, exist_ok=True)
         number = _next_clip(folder)
         h, w = frames[0].shape[:2]
         writer = AtomicVideoWriter(folder / f"{number:04d}.mp4", source.fps or 30.0, (w, h))

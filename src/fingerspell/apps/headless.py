@@ -8,6 +8,7 @@ cleanly and what was recognised so far is still written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -278,6 +279,7 @@ def collect(
     if count < 1:
         raise FingerspellError("--count must be at least 1")
     folder = Path(out_dir) / canon
+    made = [d for d in (Path(out_dir), folder) if not d.exists()]  # removed again if nothing is saved
     folder.mkdir(parents=True, exist_ok=True)
     number = next_number(folder)
     saved: List[str] = []
@@ -312,6 +314,9 @@ def collect(
         pass
     finally:
         bar.close()
+        for d in reversed(made if not saved else []):
+            with contextlib.suppress(OSError):
+                d.rmdir()
     return CollectReport(str(folder), saved, seen, source.ended_early)
 
 

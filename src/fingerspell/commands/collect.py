@@ -37,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
     with open_source(args.source, fps=args.fps) as source, HandDetector(mode="video", max_hands=1) as det:
         report = collect(source, det, args.label, args.count, args.out, interval_s=args.interval,
                          progress=not args.no_progress)
-    print(f"saved {len(report.saved)} frames to {report.folder} ({report.frames_seen} frames read)")
-    if len(report.saved) < args.count:
+    where = f" to {report.folder}" if report.saved else ""
+    print(f"saved {len(report.saved)} frames{where} ({report.frames_seen} frames read)")
+    if not report.saved and args.label.upper() != "NOTHING":
+        print(f"fingerspell collect: warning: no hand was found in any of the {report.frames_seen} frames read: "
+              "show the whole hand to the camera, lit from the front", file=sys.stderr)
+    elif len(report.saved) < args.count:
         print(f"fingerspell collect: note: {args.count - len(report.saved)} fewer than asked: the source ended "
               "or showed no hand", file=sys.stderr)
     return 0
@@ -52,6 +56,11 @@ def run_motion(args: argparse.Namespace) -> int:
     with open_source(args.source, fps=args.fps) as source, HandDetector(mode="video", max_hands=1) as det:
         report = collect_clips(source, det, args.label, args.count, args.out, seconds=args.seconds,
                                interval_s=args.interval)
+    if not report.saved:
+        print("saved 0 clips")
+        print("fingerspell collect: warning: no clip was recorded: the source ended before a hand showed "
+              "(show the whole hand to the camera, lit from the front)", file=sys.stderr)
+        return 0
     print(f"saved {len(report.saved)} clips to {report.folder} ({report.frames_seen} frames in them)")
     if len(report.saved) < args.count:
         print(f"fingerspell collect: note: {args.count - len(report.saved)} fewer clips than asked: the source "
