@@ -133,9 +133,6 @@ class RunReport:
     outputs: Dict[str, str] = field(default_factory=dict)
     hand_frames: int = 0  # frames in which a hand was found
 
-    def nothing_read(self, source: str) -> str:
-        return nothing_read(source, self.frames, self.hand_frames, self.sentence)
-
 
 def nothing_read(source: str, frames: int, hand_frames: int, sentence: str) -> str:
     """Why a reading of ``source`` wrote no letter, in one line (empty when it wrote one)."""
@@ -279,7 +276,7 @@ def collect(
     if count < 1:
         raise FingerspellError("--count must be at least 1")
     folder = Path(out_dir) / canon
-    made = [d for d in (Path(out_dir), folder) if not d.exists()]  # removed again if nothing is saved
+    made = [d for d in (Path(out_dir), folder) if not d.exists()]  # removed if nothing is saved
     folder.mkdir(parents=True, exist_ok=True)
     number = next_number(folder)
     saved: List[str] = []
@@ -314,10 +311,15 @@ def collect(
         pass
     finally:
         bar.close()
-        for d in reversed(made if not saved else []):
-            with contextlib.suppress(OSError):
-                d.rmdir()
+        _remove_empty(made if not saved else [])
     return CollectReport(str(folder), saved, seen, source.ended_early)
+
+
+def _remove_empty(folders: List[Path]) -> None:
+    """Remove the folders a job made, innermost first, when it wrote nothing into them."""
+    for d in reversed(folders):
+        with contextlib.suppress(OSError):
+            d.rmdir()
 
 
 def _write_new(target: Path, data: bytes) -> None:

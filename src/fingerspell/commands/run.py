@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fingerspell.apps import recognizer_from_args
-    from fingerspell.apps.headless import check_outputs, run_headless
+    from fingerspell.apps.headless import check_outputs, nothing_read, run_headless
     from fingerspell.errors import FingerspellError
     from fingerspell.fileio import atomic_write_bytes
     from fingerspell.runtime.sources import open_source
@@ -76,9 +76,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{kind}: {path}", file=sys.stderr)
     if not report.sentence and _one_photo(args.source):
         return _read_one_photo(args)
-    if report.nothing_read(args.source):
+    why = nothing_read(args.source, report.frames, report.hand_frames, report.sentence)
+    if why:
         photos = "; for separate photos use 'fingerspell predict DIR'" if Path(args.source).is_dir() else ""
-        print(f"fingerspell run: warning: {report.nothing_read(args.source)}{photos}", file=sys.stderr)
+        print(f"fingerspell run: warning: {why}{photos}", file=sys.stderr)
     print(report.sentence)
     return INTERRUPTED_EXIT if report.interrupted else 0
 
