@@ -307,3 +307,40 @@ def test_photos_left_out_of_a_calibration_are_named(data, store, tmp_path, capsy
     line = capsys.readouterr().err.strip()
     assert "none of the 2 photos of" in line and "could be read" in line and "\n" not in line
     assert not (store / "me2.profile").exists()
+
+
+def test_fitting_steps_as_torch_adam_without_importing_dynamo():
+    """calibration_head.Adam takes torch.optim.Adam's steps; fitting a profile in a fresh interpreter
+    never imports torch._dynamo (seconds of a calibration, and a stall in a live session's learning)."""
+    import copy
+    import subprocess
+    import sys
+
+    import torch
+
+    from fingerspell.reading.calibration_head import Adam
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.ReLU(), torch.nn.Linear(32, 5))
+    a, b = copy.deepcopy(net), copy.deepcopy(net)
+    x, y = torch.randn(64, 10), torch.randint(0, 5, (64,))
+    steppers = ((a, torch.optim.Adam(a.parameters(), lr=1e-2)), (b, Adam(list(b.parameters()), lr=1e-2)))
+    for _ in range(50):
+        for model, opt in steppers:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    moved = max((pa - p0).abs().max().item() for pa, p0 in zip(a.parameters(), net.parameters()))
+    gap = max((pa - pb).abs().max().item() for pa, pb in zip(a.parameters(), b.parameters()))
+    assert moved > 0.1 and gap < 1e-5
+    code = ("import sys, numpy as np, torch\n"
+            "from fingerspell.reading.calibration_head import fit_net, fit_head\n"
+            "net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))\n"
+            "x = np.random.rand(12, 6).astype(np.float32); y = np.arange(12) % 3\n"
+            "fit_net(net, x, y, np.zeros((12, 4), np.float32), steps=3)\n"
+            "z = np.zeros\n"
+            "fit_head(x, y, z((12, 4), np.float32), z((4, 6), np.float32), z(4, np.float32), steps=3)\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
