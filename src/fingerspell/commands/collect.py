@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return run_motion(args)
     from fingerspell.apps.headless import collect
     from fingerspell.hands.detector import HandDetector
+    from fingerspell.labels import NOTHING, canonical_class
     from fingerspell.runtime.sources import open_source
 
     with open_source(args.source, fps=args.fps) as source, HandDetector(mode="video", max_hands=1) as det:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
                          progress=not args.no_progress)
     where = f" to {report.folder}" if report.saved else ""
     print(f"saved {len(report.saved)} frames{where} ({report.frames_seen} frames read)")
-    if not report.saved and args.label.upper() != "NOTHING":
+    if not report.saved and canonical_class(args.label) != NOTHING:  # NOTHING frames need no hand
         print(f"fingerspell collect: warning: no hand was found in any of the {report.frames_seen} frames read: "
               "show the whole hand to the camera, lit from the front", file=sys.stderr)
     elif len(report.saved) < args.count:
