@@ -181,6 +181,50 @@ def test_with_one_hand_tracked_a_look_finds_the_higher_hand_and_hides_the_restin
     assert s.frame_for_detection(frame)[150, 320].tolist() == frame[150, 320].tolist()
 
 
+def test_in_the_background_a_slow_look_never_stalls_a_frame_and_its_answer_comes_later():
+    """Live (a camera, a browser's frames) the look runs on a worker thread: the frame that asks is
+    read at once, and the pass-over happens on a frame after the look answered. An answer for a
+    writer that has since changed is dropped."""
+    import threading
+    import time
+
+    gate = threading.Event()
+
+    def look(frame):
+        gate.wait(5.0)  # a look that takes as long as the test wants
+        return [(270, 100, 370, 200)]  # a hand held higher than the writer
+
+    s = SigningHand(look=look)
+    s.look_in_background(True)
+    try:
+        rest = hand(1, 400)
+        writer, _ = s.pick([rest], lambda i: False)
+        start = time.perf_counter()
+        assert not s.observe(0.0, FRAME, [rest], writer, update("read", "A"))  # asked, not answered
+        assert time.perf_counter() - start < 1.0 and s.looks == 1 and s.hidden is None
+        assert not s.observe(0.1, FRAME, [rest], writer, update("read"))  # still looking: no second look
+        assert s.looks == 1
+        gate.set()
+        for _ in range(100):
+            if not s._background.busy or s._background._job[1].done():
+                break
+            time.sleep(0.02)
+        assert s.observe(0.2, FRAME, [rest], writer, update("read"))  # the answer: passed over
+        assert s.hidden is not None and s.letters_to_take_back() == 1
+        s.reset()  # a new writer: an answer asked for the old one is never applied
+        gate.clear()
+        writer, _ = s.pick([rest], lambda i: False)
+        assert not s.observe(5.0, FRAME, [rest], writer, update("read", "B"))
+        s.reset()
+        gate.set()
+        writer, _ = s.pick([rest], lambda i: False)
+        time.sleep(0.2)
+        assert not s.observe(5.1, FRAME, [rest], writer, update("read")) and s.hidden is None
+    finally:
+        gate.set()
+        s.close()
+
+
 def test_after_a_pass_over_the_look_reads_the_higher_hand_until_the_tracker_has_it(monkeypatch):
     """The tracker's palm detector (a higher threshold) may not find the still hand a look found:
     for up to stand_in_s the look's detector reads it on the frames where the tracker finds none."""

@@ -192,9 +192,13 @@ class Reader:
                 backend=self.detector_backend, mode="video", max_hands=max_hands) as det:
             decoder, opts = _reading_parts(options, decode, lexicon, learn, live=frames.is_live)
             rec = Recognizer(det, self.classifier, self.card, opts, decoder=decoder, crop_model=self.crop_model)
-            for frame, t in frames:
-                yield rec.process(frame, t), rec
-            yield rec.finish(), rec
+            rec.signing.look_in_background(frames.is_live)  # a camera's reading never waits for a look
+            try:
+                for frame, t in frames:
+                    yield rec.process(frame, t), rec
+                yield rec.finish(), rec
+            finally:
+                rec.end_side_work()  # the Reader's classifier stays open for its next read
 
     def close(self) -> None:
         if self._still is not None:

@@ -150,12 +150,17 @@ class Recognizer:
         return cls(detector, classifier, card, options, decoder=decoder, crop_model=crop_model)
 
     def close(self) -> None:
+        self.end_side_work()
+        self.detector.close()
+        self.classifier.close()
+
+    def end_side_work(self) -> None:
+        """Let a fit learning the last word end and stop the looks for other hands (their graph and
+        thread); the detector and classifier, which a caller may share, stay open."""
         wait = getattr(self.adaptation, "wait", None)  # a fit learning the last word: let it end first
         if wait is not None:  # (torch left running on a daemon thread aborts the process at exit)
             wait(10.0)
         self.signing.close()
-        self.detector.close()
-        self.classifier.close()
 
     def __enter__(self) -> "Recognizer":
         return self

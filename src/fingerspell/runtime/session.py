@@ -78,6 +78,8 @@ class LiveSession:
     def process(self, frame: np.ndarray, t: Optional[float] = None) -> FrameResult:
         """Recognise one BGR frame taken at ``t`` seconds; draws on it when ``annotate`` is on."""
         with self._lock:
+            if self.frames_processed == 0:  # frames pushed as they come (a browser's): looks never stall them
+                self.recognizer.signing.look_in_background(True)
             result = self.recognizer.process(frame, None if t is None else t + self._t_offset)
             self._last_t = result.timestamp
             if self.options.annotate:
@@ -129,6 +131,7 @@ class LiveSession:
 
     def _work(self, stop: threading.Event, source: FrameSource) -> None:
         pace = self.options.pace and not source.is_live
+        self.recognizer.signing.look_in_background(source.is_live)  # a file reads the same on every machine
         wall0 = ts0 = None
         try:
             while not stop.is_set():

@@ -41,12 +41,14 @@ nothing to change. ``benchmarks/two_hands.py`` measures it on videos of real pho
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from fingerspell.hands.landmarks import box_centre, box_overlap
+from fingerspell.runtime.background import Background
 
 Box = Tuple[int, int, int, int]
 
@@ -112,6 +114,9 @@ class SigningHand:
         self.max_hands = max_hands
         self._look_fn = look
         self._detector = None
+        self._detect_lock = threading.Lock()  # the look's graph: from a background look and stand_in
+        self._background: Optional[Background] = None  # looks beside the reading (look_in_background)
+        self._generation = 0  # counts writers: a background look's answer is for the writer that asked
         self.looks = 0  # looks at the frame (a survey's look is the whole frame and its lower halves)
         self.reset()
 
@@ -278,25 +283,48 @@ class SigningHand:
         self._new_writer()
         return True
 
+    def look_in_background(self, on: bool = True) -> None:
+        """Run the looks for other hands on a worker thread (a live camera or a browser's frames: a
+        look stalls the reading 50-230 ms), their answer used when it comes; off (files, tests):
+        on the frame that asks, so that a video reads the same on every machine."""
+        if on and self._background is None:
+            self._background = Background("fingerspell-look")
+        elif not on and self._background is not None:
+            self._background.close()
+            self._background = None
+
     def _other_hands(self, t: float, frame: np.ndarray, others: Sequence, writer, idle: bool) -> Optional[List[Box]]:
         """The boxes of the other hands in view (None: no look due): several hands tracked, their
         boxes (not a second box on the writer); one, a look's, when one is due. A "hand" a fraction
         of the writer's size is no hand: a look found an ear at 0.5, and the one hand in view, still
         from its first frame, was hidden and the ear read (LLAMA as EEEE)."""
         o = self.options
+        due = (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s)
         if others:
             boxes = [p.hand.box for p in others]
-        elif (idle and t - self._looked >= self._wait) or (self._writer_moved and t - self._looked >= o.survey_every_s):
-            self._looked, self.looks = t, self.looks + 1
-            # the writer's region hidden, so that the palm detector ranks the others
-            filled = _filled(frame, _grown(writer.hand.box, o.grow, (frame.shape[1], frame.shape[0])))
-            boxes = self._look(filled) + (self._look_below(filled) if self._writer_moved else [])
+        elif self._background is not None:
+            done, boxes = self._background.take(self._generation)
+            if not done:
+                if due and not self._background.busy:
+                    self._background.submit(self._generation, self._survey(t, frame, writer))
+                return None
+        elif due:
+            boxes = self._survey(t, frame, writer)()
         else:
             return None
         return [b for b in boxes if box_overlap(b, writer.hand.box) < 0.3
                 and _side(b) >= o.min_size * _side(writer.hand.box)]
 
+    def _survey(self, t: float, frame: np.ndarray, writer) -> Callable[[], List[Box]]:
+        """A look at the frame with the writer's region hidden (so that the palm detector ranks the
+        others) and, once the writer has spelled, at its lower halves; returned to be run."""
+        self._looked, self.looks = t, self.looks + 1
+        filled = _filled(frame, _grown(writer.hand.box, self.options.grow, (frame.shape[1], frame.shape[0])))
+        below = self._writer_moved
+        return lambda: self._look(filled) + (self._look_below(filled) if below else [])
+
     def _new_writer(self) -> None:
+        self._generation += 1
         self._writer_moved, self._first_box, self._since, self._moving_frames = False, None, None, 0
         self._twins = set()
 
@@ -354,14 +382,16 @@ class SigningHand:
         return [h.box for h in self._detect(frame)]
 
     def _detect(self, frame: np.ndarray) -> list:
-        if self._detector is None:
-            from fingerspell.hands.detector import HandDetector
+        with self._detect_lock:
+            if self._detector is None:
+                from fingerspell.hands.detector import HandDetector
 
-            self._detector = HandDetector(mode="image", max_hands=2, border_retry=False, refine_border=0.0,
-                                          min_detection_confidence=self.options.min_confidence)
-        return self._detector.detect(frame)
+                self._detector = HandDetector(mode="image", max_hands=2, border_retry=False, refine_border=0.0,
+                                              min_detection_confidence=self.options.min_confidence)
+            return self._detector.detect(frame)
 
     def close(self) -> None:
+        self.look_in_background(False)
         if self._detector is not None:
             self._detector.close()
             self._detector = None
