@@ -13,6 +13,13 @@ users' photos at 1.0 s a letter (phone_files.py's films, ``--reps`` films of eac
 second in real time, with 4 buffers; the reader reads them as ``live`` reads a camera, sleeping
 ``U(stall)`` seconds after a frame at random, on average every ``--every`` seconds. Words right as
 spelled, for both ways of timing, with and without stalls.
+
+    OMP_NUM_THREADS=1 python benchmarks/camera_stalls.py --looks [--pace 0.33] [--json F]
+
+``--looks`` puts no stall in: the reader's own looks for other hands (``runtime/signing_hand.py``:
+MediaPipe in image mode, up to three times, every 0.5-1.5 s) are what stalls it. Frames timed when
+they came, the looks run in line (as before 2026-12-07) and on a worker thread
+(``SigningHand.look_in_background``, what a camera gets now), at ``--pace`` seconds a letter.
 """
 
 from __future__ import annotations
@@ -67,7 +74,7 @@ class DriverCamera:
             self.stop = True
 
 
-def read_word(reader, frames, timing: str, stall, every: float, rng, spent: list) -> str:
+def read_word(reader, frames, timing: str, stall, every: float, rng, spent: list, background: bool = False) -> str:
     from fingerspell.api import _reading_parts
     from fingerspell.hands.detector import HandDetector
     from fingerspell.runtime.live_frames import LiveFrames
@@ -80,6 +87,7 @@ def read_word(reader, frames, timing: str, stall, every: float, rng, spent: list
     with HandDetector(mode="video", max_hands=1) as det:
         decoder, opts = _reading_parts(None, False, None, False, live=True)
         rec = Recognizer(det, reader.classifier, reader.card, opts, decoder=decoder)
+        rec.signing.look_in_background(background)
         item = (first, 0.0)
         while item is not None:
             t = time.perf_counter()
@@ -93,6 +101,7 @@ def read_word(reader, frames, timing: str, stall, every: float, rng, spent: list
                 ok, frame = cam.read()
                 item = (frame, time.monotonic() - t0) if ok else None
         rec.finish()
+        rec.end_side_work()
     if live is not None:
         live.close()
     cam.release()
@@ -105,14 +114,20 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=1.5, help="seconds between stalls on average")
     ap.add_argument("--seed", type=int, default=0, help="the stalls' draw")
     ap.add_argument("--reps", type=int, default=2, help="films of each word (other signers and draws)")
-    ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "camera_stalls.json"))
+    ap.add_argument("--looks", action="store_true", help="no stalls: the looks for other hands in line or beside")
+    ap.add_argument("--pace", type=float, default=1.0, help="seconds a letter in the films")
+    ap.add_argument("--json", default=None, help="results file (default results/camera_stalls[_looks].json)")
     args = ap.parse_args()
     import fingerspell
     from fingerspell.hands.detector import HandDetector
 
     with HandDetector(mode="image", max_hands=1) as det:
-        films = [(w, word_film(det, w, k + len(VFR_WORDS) * r)) for r in range(args.reps)
+        films = [(w, word_film(det, w, k + len(VFR_WORDS) * r, pace=args.pace)) for r in range(args.reps)
                  for k, w in enumerate(VFR_WORDS)]
+    results = Path(__file__).resolve().parent / "results"
+    if args.looks:
+        return looks(args, films, args.json or str(results / "camera_stalls_looks.json"))
+    args.json = args.json or str(results / "camera_stalls.json")
     rows, spent = {}, []
     with fingerspell.load() as reader:
         for stalls in (False, True):
@@ -137,6 +152,32 @@ def main() -> None:
                               "seed": args.seed, "words": words, "read": rows,
                               "frame_ms_median": 1000 * float(np.median(spent)),
                               "frame_ms_p90": 1000 * float(np.percentile(spent, 90))}, "\n".join(lines) + "\n")
+
+
+def looks(args, films, out: str) -> None:
+    """Words right with the looks for other hands in line and on a worker thread, no other stall."""
+    import fingerspell
+
+    words, rows, lines = [w for w, _ in films], {}, []
+    with fingerspell.load() as reader:
+        for background in (False, True):
+            key = "beside the reading" if background else "in line"
+            spent: list = []
+            read = [read_word(reader, f, "when it came", None, args.every, None, spent, background) for _, f in films]
+            right = sum(r == w for r, w in zip(read, words))
+            rows[key] = {"read": read, "right": right, "frame_ms_median": 1000 * float(np.median(spent)),
+                         "frame_ms_p95": 1000 * float(np.percentile(spent, 95)),
+                         "frames_over_100ms": int(sum(x > 0.1 for x in spent)), "frames": len(spent)}
+            r = rows[key]
+            print(f"looks {key}: {right} of {len(words)}  {' '.join(read)}", flush=True)
+            lines.append(f"| {key} | {right} of {len(words)} | {r['frame_ms_median']:.0f} / {r['frame_ms_p95']:.0f} ms "
+                         f"| {r['frames_over_100ms']} of {r['frames']} | {' '.join(read)} |")
+    head = [f"A webcam (4 driver buffers, 30 fps, frames timed when they came) spelling {len(words)} words at "
+            f"{args.pace} s a letter; the reader's only stalls are its looks for other hands ({machine()})", "",
+            "| looks | words right as spelled | frame median / p95 | frames over 100 ms | read |",
+            "|---|---|---|---|---|"]
+    write_results(out, {"machine": machine(), "pace_s": args.pace, "words": words, "looks": rows},
+                  "\n".join(head + lines) + "\n")
 
 
 if __name__ == "__main__":

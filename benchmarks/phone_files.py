@@ -128,7 +128,7 @@ def video_rows(reader, tmp: Path) -> dict:
     return rows
 
 
-def word_film(det, word: str, k: int, size=(640, 480)) -> list:
+def word_film(det, word: str, k: int, size=(640, 480), pace: float = 1.0) -> list:
     from fingerspell.hands.detector import load_image
     from fingerspell.reading.photovideo import PhotoVideoOptions, photo_of_hand, photo_word_frames
 
@@ -137,7 +137,7 @@ def word_film(det, word: str, k: int, size=(640, 480)) -> list:
     for letter in sorted(set(word)):
         img = load_image(data_root() / "mon95" / user / f"{letter}1.jpg")
         shots[letter] = photo_of_hand(img, det.detect(img)[0].landmarks)
-    return photo_word_frames(word, shots, np.random.default_rng(k), PhotoVideoOptions(size=size))[0]
+    return photo_word_frames(word, shots, np.random.default_rng(k), PhotoVideoOptions(size=size, pace=pace))[0]
 
 
 def spelled(reader, path: Path, fps=None, options=None) -> str:

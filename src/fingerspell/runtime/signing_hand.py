@@ -13,8 +13,9 @@ bottom of the picture). Without care:
 
 * **a still writer is passed over**: once the writer has been still for ``idle_s`` writing nothing
   but a still letter, the hands elsewhere are looked for (tracking one hand: a separate MediaPipe
-  graph in image mode on the frame with the writer's region filled, 11-22 ms here, every
-  ``look_every_s``, less often once the writer has moved). A hand held clearly higher (by
+  graph in image mode on the frame with the writer's region filled, 50-90 ms on 2 cores, every
+  ``look_every_s``, less often once the writer has moved; live, on a worker thread:
+  :meth:`SigningHand.look_in_background`). A hand held clearly higher (by
   ``higher`` of the frame's height) is the one spelling: with several tracked it becomes the
   writer; with one, the still hand's region is hidden from the tracker (filled with the frame's
   median colour), which loses it and finds the other. The letters the still hand wrote into the
@@ -289,6 +290,8 @@ class SigningHand:
         on the frame that asks, so that a video reads the same on every machine."""
         if on and self._background is None:
             self._background = Background("fingerspell-look")
+            if self.options.enabled and self._look_fn is None:  # the look's graph made now, not on a first letter
+                self._background.submit("warm-up", lambda: self._detect(np.zeros((64, 64, 3), np.uint8)))
         elif not on and self._background is not None:
             self._background.close()
             self._background = None
