@@ -242,6 +242,30 @@ def test_a_hand_that_comes_into_view_moving_slowly_writes_its_first_letter_once(
         assert written(run(s)) == ["B", "B"], seed
 
 
+def test_a_settling_hand_with_frames_a_slow_reader_never_took_writes_its_first_letter_once(bank):
+    """A live camera hands a slow reader its newest frame, the ones between are lost at irregular
+    places (``benchmarks/frame_drops.py``). Across such a gap the motion is not measured (a high
+    figure may be one misplaced detection); frames of a settling hand that came after gaps joined
+    its first hold, which grew long enough to be written when the hand moved on: BOOK read BBOOK.
+    Those frames now wait for the next measured frame, as a jump across a dropout does. Measured on
+    20 draws with 35% of the frames lost: 17 read B once (12 before; 18 with every frame)."""
+    once = 0
+    for seed in range(20):
+        s = Script(seed)
+        shape = bank.sample("B", s.rng)
+        s.gap(5)
+        u = np.linspace(0, 1, 10)
+        for e in 3 * u ** 2 - 2 * u ** 3:  # eased in and out, as a hand moves
+            s.add(pose(shape, (0.3 * e, 0)))
+        s.hold(shape, 0.6, (0.3, 0))
+        drop = np.random.default_rng(100 + seed).random(len(s.frames)) < 0.35
+        s.frames = [f for f, d in zip(s.frames, drop) if not d or f[1] is None]  # a lost frame: not there at all
+        got = written(run(s))
+        assert got in (["B"], ["B", "B"]), (seed, got)  # never another letter
+        once += got == ["B"]
+    assert once >= 16
+
+
 def test_nothing_is_a_release_and_never_written(bank):
     s = Script(5)
     shape = bank.sample("O", s.rng)

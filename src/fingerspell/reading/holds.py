@@ -117,10 +117,10 @@ class HoldSegmenter:
         self._appeared = frame.t if self._state == "no_hand" else self._appeared
         motion = self._tracker.push(frame.t, frame.points)
         self._speeds = (self._speeds[1], motion)
-        if self._tracker.jumped and not self._moving and self._hold is not None:
-            # still before a dropout, found elsewhere after it (a move, or a misplaced detection):
-            # the next frame's motion says which; until then the frame neither joins the hold nor
-            # lets it be read
+        if (self._tracker.jumped or self._tracker.unsure) and not self._moving and self._hold is not None:
+            # still before a dropout and found elsewhere after it, or moving across it by the raw figure
+            # (frames a slow reader never took grew a settling hand's first hold into a letter: BBOOK):
+            # the next measured frame says which; until then the frame neither joins the hold nor reads it
             self._recent.append(frame)
             self._doubt.append(frame)
             return HoldUpdate(self._state, motion, None, self._progress())

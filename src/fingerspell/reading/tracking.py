@@ -103,6 +103,7 @@ class MotionTracker:
         self._raw_ok = True  # whether unfiltered detections may say "still" after the last dropout
         self._speed = float("nan")  # the last motion measured
         self.jumped = False  # this detection: the hand, still before a dropout, was found elsewhere after it
+        self.unsure = False  # this detection: across a dropout, the unfiltered figure said moving (motion unknown)
 
     def push(self, t: float, points: np.ndarray) -> float:
         """Add one detection ((21, 2) pixels); the motion now, nan while there is no history."""
@@ -137,6 +138,7 @@ class MotionTracker:
                 self.jumped = not self._raw_ok and raw * (t - before[0]) >= JUMP_PALMS
             if self._raw_ok and raw < self.still_speed:
                 still = raw
+        self.unsure = gap and still is None and not self.jumped
         if gap:
             self._filtered.append((t, cur))
             return float("nan") if still is None else self._keep(still)
