@@ -219,6 +219,18 @@ def test_the_letters_english_never_doubles_come_from_wordfreq():
     assert most["L"] > 1e-3 and most["V"] > 1e-6  # "all"; "savvy"
 
 
+def _settling_b(bank, seed: int):
+    """A B that comes into view still moving into place (eased in and out), then held 0.6 s."""
+    s = Script(seed)
+    shape = bank.sample("B", s.rng)
+    s.gap(5)
+    u = np.linspace(0, 1, 10)
+    for e in 3 * u ** 2 - 2 * u ** 3:  # eased in and out, as a hand moves
+        s.add(pose(shape, (0.3 * e, 0)))
+    s.hold(shape, 0.6, (0.3, 0))
+    return s, shape
+
+
 def test_a_hand_that_comes_into_view_moving_slowly_writes_its_first_letter_once(bank):
     """A hand found already moving into place, slowly at first (a video that starts as the hand
     settles), looked still on its first frames: they were read as a hold, and the place where it
@@ -226,13 +238,7 @@ def test_a_hand_that_comes_into_view_moving_slowly_writes_its_first_letter_once(
     hand come into view is not read on a frame where it is speeding up again. A hand that comes into
     view still and then slides still writes its letter twice (LLAMA)."""
     for seed in range(4):
-        s = Script(seed)
-        shape = bank.sample("B", s.rng)
-        s.gap(5)
-        u = np.linspace(0, 1, 10)
-        for e in 3 * u ** 2 - 2 * u ** 3:  # eased in and out, as a hand moves
-            s.add(pose(shape, (0.3 * e, 0)))
-        s.hold(shape, 0.6, (0.3, 0))
+        s, shape = _settling_b(bank, seed)
         assert written(run(s)) == ["B"], seed
         s = Script(seed)
         s.gap(5)
@@ -251,13 +257,7 @@ def test_a_settling_hand_with_frames_a_slow_reader_never_took_writes_its_first_l
     20 draws with 35% of the frames lost: 17 read B once (12 before; 18 with every frame)."""
     once = 0
     for seed in range(20):
-        s = Script(seed)
-        shape = bank.sample("B", s.rng)
-        s.gap(5)
-        u = np.linspace(0, 1, 10)
-        for e in 3 * u ** 2 - 2 * u ** 3:  # eased in and out, as a hand moves
-            s.add(pose(shape, (0.3 * e, 0)))
-        s.hold(shape, 0.6, (0.3, 0))
+        s, _ = _settling_b(bank, seed)
         drop = np.random.default_rng(100 + seed).random(len(s.frames)) < 0.35
         s.frames = [f for f, d in zip(s.frames, drop) if not d or f[1] is None]  # a lost frame: not there at all
         got = written(run(s))
