@@ -14,8 +14,8 @@ when the hand moves (a slide or bounce makes a double letter), is released (no h
 over ``dropout_frames`` frames) or its reading changes for ``change_frames`` frames (a shape change
 with a still wrist); not for a frame or two without a detection. Frame counts are for 30 fps, and
 scaled to the same duration under it (:class:`~fingerspell.reading.tracking.FrameClock`). Holds
-that end under ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``. The first
-hold of a hand come into view is not read on a frame where it speeds up again.
+that end under ``min_confidence`` write nothing and come back as ``HoldUpdate.unread``. No hold is
+read on a frame where the hand speeds up again (the first of a hand come into view: nor when cut short).
 
 J and Z (single frames of the motions in the data sets, in the shapes of I and D): a still hand
 never writes them (their static probability is added to I and D); they come only from
@@ -116,7 +116,8 @@ class HoldSegmenter:
         self._missing = 0
         self._appeared = frame.t if self._state == "no_hand" else self._appeared
         motion = self._tracker.push(frame.t, frame.points)
-        self._speeds = (self._speeds[1], motion)
+        last = self._speeds[0] if math.isnan(self._speeds[1]) else self._speeds[1]  # the last measured motion
+        self._speeds = (last, motion)
         if (self._tracker.jumped or self._tracker.unsure) and not self._moving and self._hold is not None:
             # still before a dropout and found elsewhere after it, or moving across it by the raw figure
             # (frames a slow reader never took grew a settling hand's first hold into a letter: BBOOK):
@@ -169,9 +170,7 @@ class HoldSegmenter:
             self._hold.frames.extend(self._doubt)
         written, unread = self._resolve_pending(t) if self._pending is not None else self._close_hold(t)
         hold = hold or written
-        self._left_from = self._held = None
-        self._stretch = set()
-        self._doubt = []
+        self._left_from, self._held, self._stretch, self._doubt = None, None, set(), []
         self._tracker.reset()
         self._recent.clear()
         self._moving = True  # a hand coming into view is moving until its motion says otherwise
@@ -193,8 +192,7 @@ class HoldSegmenter:
             self._pending_moves += 1
             if self._pending_moves >= self._clock.frames(4):
                 written, unread = self._resolve_pending(frame.t)
-        # the hold this movement left (the reader may write an unsure one): a J/Z drawn out of it
-        # takes it back
+        # the hold this movement left (the reader may write an unsure one): a J/Z drawn out of it takes it back
         self._left_from = written or unread or self._left_from
         self._stretch = set()
         if not self._movement:
@@ -233,7 +231,7 @@ class HoldSegmenter:
         self._hold.frames.append(frame)
         self._maybe_split()
         if hold is None:
-            hold = self._maybe_read(frame.t)
+            hold = self._maybe_read(frame.t, still=True)
         self._state = "read" if self._hold.written is not None else "holding"
         return HoldUpdate(self._state, motion, hold, self._progress(), retract=retract, unread=unread)
 
@@ -273,13 +271,15 @@ class HoldSegmenter:
         top = tuple((self.classes[i], float(avg[i])) for i in order)
         return Hold(top[0][0], top[0][1], top, frames[0].t, frames[-1].t, written_at, kind)
 
-    def _maybe_read(self, t: float) -> Optional[Hold]:
+    def _maybe_read(self, t: float, still: bool = False) -> Optional[Hold]:
         h, o = self._hold, self.options
         if h is None or h.written is not None or not self._long_enough(h.frames):
             return None
-        before, now = self._speeds  # the motion of the frame before and this one's; _appeared: the hand
-        if self._last_written < self._appeared and now >= o.still_speed and now > before:  # came into
-            return None  # view moving: the first hold of the hand, speeding up again, is not read
+        # not on a still frame speeding up again (over still_speed and the last measured motion: frames
+        # lost may hide a start, SMALLL), nor the first hold of a hand come into view when cut short (BBOOK)
+        before, now = self._speeds
+        if (still or self._last_written < self._appeared) and now >= o.still_speed and now > before:
+            return None
         avg = self._average(h.frames)
         best = int(np.argmax(avg))
         n_recent = self._clock.frames(_RECENT)
