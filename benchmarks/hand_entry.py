@@ -6,7 +6,8 @@
 Every film of the word benchmark starts with the hand appearing in place and moving a little to
 where it holds the first letter (a video that starts as the hand settles); a person in front of a
 camera more often raises the hand into view. Each of 10 signers (mon95 users 3-7, photo 1 of each
-letter; massey hand1-5, its first photo) spells 7 of 14 words (first letters of every kind,
+letter, photo 5 where photo 1 shows another hand shape, user_5's Y: data/exceptions.py; massey
+hand1-5, its first photo) spells 7 of 14 words (first letters of every kind,
 double letters at the start, J and Z first) in a 640x480 video at 1.0 s a letter
 (``reading.photovideo``, mp4v), the hand appearing in place (``--entries 0``) or rising into view
 from below the frame in 0.4 or 0.7 s, and the video is read as ``run`` reads it (the shipped model:
@@ -42,9 +43,11 @@ SIGNERS = tuple(f"mon95/user_{i}" for i in range(3, 8)) + tuple(f"massey/hand{i}
 
 def photo_file(root: Path, signer: str, letter: str):
     src, who = signer.split("/")
-    if src == "mon95":
-        f = root / "mon95" / who / f"{letter}1.jpg"
-        return f if f.is_file() else None
+    if src == "mon95":  # photo 1, or the next one where photo 1 shows another hand shape (data/exceptions.py)
+        from fingerspell.data.exceptions import exception_for
+
+        files = (root / "mon95" / who / f"{letter}{i}.jpg" for i in (1, 5, 6, 7, 8, 9))
+        return next((f for f in files if f.is_file() and not exception_for("mon95", letter, path=str(f))), None)
     files = sorted((root / "massey" / letter.lower()).glob(f"{who}_*_bot_seg_*"))
     return files[0] if files else None
 
