@@ -39,10 +39,11 @@ from _common import REPO, machine  # noqa: E402
 
 
 def _roll(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from fingerspell.data.augment import _rotate_about, _unit
+
     p = points - points[0]
-    k = p[9] / (np.linalg.norm(p[9]) + 1e-9)
-    a = rng.uniform(-np.pi / 2, np.pi / 2)
-    return p * np.cos(a) + np.cross(k, p) * np.sin(a) + np.outer(p @ k, k) * (1 - np.cos(a))
+    angle = np.array([rng.uniform(-np.pi / 2, np.pi / 2)])
+    return _rotate_about(p[None], np.zeros((1, 3)), _unit(p[9])[None], angle)[0]
 
 
 def _loosen(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
