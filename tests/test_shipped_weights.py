@@ -75,7 +75,7 @@ def test_a_built_wheel_carries_the_weights(tmp_path):
 def test_weights_recipe_runs_end_to_end_at_a_tiny_size(tmp_path):
     out = tmp_path / "weights"
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "make_weights.py"), "--tiny", "--quiet",
-                           "--out", str(out), "--threads", "1"], capture_output=True, text=True, timeout=600)
+                           "--out", str(out), "--threads", "2"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in SHIPPED:
         card = read_card(out / name)

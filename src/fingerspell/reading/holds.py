@@ -172,9 +172,9 @@ class HoldSegmenter:
         hold = hold or written
         self._left_from, self._held, self._stretch, self._doubt = None, None, set(), []
         self._tracker.reset()
+        self._speeds = (math.nan, math.nan)  # a hand back in view: its motion is measured afresh
         self._recent.clear()
-        self._moving = True  # a hand coming into view is moving until its motion says otherwise
-        self._state = "no_hand"
+        self._moving, self._state = True, "no_hand"  # a hand coming into view moves until its motion says not
         return HoldUpdate("no_hand", float("nan"), hold, 0.0, retract=retract, unread=unread)
 
     def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
