@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -34,13 +35,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _free_display() -> int:
-    for n in range(91, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number between :91 and :199")
-
-
 def _die_with_parent() -> None:
     """In the Xvfb child: get SIGTERM if pytest dies (a crash skips the fixture's teardown)."""
     import ctypes
@@ -55,15 +49,24 @@ def xvfb():
     a window is destroyed, so a server stopped between test modules would abort the next Tk call."""
     exe = shutil.which("Xvfb")
     assert exe, "Xvfb is not installed: run `make test` (it installs xvfb) or apt-get install xvfb"
-    n = _free_display()
-    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "1600x1200x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-    socket = Path(f"/tmp/.X11-unix/X{n}")
+    # Xvfb picks a free display itself and writes its number once it accepts clients: two pytest
+    # workers (make test) starting one each cannot take the same number.
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([exe, "-displayfd", str(write_end), "-screen", "0", "1600x1200x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,),
+                            preexec_fn=_die_with_parent)
+    os.close(write_end)
+    number = b""
     deadline = time.monotonic() + 15
-    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert socket.exists(), f"Xvfb :{n} did not start"
-    yield f":{n}"
+    while not number.endswith(b"\n") and time.monotonic() < deadline:
+        if select.select([read_end], [], [], 0.1)[0]:
+            chunk = os.read(read_end, 16)
+            if not chunk:
+                break  # Xvfb exited without a display
+            number += chunk
+    os.close(read_end)
+    assert number.strip().isdigit(), f"Xvfb did not start (exit code {proc.poll()})"
+    yield f":{number.strip().decode()}"
     proc.terminate()
     try:
         proc.wait(timeout=10)
