@@ -3,12 +3,14 @@ camera that plays a .y4m video made here from real photos (asl-alphabets test) s
 
 It checks that the page shows the spelled word, that practice mode marks letters right and wrong
 (target COT, the video signs CAT: C right, A for O wrong, T right) and ends the round with a
-summary, and it saves screenshots to docs/. Chromium comes from `make chromium` (run by
-`make test`); Playwright never downloads a browser here.
+summary, and it saves screenshots to test-artifacts/ (and docs/ when missing or with
+FINGERSPELL_UPDATE_DOCS=1). Chromium comes from `make chromium` (run by `make test`); Playwright
+never downloads a browser here.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -25,11 +27,21 @@ from fingerspell.runtime.sources import letterbox
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
+ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 WORD = "CAT"
 PRACTICE = "COT"
 SIZE = (640, 480)
 FPS = 30
+
+
+def _screenshot(page, name: str, **kwargs) -> None:
+    """The page's picture in test-artifacts/, copied to docs/ when missing there or asked for."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / name
+    page.screenshot(path=str(shot), **kwargs)
+    if not (DOCS / name).exists() or os.environ.get("FINGERSPELL_UPDATE_DOCS") == "1":
+        shutil.copy(shot, DOCS / name)
 
 
 def chromium() -> str:
@@ -129,7 +141,7 @@ def test_page_spells_the_word_from_the_camera(browser, server):
     expect(page.locator("#learning")).to_contain_text("from your words")  # serve learns the person's hand
     assert page.evaluate("window.fingerspell.readings") > 20
     wait_for_hand(page)
-    page.screenshot(path=str(DOCS / "web-spell.png"))
+    _screenshot(page, "web-spell.png")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#btn-copy")  # the sentence as plain text on the clipboard, and said so
     expect(page.locator("#message")).to_contain_text("copied: ")
@@ -150,11 +162,11 @@ def test_practice_marks_letters_right_and_wrong(browser, server):
     progress = page.evaluate("JSON.parse(localStorage.getItem('fingerspell.practice.v1'))")
     assert progress["letters"]["O"] == {"right": 0, "wrong": 1} and progress["rounds"] == 1
     wait_for_hand(page)
-    page.screenshot(path=str(DOCS / "web-practice.png"))
+    _screenshot(page, "web-practice.png")
     page.click("#tab-chart")
     page.wait_for_timeout(300)
     assert page.locator("#chart .card").count() == 29
-    page.screenshot(path=str(DOCS / "web-chart.png"), full_page=True)
+    _screenshot(page, "web-chart.png", full_page=True)
     assert not errors, errors
 
 
@@ -177,5 +189,5 @@ def test_a_recorded_video_is_read_from_the_page(browser, server, data):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#btn-video-copy")
     assert page.evaluate("navigator.clipboard.readText()") == WORD
-    page.screenshot(path=str(DOCS / "web-video.png"))
+    _screenshot(page, "web-video.png")
     assert not errors, errors
