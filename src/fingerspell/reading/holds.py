@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Deque, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -36,6 +35,8 @@ from fingerspell.data.exceptions import MOTION_LETTER_SHAPES as _FOLD  # a still
 from fingerspell.errors import FingerspellError
 from fingerspell.reading.hold_types import RARE_DOUBLES, FrameReading, Hold, HoldOptions, HoldUpdate
 from fingerspell.reading.motion import SHAPE_LETTERS, MotionMatcher
+from fingerspell.reading.open_hold import OpenHold as _OpenHold
+from fingerspell.reading.open_hold import SegmentFrame as _Frame
 from fingerspell.reading.tracking import FrameClock, MotionTracker, displacement, pixel_points
 
 __all__ = ["FrameReading", "Hold", "HoldOptions", "HoldSegmenter", "HoldUpdate", "STATES"]
@@ -49,25 +50,6 @@ _SURE_SPLIT = 0.8  # a written hold read under this is not split off by its own 
 ACTION_SIGNS = ("SPACE", "DEL")  # signs that end or cut a word: read only when sure (sign_confidence)
 _MOVEMENT_S = 1.5  # the motion matcher sees at most the last 1.5 s of a movement
 _AFTER_MOTION_S = 0.25  # a hold this soon after a J or Z in its shape is the motion's end pose
-
-
-@dataclass
-class _Frame:
-    t: float
-    points: np.ndarray  # (21, 2) pixels
-    probs: np.ndarray  # raw model probabilities
-    folded: np.ndarray  # J -> I, Z -> D
-
-
-@dataclass
-class _OpenHold:
-    frames: List[_Frame] = field(default_factory=list)
-    back: List[_Frame] = field(default_factory=list)  # frames before it, with the hand already in place
-    written: Optional[Hold] = None
-    absorb: Tuple[str, ...] = ()  # letters this hold must not write (the end pose of J / Z)
-    absorbed: bool = False  # read as one of those: counts as read, but nothing was written
-    split: bool = False  # began with a reading change while the hand stayed still
-    wobble: Optional[str] = None  # the letter held before it, going on after a movement too small to double
 
 
 class HoldSegmenter:
@@ -174,7 +156,8 @@ class HoldSegmenter:
         self._tracker.reset()
         self._speeds = (math.nan, math.nan)  # a hand back in view: its motion is measured afresh
         self._recent.clear()
-        self._moving, self._state = True, "no_hand"  # a hand coming into view moves until its motion says not
+        self._moving = True  # a hand coming into view is moving until its motion says otherwise
+        self._state = "no_hand"
         return HoldUpdate("no_hand", float("nan"), hold, 0.0, retract=retract, unread=unread)
 
     def _on_moving(self, frame: _Frame, motion: float) -> HoldUpdate:
