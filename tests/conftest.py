@@ -65,7 +65,9 @@ def xvfb():
                 break  # Xvfb exited without a display
             number += chunk
     os.close(read_end)
-    assert number.strip().isdigit(), f"Xvfb did not start (exit code {proc.poll()})"
+    if not number.strip().isdigit():
+        proc.kill()
+        pytest.fail(f"Xvfb did not start in 15 s (exit code {proc.wait()}): try `Xvfb -displayfd 1` by hand")
     yield f":{number.strip().decode()}"
     proc.terminate()
     try:
