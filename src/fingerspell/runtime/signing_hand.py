@@ -48,10 +48,15 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fingerspell.hands.landmarks import box_centre, box_overlap
+from fingerspell.hands.landmarks import box_overlap
 from fingerspell.runtime.background import Background
-
-Box = Tuple[int, int, int, int]
+from fingerspell.runtime.frame_boxes import Box
+from fingerspell.runtime.frame_boxes import box_side as _side
+from fingerspell.runtime.frame_boxes import centre_y as _centre_y
+from fingerspell.runtime.frame_boxes import filled as _filled
+from fingerspell.runtime.frame_boxes import grown as _grown
+from fingerspell.runtime.frame_boxes import median_colour as _median_colour
+from fingerspell.runtime.frame_boxes import moved as _moved
 
 
 @dataclass(frozen=True)
@@ -68,40 +73,6 @@ class SigningHandOptions:
     min_confidence: float = 0.5  # the look's palm detector
     stand_in_s: float = 1.0  # after a pass-over, the look reads the new hand until the tracker has it
     min_size: float = 0.4  # a hand this much smaller than the largest in view (side) never becomes the writer
-
-
-def _centre_y(box: Box) -> float:
-    return box_centre(box)[1]
-
-
-def _side(box: Box) -> float:
-    """A box's size: the square root of its area."""
-    return float(max(box[2] - box[0], 1) * max(box[3] - box[1], 1)) ** 0.5
-
-
-def _moved(before: Box, now: Box, fraction: float = 0.5) -> bool:
-    """The box's centre moved by more than ``fraction`` of its side."""
-    side = max(before[2] - before[0], before[3] - before[1], 1)
-    (bx, by), (nx, ny) = box_centre(before), box_centre(now)
-    return max(abs(bx - nx), abs(by - ny)) > fraction * side
-
-
-def _median_colour(frame: np.ndarray) -> np.ndarray:
-    return np.median(frame[::4, ::4].reshape(-1, frame.shape[-1]), axis=0).astype(frame.dtype)
-
-
-def _filled(frame: np.ndarray, box: Box, colour: Optional[np.ndarray] = None) -> np.ndarray:
-    """A copy of the frame with ``box`` filled with ``colour`` (default: the frame's median colour)."""
-    x0, y0, x1, y1 = box
-    out = frame.copy()
-    out[y0:y1, x0:x1] = _median_colour(frame) if colour is None else colour
-    return out
-
-
-def _grown(box: Box, grow: float, size: Tuple[int, int]) -> Box:
-    gx, gy = grow * (box[2] - box[0]), grow * (box[3] - box[1])
-    return (max(0, int(box[0] - gx)), max(0, int(box[1] - gy)),
-            min(size[0], int(box[2] + gx) + 1), min(size[1], int(box[3] + gy) + 1))
 
 
 class SigningHand:
