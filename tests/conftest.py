@@ -35,6 +35,19 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def _to_docs(shot: Path) -> None:
+    """Copy a screenshot from test-artifacts/ to docs/ (same name) only when it is missing there or with
+    FINGERSPELL_UPDATE_DOCS=1: a test run leaves the pictures in docs/ as they are."""
+    target = REPO / "docs" / shot.name
+    if not target.exists() or os.environ.get("FINGERSPELL_UPDATE_DOCS") == "1":
+        shutil.copy(shot, target)
+
+
+@pytest.fixture(scope="session")
+def to_docs():
+    return _to_docs
+
+
 def _die_with_parent() -> None:
     """In the Xvfb child: get SIGTERM if pytest dies (a crash skips the fixture's teardown)."""
     import ctypes

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from _tiny_model import WORD, tiny_mlp, word_video
 
 from fingerspell.cli import main
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _pump(root, seconds: float, until=lambda: False) -> None:
@@ -24,7 +20,7 @@ def _pump(root, seconds: float, until=lambda: False) -> None:
         time.sleep(0.01)
 
 
-def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
+def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts, to_docs):
     import tkinter as tk
 
     from fingerspell.apps.live import LiveApp, LiveOptions
@@ -55,10 +51,7 @@ def test_live_window_runs_on_the_word_video(xvfb, data, monkeypatch, artifacts):
         with Image.open(shot) as im:
             assert im.size[0] >= 640 and im.size[1] >= 480
             assert len(np.unique(np.asarray(im.convert("L").resize((64, 48))))) > 20  # a picture, not blank
-        docs_png = REPO / "docs" / "live.png"
-        if not docs_png.exists() or os.environ.get("FINGERSPELL_UPDATE_DOCS") == "1":
-            docs_png.parent.mkdir(exist_ok=True)
-            shutil.copy(shot, docs_png)
+        to_docs(shot)
 
         frozen = app.frames_processed
         _pump(root, 0.5)

@@ -7,14 +7,12 @@ FINGERSPELL_UPDATE_DOCS=1)."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 from _tiny_model import letterbox
 
-REPO = Path(__file__).resolve().parents[1]
 STATES = ("confident", "uncertain", "no_hand", "space")
 _SPREAD = 0.3  # between the surest and the least sure photo picked
 
@@ -60,7 +58,7 @@ def _pump(root, seconds: float, until=lambda: False) -> None:
         time.sleep(0.01)
 
 
-def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
+def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts, to_docs):
     import tkinter as tk
 
     from fingerspell.apps import live_widgets as lw
@@ -134,10 +132,8 @@ def test_states_keep_the_layout(xvfb, data, monkeypatch, artifacts):
         _check_scaling_and_mirror(app, root, sure, t, feed)
     finally:
         app.exit()
-    for state, shot in shots.items():
-        target = REPO / "docs" / f"live_{state}.png"
-        if not target.exists() or os.environ.get("FINGERSPELL_UPDATE_DOCS") == "1":
-            shutil.copy(shot, target)
+    for shot in shots.values():
+        to_docs(shot)
 
 
 def _check_scaling_and_mirror(app, root, frame, t, feed) -> None:
@@ -229,12 +225,8 @@ def test_a_closed_window_freed_on_another_thread_does_not_abort_python(xvfb, tmp
     script = tmp_path / "close.py"
     script.write_text(CLOSE_THEN_COLLECT_ELSEWHERE)
     env = {**os.environ, "DISPLAY": xvfb}
-    procs = {how: subprocess.Popen([sys.executable, str(script), how], env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True) for how in ("exit", "destroy")}  # side by side
-    run = {}
-    for how, proc in procs.items():
-        out, err = proc.communicate(timeout=120)
-        run[how] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    run = {how: subprocess.run([sys.executable, str(script), how], env=env, capture_output=True, text=True,
+                               timeout=120) for how in ("exit", "destroy")}
     assert run["exit"].returncode == 0 and "collected" in run["exit"].stdout, run["exit"].stderr[-2000:]
     assert "main thread is not in main loop" not in run["exit"].stderr
     assert run["destroy"].returncode != 0 and "Tcl_AsyncDelete" in run["destroy"].stderr

@@ -10,7 +10,6 @@ never downloads a browser here.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -25,23 +24,11 @@ from fingerspell.apps.web.server import ServerConfig, create_app
 from fingerspell.apps.web.sessions import RecognizerFactory
 from fingerspell.runtime.sources import letterbox
 
-REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO / "docs"
-ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 WORD = "CAT"
 PRACTICE = "COT"
 SIZE = (640, 480)
 FPS = 30
-
-
-def _screenshot(page, name: str, **kwargs) -> None:
-    """The page's picture in test-artifacts/, copied to docs/ when missing there or asked for."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / name
-    page.screenshot(path=str(shot), **kwargs)
-    if not (DOCS / name).exists() or os.environ.get("FINGERSPELL_UPDATE_DOCS") == "1":
-        shutil.copy(shot, DOCS / name)
 
 
 def chromium() -> str:
@@ -132,7 +119,7 @@ def wait_for_hand(page, timeout_s: float = 30.0) -> None:
         page.wait_for_timeout(100)
 
 
-def test_page_spells_the_word_from_the_camera(browser, server):
+def test_page_spells_the_word_from_the_camera(browser, server, artifacts, to_docs):
     from playwright.sync_api import expect
 
     page, errors = open_page(browser, server + "/")
@@ -141,7 +128,8 @@ def test_page_spells_the_word_from_the_camera(browser, server):
     expect(page.locator("#learning")).to_contain_text("from your words")  # serve learns the person's hand
     assert page.evaluate("window.fingerspell.readings") > 20
     wait_for_hand(page)
-    _screenshot(page, "web-spell.png")
+    page.screenshot(path=str(artifacts / "web-spell.png"))
+    to_docs(artifacts / "web-spell.png")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#btn-copy")  # the sentence as plain text on the clipboard, and said so
     expect(page.locator("#message")).to_contain_text("copied: ")
@@ -150,7 +138,7 @@ def test_page_spells_the_word_from_the_camera(browser, server):
     assert not errors, errors
 
 
-def test_practice_marks_letters_right_and_wrong(browser, server):
+def test_practice_marks_letters_right_and_wrong(browser, server, artifacts, to_docs):
     page, errors = open_page(browser, f"{server}/?mode=practice&word={PRACTICE}")
     page.wait_for_selector("#summary:not([hidden])", timeout=90_000)
     states = page.eval_on_selector_all("#target .cell", "cells => cells.map(c => c.dataset.state)")
@@ -162,15 +150,17 @@ def test_practice_marks_letters_right_and_wrong(browser, server):
     progress = page.evaluate("JSON.parse(localStorage.getItem('fingerspell.practice.v1'))")
     assert progress["letters"]["O"] == {"right": 0, "wrong": 1} and progress["rounds"] == 1
     wait_for_hand(page)
-    _screenshot(page, "web-practice.png")
+    page.screenshot(path=str(artifacts / "web-practice.png"))
+    to_docs(artifacts / "web-practice.png")
     page.click("#tab-chart")
     page.wait_for_timeout(300)
     assert page.locator("#chart .card").count() == 29
-    _screenshot(page, "web-chart.png", full_page=True)
+    page.screenshot(path=str(artifacts / "web-chart.png"), full_page=True)
+    to_docs(artifacts / "web-chart.png")
     assert not errors, errors
 
 
-def test_a_recorded_video_is_read_from_the_page(browser, server, data):
+def test_a_recorded_video_is_read_from_the_page(browser, server, data, artifacts, to_docs):
     """"Read a video": a file chosen on the page is read on the server; its sentence, words and a
     subtitle file come back, and Copy takes the sentence."""
     from _tiny_model import WORD, word_video
@@ -189,5 +179,6 @@ def test_a_recorded_video_is_read_from_the_page(browser, server, data):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#btn-video-copy")
     assert page.evaluate("navigator.clipboard.readText()") == WORD
-    _screenshot(page, "web-video.png")
+    page.screenshot(path=str(artifacts / "web-video.png"))
+    to_docs(artifacts / "web-video.png")
     assert not errors, errors
