@@ -18,7 +18,7 @@ from starlette.testclient import WebSocketDenialResponse
 from fingerspell.apps.web.options import default_options
 from fingerspell.apps.web.protocol import jpeg_size
 from fingerspell.apps.web.security import RateCap, origin_problem
-from fingerspell.apps.web.server import ServerConfig, create_app, network_note
+from fingerspell.apps.web.server import ServerConfig, check_listen, create_app, network_note
 from fingerspell.apps.web.sessions import RecognizerFactory
 from fingerspell.runtime.sources import letterbox
 
@@ -219,6 +219,37 @@ def test_network_note_says_when_the_server_is_open():
     assert "this computer only" in network_note("127.0.0.1", 8000, False)
     note = network_note("0.0.0.0", 8000, False)
     assert "OPEN TO THE NETWORK" in note and "https" in note
+
+
+def test_serve_refuses_a_busy_port_and_a_bad_certificate_in_one_line(tmp_path):
+    """A port another program holds, or a TLS file that is not a PEM certificate, fails before the
+    model loads with one line naming it and the fix (uvicorn printed a bare ERROR line, or a
+    traceback from ssl, after saying where to open the page)."""
+    import socket
+    import subprocess
+    import sys
+
+    from fingerspell.errors import FingerspellError
+
+    bad = tmp_path / "cert.pem"
+    bad.write_text("not a certificate\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(FingerspellError, match=f"port {port}: .*--port N"):
+            check_listen("127.0.0.1", port)
+        out = subprocess.run([sys.executable, "-m", "fingerspell", "serve", "--port", str(port)],
+                             capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "Traceback" not in out.stderr and "open http" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"fingerspell serve: error: cannot listen on 127.0.0.1 port {port}: Address already in use: "
+        "stop the program using it or pick another with --port N"]
+    with pytest.raises(FingerspellError, match="cert.pem .*not a PEM certificate"):
+        check_listen("127.0.0.1", 0, str(bad), str(bad))
+    with pytest.raises(FingerspellError, match="No such file"):
+        check_listen("127.0.0.1", 0, str(tmp_path / "none.pem"), str(tmp_path / "none.pem"))
+    check_listen("127.0.0.1", 0)  # a free port passes
 
 
 def test_real_server_on_loopback_keeps_clients_apart(model, data):

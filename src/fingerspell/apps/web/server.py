@@ -10,6 +10,7 @@ heavy work (JPEG decoding, MediaPipe, the model) runs on the connection's worker
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import sys
@@ -266,11 +267,39 @@ def network_note(host: str, port: int, tls: bool) -> str:
     return "\n".join(lines)
 
 
+def check_listen(host: str, port: int, certfile: Optional[str] = None, keyfile: Optional[str] = None) -> None:
+    """Fail now, in one line, where uvicorn would fail later with a traceback or a bare ERROR line:
+    a TLS certificate or key that cannot be read, an address that cannot be listened on."""
+    import socket
+    import ssl
+
+    if certfile:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            why = "not a PEM certificate and its key" if isinstance(exc, ssl.SSLError) else exc.strerror or str(exc)
+            raise FingerspellError(f"cannot use --ssl-certfile {certfile} with --ssl-keyfile {keyfile}: {why}; "
+                                   "give a PEM certificate and its private key (docs/web.md)") from None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        fix = "stop the program using it or pick another with --port N" if exc.errno == errno.EADDRINUSE else \
+            "use a port above 1023 (--port N)" if exc.errno == errno.EACCES else \
+            "give an address of this machine with --host (127.0.0.1 for this computer only, 0.0.0.0 for all)"
+        raise FingerspellError(f"cannot listen on {host} port {port}: {why}: {fix}") from None
+
+
 def serve(config: ServerConfig, factory: RecognizerFactory, ssl_certfile: Optional[str] = None,
           ssl_keyfile: Optional[str] = None) -> int:
-    """Build one recognizer (so a bad --model fails now), then run uvicorn until Ctrl-C."""
+    """Check the address and TLS files, build one recognizer (so a bad --model fails now), then run
+    uvicorn until Ctrl-C."""
     import uvicorn
 
+    check_listen(config.host, config.port, ssl_certfile, ssl_keyfile)
     factory.check()
     app = create_app(config, factory)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
