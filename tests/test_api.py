@@ -96,3 +96,21 @@ def test_stream_and_read_decode_and_learn_as_run_does(reader, data):
     assert [(w.spelled, w.word, w.accepted) for w in plain.words] == [(WORD, WORD, False)]
     with pytest.raises(FingerspellError, match="lexicon has no effect"):
         reader.read(video, decode=False, lexicon=video)
+
+
+def test_read_says_what_it_could_not_read(reader, data, tmp_path):
+    """A folder whose images are all unreadable raises (as ``fingerspell run`` does) instead of an
+    empty transcript; an unreadable image among good ones is skipped and named in the transcript."""
+    import shutil
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "000.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(FingerspellError, match="gave no frames: unreadable .*000.jpg"):
+        reader.read(folder)
+    with pytest.raises(FingerspellError, match="gave no frames"):
+        list(reader.stream(folder))
+    for i in range(1, 8):
+        shutil.copy(data / "mon95" / "user_7" / "B0.jpg", folder / f"{i:03d}.jpg")
+    got = reader.read(folder, decode=False)
+    assert got.frames == 7 and got.skipped == [str(folder / "000.jpg")] and got.ended_early == ""

@@ -171,7 +171,7 @@ class Reader:
         ``learn``). When the source ends, one more result follows the last frame: the word being
         spelled is finished (``.reading.word``) and ``.sentence`` is the whole text.
         """
-        for result, _ in self._read_frames(source, fps, options, max_hands, decode, lexicon, learn):
+        for result, _, _ in self._read_frames(source, fps, options, max_hands, decode, lexicon, learn):
             yield result
 
     def read(self, source: Union[str, int, PathLike], fps: float = 10.0, options=None, max_hands: int = 1,
@@ -180,8 +180,9 @@ class Reader:
         count, last = 0, None
         for item in self._read_frames(source, fps, options, max_hands, decode, lexicon, learn):
             count, last = count + 1, item
-        end, rec = last  # the end of input, not a frame
-        return Transcript(end.sentence, list(rec.sentence.words), count - 1)
+        end, rec, src = last  # the end of input, not a frame
+        return Transcript(end.sentence, list(rec.sentence.words), count - 1, skipped=list(getattr(src, "skipped", [])),
+                          ended_early=src.message if src.ended_early else "")
 
     def _read_frames(self, source, fps, options, max_hands, decode, lexicon, learn):
         from fingerspell.hands.detector import HandDetector
@@ -193,10 +194,16 @@ class Reader:
             decoder, opts = _reading_parts(options, decode, lexicon, learn, live=frames.is_live)
             rec = Recognizer(det, self.classifier, self.card, opts, decoder=decoder, crop_model=self.crop_model)
             rec.signing.look_in_background(frames.is_live)  # a camera's reading never waits for a look
+            count = 0
             try:
                 for frame, t in frames:
-                    yield rec.process(frame, t), rec
-                yield rec.finish(), rec
+                    count += 1
+                    yield rec.process(frame, t), rec, frames
+                if not count:  # as fingerspell run: no empty answer for a file that gave nothing
+                    bad = list(getattr(frames, "skipped", []))
+                    raise FingerspellError(f"{source} gave no frames{': unreadable ' + ', '.join(bad) if bad else ''}: "
+                                           "give a readable video, image or folder")
+                yield rec.finish(), rec, frames
             finally:
                 rec.end_side_work()  # the Reader's classifier stays open for its next read
 
@@ -217,11 +224,15 @@ class Reader:
 class Transcript:
     """What :meth:`Reader.read` read: ``text`` (the sentence), ``words`` (each finished word as a
     :class:`~fingerspell.reading.sentence.Word`: ``spelled``, ``word`` shown, ``probability``,
-    ``accepted`` when the decoder corrected it) and the number of ``frames`` read."""
+    ``accepted`` when the decoder corrected it), the number of ``frames`` read, the image files of a
+    folder that could not be read (``skipped``) and, when a video or stream stopped before its end,
+    why (``ended_early``). A source that gives no frame at all raises :class:`FingerspellError`."""
 
     text: str
     words: list
     frames: int
+    skipped: List[str] = field(default_factory=list)
+    ended_early: str = ""
 
     def subtitles(self, fmt: str = "srt") -> str:
         """The words as subtitles at the time they were spelled: a SubRip (``"srt"``) or WebVTT
