@@ -143,38 +143,14 @@ class LiveApp:
                         takefocus=0).grid(row=1, column=0, columnspan=3, sticky="w", pady=(10, 0))
 
     def _build_sentence(self, main) -> None:
-        import tkinter as tk
-        from tkinter import ttk
+        from fingerspell.apps.live_sentence import SentenceCard, speech_note
 
-        card = ttk.Frame(main, style="Card.TFrame", padding=12)
-        card.grid(row=1, column=0, columnspan=2, sticky="we", pady=(12, 0))
-        card.columnconfigure(0, weight=1)
-        ttk.Label(card, text="SENTENCE", style="Title.TLabel").grid(row=0, column=0, sticky="w")
-        self.sentence_view = lw.SentenceView(card)
-        self.sentence_view.text.grid(row=1, column=0, columnspan=2, sticky="we", pady=(4, 8))
-        self.sentence_var = tk.StringVar(value="")
-        row = ttk.Frame(card, style="Card.TFrame")
-        row.grid(row=2, column=0, sticky="w")
-        ttk.Label(row, text="words:", style="Muted.TLabel").grid(row=0, column=0, padx=(0, 6))
-        self.suggestion_vars = [tk.StringVar(value="") for _ in range(3)]
-        for i, var in enumerate(self.suggestion_vars):
-            self.buttons[f"suggest{i + 1}"] = ttk.Button(row, textvariable=var, width=14, takefocus=0,
-                                                         command=lambda i=i: self.pick(i + 1), state="disabled")
-            self.buttons[f"suggest{i + 1}"].grid(row=0, column=i + 1, padx=2)
-        edit = ttk.Frame(card, style="Card.TFrame")
-        edit.grid(row=2, column=1, sticky="e")
         actions = [("Space", self.add_space), ("Delete", self.delete), ("Undo", self.undo), ("Reset", self.reset),
-                   ("Copy", self.copy)]
-        if self.speaker is not None:
-            actions.append(("Speak", self.speak))
-        for i, (name, cmd) in enumerate(actions):
-            self.buttons[name] = ttk.Button(edit, text=name, width=7, command=cmd, takefocus=0)
-            self.buttons[name].grid(row=0, column=i, padx=2)
-        speak = (" \u00b7 v speak \u00b7 speech on" if self.speaker is not None else " \u00b7 speech unavailable: "
-                 "install espeak-ng" if self.options.speak else " \u00b7 speech off (--speak)")
-        keys = ("keys: s start/stop \u00b7 space \u00b7 BackSpace delete \u00b7 1-3 words \u00b7 Ctrl+z undo "
-                "\u00b7 c copy \u00b7 m mirror \u00b7 r reset \u00b7 R new signer \u00b7 q exit" + speak)
-        ttk.Label(card, text=keys, style="Muted.TLabel").grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
+                   ("Copy", self.copy)] + ([("Speak", self.speak)] if self.speaker is not None else [])
+        card = SentenceCard(main, actions, self.pick, speech_note(self.speaker is not None, self.options.speak))
+        card.frame.grid(row=1, column=0, columnspan=2, sticky="we", pady=(12, 0))
+        self.sentence_view, self.sentence_var, self.suggestion_vars = card.view, card.text_var, card.suggestion_vars
+        self.buttons.update(card.buttons)
 
     def _bind_keys(self) -> None:
         keys = [("<KeyPress-s>", self.toggle), ("<KeyPress-space>", self.add_space),
