@@ -72,6 +72,27 @@ def test_out_never_writes_over_an_input(photos, capsys):
     assert "would write over the input" in capsys.readouterr().err
 
 
+def test_files_a_folder_read_passes_over_are_named(photos, tmp_path, capsys):
+    """A GIF, a note and a .DS_Store beside the photos: the photos are read, and one line says
+    what was passed over (not the hidden file); a GIF named on the command line is read."""
+    from PIL import Image
+
+    folder = tmp_path / "mixed"
+    shutil.copytree(photos / "a", folder)
+    Image.open(photos / "a" / "B.jpg").save(folder / "B.gif")
+    (folder / "notes.txt").write_text("which letters\n")
+    (folder / ".DS_Store").write_bytes(b"\0\1")
+    assert main(["predict", str(folder)]) == 0
+    cap = capsys.readouterr()
+    assert cap.out.strip().splitlines()[-1].startswith(f"{len(LETTERS)} images: {len(LETTERS)} with a hand")
+    notes = [line for line in cap.err.splitlines() if "passed over" in line]
+    assert notes == ["fingerspell predict: note: passed over 2 files in the folders that are not of the photo types "
+                     "read there (.gif 1, .txt 1); name a file on the command line to read it anyway"]
+    assert main(["predict", str(folder / "B.gif"), "--json"]) == 0
+    (row,) = _rows(capsys.readouterr().out)
+    assert row["letter"] == "B" and row["hand"] is True
+
+
 def test_missing_path_is_one_line_error(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "nope.jpg")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -38,11 +38,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "model (on by default; --no-pixels reads the landmarks alone)")
 
 
-def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tuple[Path, Path]]:
+def find_images(paths: Sequence[str], exclude: Optional[Path] = None,
+                passed_over: Optional[Counter] = None) -> List[Tuple[Path, Path]]:
     """(image, name under --out) for every image named or inside a named folder, in order.
 
     A folder's images keep their path under the folder's own name; names that would collide
     (the same file name from two places, or one file given twice) get ``-2``, ``-3``, ...
+    Files in the folders that are not photos are counted by suffix in ``passed_over`` (hidden
+    files such as .DS_Store are not).
     """
     found: List[Tuple[Path, Path]] = []
     seen_inputs = set()
@@ -50,8 +53,11 @@ def find_images(paths: Sequence[str], exclude: Optional[Path] = None) -> List[Tu
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            files = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES
-                           and not (exclude and _inside(q, exclude)))
+            inside = [q for q in p.rglob("*") if q.is_file() and not (exclude and _inside(q, exclude))]
+            files = sorted(q for q in inside if q.suffix.lower() in IMAGE_SUFFIXES)
+            if passed_over is not None:
+                passed_over.update(q.suffix.lower() or "(no suffix)" for q in inside
+                                   if q.suffix.lower() not in IMAGE_SUFFIXES and not q.name.startswith("."))
             pairs = [(q, Path(p.resolve().name or "root") / q.relative_to(p)) for q in files]
         elif p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
             raise FingerspellError(f"{p} is a video and predict reads still images: read it with "
@@ -138,9 +144,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise FingerspellError(f"--out {out} is a file: give a folder")
-    images = find_images(args.paths, exclude=out)
+    passed_over: Counter = Counter()
+    images = find_images(args.paths, exclude=out, passed_over=passed_over)
     if not images:
         raise FingerspellError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {' '.join(args.paths)}")
+    if passed_over:
+        kinds = ", ".join(f"{suffix} {n}" for suffix, n in sorted(passed_over.items()))
+        n = sum(passed_over.values())
+        print(f"fingerspell predict: note: passed over {n} file{'s' if n != 1 else ''} in the folders that "
+              f"{'are' if n != 1 else 'is'} not of the photo types read there ({kinds}); name a file on the "
+              "command line to read it anyway", file=sys.stderr)
     targets = _targets(images, out, args.overwrite) if out is not None else [None] * len(images)
     reader = fingerspell.load(args.model, profile=args.profile, verbose=getattr(args, "verbose", False),
                               pixels=args.pixels)
