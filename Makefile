@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: need Python 3.11 or 3.12 (mediapipe 0.10.21 has no wheel for newer ones; FastAPI and websockets need 3.11): install python3.11 (e.g. with pyenv or your package manager) and rerun"; exit 1; }
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4/1048576)}'); test "$$free" -ge $(NEED_GB) || { \
 	  echo "error: $(VENV) needs about $(NEED_GB) GB of free disk (torch, mediapipe) and $$(pwd) has $$free GB: free some space (old clones, /tmp) and rerun"; exit 1; }
+	@echo "setting up $(VENV) with $(PYTHON): on first use and after pyproject.toml changes; the first time takes several minutes (torch and mediapipe are large downloads)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
