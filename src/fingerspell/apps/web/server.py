@@ -10,6 +10,7 @@ heavy work (JPEG decoding, MediaPipe, the model) runs on the connection's worker
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import logging
@@ -280,11 +281,15 @@ def check_listen(host: str, port: int, certfile: Optional[str] = None, keyfile: 
             why = "not a PEM certificate and its key" if isinstance(exc, ssl.SSLError) else exc.strerror or str(exc)
             raise FingerspellError(f"cannot use --ssl-certfile {certfile} with --ssl-keyfile {keyfile}: {why}; "
                                    "give a PEM certificate and its private key (docs/web.md)") from None
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-            sock.bind(infos[0][4])
+    try:  # every address the name stands for, bound as asyncio's create_server binds them for uvicorn
+        with contextlib.ExitStack() as held:
+            for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                                      flags=socket.AI_PASSIVE):
+                sock = held.enter_context(socket.socket(family, kind, proto))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(address)
     except OSError as exc:
         why = exc.strerror or str(exc)
         fix = "stop the program using it or pick another with --port N" if exc.errno == errno.EADDRINUSE else \
