@@ -146,6 +146,9 @@ def test_practice_marks_letters_right_and_wrong(browser, server, artifacts, to_d
     assert "read A" in page.locator("#target .cell.wrong").inner_text()
     summary = page.locator("#summary").inner_text()
     assert f"{PRACTICE}: 2 of 3 right" in summary and "O (read A)" in summary, summary
+    # the tip speaks of the two letters mixed up (no C/O tip for an O read as A)
+    tip = page.locator("#summary li[data-letter='O']").inner_text()
+    assert "O is all the fingertips" in tip and "A is a fist" in tip and "C leaves" not in tip, tip
     assert "letters/min" in summary
     progress = page.evaluate("JSON.parse(localStorage.getItem('fingerspell.practice.v1'))")
     assert progress["letters"]["O"] == {"right": 0, "wrong": 1} and progress["rounds"] == 1

@@ -20,6 +20,35 @@ const Chart = (() => {
     { letters: "HG", tip: "G points only the index finger sideways; H points the index and middle fingers " +
       "together sideways." },
   ];
+  // Each letter's shape in one line, for a mix-up no group above covers (O read as A).
+  const SHAPES = {
+    A: "a fist, the thumb straight up beside the index finger",
+    B: "four fingers straight up together, the thumb folded across the palm",
+    C: "the hand curved like a C, a gap between the thumb and the fingers",
+    D: "the index finger up, the other fingertips touching the thumb",
+    E: "the fingertips curled down onto the thumb, folded under them",
+    F: "the index fingertip on the thumb tip in a circle, the other three fingers up and spread",
+    G: "the index finger and the thumb pointing sideways, parallel",
+    H: "the index and middle fingers pointing sideways together",
+    I: "the little finger up, the other fingers in a fist",
+    J: "the I hand drawing a J: the little finger hooks down and back as the wrist turns",
+    K: "the index and middle fingers up, the thumb tip between them on the middle finger",
+    L: "the thumb and the index finger in an L",
+    M: "the thumb under three fingers (index, middle, ring)",
+    N: "the thumb under two fingers (index, middle)",
+    O: "all the fingertips meeting the thumb tip in a round O",
+    P: "a K pointing down: the middle finger down, the thumb on it",
+    Q: "a G pointing down: the index finger and the thumb point down",
+    R: "the index and middle fingers up and crossed",
+    S: "a fist, the thumb across the front of the fingers",
+    T: "a fist, the thumb tucked between the index and middle fingers",
+    U: "the index and middle fingers straight up, side by side",
+    V: "the index and middle fingers up and spread in a V",
+    W: "the index, middle and ring fingers up and spread",
+    X: "the index finger bent into a hook, the other fingers in a fist",
+    Y: "the thumb and the little finger out, the other fingers curled",
+    Z: "the index finger drawing a Z in the air",
+  };
   let data = null;
 
   async function load() {
@@ -29,10 +58,15 @@ const Chart = (() => {
     return data;
   }
 
+  // The tip for `target` read as `read` (null: no reading yet): the group tip that covers both
+  // letters, else what each letter looks like, so that a tip always speaks of the letters involved.
   function tipFor(target, read) {
     const both = GROUPS.find(g => g.letters.includes(target) && read && g.letters.includes(read));
+    if (both) return both.tip;
+    const shape = letter => SHAPES[letter] ? `${letter} is ${SHAPES[letter]}.` : "";
+    if (read && SHAPES[read]) return `${shape(target)} ${shape(read)}`.trim();
     const one = GROUPS.find(g => g.letters.includes(target));
-    return (both || one || {}).tip || "";
+    return one ? one.tip : shape(target);
   }
 
   function label(name) {
@@ -83,5 +117,5 @@ const Chart = (() => {
     });
   }
 
-  return { load, draw, build, tipFor, label, GROUPS };
+  return { load, draw, build, tipFor, label, GROUPS, SHAPES };
 })();

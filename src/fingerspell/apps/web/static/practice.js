@@ -111,7 +111,7 @@ const Practice = (() => {
     const hard = Object.entries(p.letters).filter(([, s]) => s.wrong > 0)
       .sort((a, b) => b[1].wrong / (b[1].right + b[1].wrong) - a[1].wrong / (a[1].right + a[1].wrong)).slice(0, 3);
     const overall = document.createElement("p"); overall.className = "small";
-    overall.textContent = `${p.rounds} rounds so far, best ${Math.round(p.best_lpm)} letters/min` +
+    overall.textContent = `${p.rounds} round${p.rounds === 1 ? "" : "s"} so far, best ${Math.round(p.best_lpm)} letters/min` +
       (hard.length ? `; your trouble letters: ${hard.map(([l, s]) => `${l} (${s.wrong}/${s.right + s.wrong} wrong)`).join(", ")}` : "");
     box.append(overall);
   }
