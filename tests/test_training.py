@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -220,6 +221,29 @@ def test_logo_folds(tiny, tmp_path):
     assert summary["std_accuracy"] == pytest.approx(np.std([r.accuracy for r in res.folds.values()], ddof=1))
     with pytest.raises(FingerspellError, match="already exists"):
         run_logo(opts)
+
+    # Stopped part-way: hand4 killed while being evaluated, hand5 never started. --resume reuses
+    # hand1, finishes hand4 from its last epoch and trains hand5 alone.
+    import shutil
+
+    shutil.rmtree(tmp_path / "logo" / "fold_massey_hand4" / "eval")
+    shutil.rmtree(tmp_path / "logo" / "fold_massey_hand5")
+    (tmp_path / "logo" / "logo.json").unlink()
+    lines = []
+    again = run_logo(replace(opts, train=opts.train.replace(resume=True)), data=load_training_data(both, "vector"),
+                     log=lines.append)
+    assert any(line.startswith("fold massey/hand1: trained before") for line in lines), lines
+    assert not any("hand4: trained before" in line for line in lines)
+    for g in ("massey/hand1", "massey/hand4"):  # the same weights read the same photos
+        assert again.folds[g].accuracy == res.folds[g].accuracy
+    assert again.folds["massey/hand5"].n == res.folds["massey/hand5"].n
+    assert (tmp_path / "logo" / "logo.json").is_file()
+    card_path = tmp_path / "logo" / "fold_massey_hand1" / "best.json"  # as if another --model had made it
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**card, "architecture": "cnn", "input_kind": "mask", "input_size": 64}))
+    with pytest.raises(FingerspellError, match="holds a cnn model, not landmark_mlp"):
+        run_logo(replace(opts, train=opts.train.replace(resume=True)), data=load_training_data(both, "vector"),
+                 log=lambda s: None)
 
 
 def test_init_from_checkpoint_and_missed_from_build_report(tiny, tmp_path):

@@ -81,8 +81,10 @@ def add_training_arguments(p: argparse.ArgumentParser, logo: bool = False) -> No
     m.add_argument("--unfreeze-stages", type=int, default=2)
     run = p.add_argument_group("run")
     run.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps")
-    if not logo:
-        run.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    run.add_argument("--resume", action="store_true",
+                     help="go on with the folds in --out: folds already evaluated are only evaluated again, a fold "
+                          "stopped while training continues from its last epoch" if logo else
+                          "continue the run in --out from its last epoch")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
     run.add_argument("--half", action="store_true", help="save best.safetensors in fp16")
     run.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")

@@ -8,6 +8,7 @@ frames land on both sides; this is the honest number.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from fingerspell.data import splits
 from fingerspell.data.schema import DatasetArrays
 from fingerspell.errors import FingerspellError
 from fingerspell.features import input_for
-from fingerspell.models.checkpoint import atomic_write_json, load_checkpoint
+from fingerspell.models.checkpoint import atomic_write_json, load_checkpoint, read_card
 from fingerspell.models.registry import input_kind
 from fingerspell.training import data as tdata
 from fingerspell.training.evaluate import EvalReport, align_labels, evaluate_arrays, predict
@@ -120,7 +121,7 @@ def _folds(options: LogoOptions, data: DatasetArrays, summary_path: Path) -> Lis
         raise FingerspellError(f"groups {unknown} are not in the data; it has: {', '.join(all_groups)}")
     if len(all_groups) < 2:
         raise FingerspellError(f"leave-one-group-out needs at least 2 groups; the data has {all_groups}")
-    if summary_path.exists() and not topt.run.overwrite:
+    if summary_path.exists() and not (topt.run.overwrite or topt.run.resume):
         raise FingerspellError(f"{summary_path} already exists: choose another --out or pass --overwrite")
     if topt.data.val_data:
         raise FingerspellError("leave-one-group-out validates inside the training groups: drop --val-data")
@@ -128,19 +129,34 @@ def _folds(options: LogoOptions, data: DatasetArrays, summary_path: Path) -> Lis
 
 
 def _run_fold(topt, g: str, train_part: DatasetArrays, test_part: DatasetArrays, log) -> tuple:
-    """Train on the other groups, evaluate on ``g``: (report, probabilities, labels, test data)."""
-    val_fraction = 0.0 if (topt.data.val_fraction is None and not topt.data.val_groups) else topt.data.val_fraction
-    fold_val_groups = tuple(v for v in topt.data.val_groups if v != g)
-    fold_opts = topt.replace(out=str(Path(topt.run.out) / f"fold_{_safe(g)}"), val_groups=fold_val_groups,
-                             val_fraction=None if fold_val_groups else val_fraction, resume=False)
-    result = train(fold_opts, train_data=train_part, log=log)
-    model, card = load_checkpoint(result.best_path)
+    """Train on the other groups, evaluate on ``g``: (report, probabilities, labels, test data).
+
+    With ``resume`` a fold evaluated before (its ``eval/report.json`` written after training) is only
+    evaluated again from its ``best`` checkpoint, and a fold stopped while training goes on from its
+    last epoch."""
+    fold_out = Path(topt.run.out) / f"fold_{_safe(g)}"
+    report_path = fold_out / "eval" / "report.json"
+    if topt.run.resume and report_path.is_file() and (fold_out / "best.safetensors").is_file():
+        best_path, done = fold_out / "best", json.loads(report_path.read_text()).get("extra", {})
+        if read_card(best_path).get("architecture") != topt.model.name:
+            raise FingerspellError(f"{fold_out} holds a {read_card(best_path).get('architecture')} model, not "
+                                   f"{topt.model.name}: resume with the same --model, or pass --overwrite")
+        (log or print)(f"fold {g}: trained before, evaluating {best_path}.safetensors again")
+    else:
+        val_fraction = 0.0 if (topt.data.val_fraction is None and not topt.data.val_groups) else topt.data.val_fraction
+        fold_val_groups = tuple(v for v in topt.data.val_groups if v != g)
+        fold_opts = topt.replace(out=str(fold_out), val_groups=fold_val_groups,
+                                 val_fraction=None if fold_val_groups else val_fraction,
+                                 resume=topt.run.resume and (fold_out / "last.safetensors").is_file())
+        result = train(fold_opts, train_data=train_part, log=log)
+        best_path, done = result.best_path, {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run}
+    model, card = load_checkpoint(best_path)
     inp = input_for(card)
     test = inp.prepare([test_part])
     classes = list(card["classes"])
     labels = align_labels(test, classes)
     probs = inp.dataset_probs(lambda x: predict(model, x), test)
     report = evaluate_arrays(probs, labels, test.groups, classes, no_hand=test.no_hand)
-    report.extra.update({"held_out": g, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
-    report.save(Path(fold_opts.run.out) / "eval", overwrite=True)
+    report.extra.update({"held_out": g, "best_epoch": done.get("best_epoch"), "epochs_run": done.get("epochs_run")})
+    report.save(fold_out / "eval", overwrite=True)
     return report, probs, labels, test
