@@ -30,7 +30,7 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
-from fingerspell.runtime.sources import letterbox
+from fingerspell.reading.photovideo import letterbox
 
 LETTERS = "ABCLOVY"
 MAX_CLIENTS = 16

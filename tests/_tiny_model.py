@@ -22,7 +22,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from fingerspell.runtime.sources import letterbox  # noqa: F401  (the tests import it from here)
+from fingerspell.reading.photovideo import letterbox  # noqa: F401  (the tests import it from here)
 
 LETTERS_MON95 = "ABCDEFGHIKLMNOPQRSTUVWXY"  # no J, Z
 TRAIN_USERS = (3, 4, 5, 6)

@@ -234,6 +234,25 @@ def test_run_on_an_unreadable_image_without_out_is_an_error(tmp_path, capsys, ch
     assert transcript.read_text() == "the user's"
 
 
+def test_run_names_the_files_of_a_folder_it_did_not_read(tmp_path, data, capsys, checkpoint):
+    """A broken photo is warned about; a note and a GIF are named as passed over (not read silently)."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "000.jpg"), letterbox(mon95(data, 7, "B", 0)))
+    (folder / "001.jpg").write_bytes(b"\xff\xd8 truncated")
+    (folder / "notes.txt").write_text("B")
+    (folder / "clip.gif").write_bytes(b"GIF89a")
+    transcript = tmp_path / "t.json"
+    assert main(["run", "--source", str(folder), "--model", str(checkpoint), "--no-progress",
+                 "--transcript", str(transcript)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: skipped unreadable image {folder / '001.jpg'}" in err
+    assert f"note: passed over 2 files in {folder} that are not of the photo types read from a folder " \
+           "(clip.gif, notes.txt)" in err
+    source = json.loads(transcript.read_text())["source"]
+    assert source["skipped"] == [str(folder / "001.jpg")] and source["passed_over"] == ["clip.gif", "notes.txt"]
+
+
 def test_run_after_ctrl_c_exits_130_with_a_whole_transcript(tmp_path, data, checkpoint):
     frames = tmp_path / "frames"
     frames.mkdir()

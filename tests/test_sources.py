@@ -122,12 +122,14 @@ def test_image_folder_sorted_at_fps_and_skips_broken_images(tmp_path, data):
         cv2.imwrite(str(folder / name), letterbox(mon95(data, 3, letter, 0)))
     (folder / "003.jpg").write_bytes(b"broken")
     (folder / "notes.txt").write_text("not an image")
+    (folder / ".DS_Store").write_bytes(b"\0")
     with open_source(str(folder), fps=4.0) as src:
         assert isinstance(src, ImageFolderSource) and src.frame_count == 4
         items = list(src)
     assert [t for _, t in items] == [0.0, 0.25, 0.5]
     assert all(f.shape == (480, 640, 3) for f, _ in items)
     assert src.skipped == [str(folder / "003.jpg")]
+    assert src.passed_over == ["notes.txt"] and src.describe()["passed_over"] == ["notes.txt"]  # not the hidden file
     with open_source(str(folder / "001.png")) as single:
         assert len(list(single)) == 1
     with pytest.raises(FingerspellError, match="--fps"):

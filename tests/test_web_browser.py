@@ -22,7 +22,7 @@ import pytest
 from fingerspell.apps.web.options import default_options
 from fingerspell.apps.web.server import ServerConfig, create_app
 from fingerspell.apps.web.sessions import RecognizerFactory
-from fingerspell.runtime.sources import letterbox
+from fingerspell.reading.photovideo import letterbox
 
 CHROMIUM = "/usr/bin/chromium"
 WORD = "CAT"

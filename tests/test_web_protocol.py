@@ -20,7 +20,7 @@ from fingerspell.apps.web.protocol import jpeg_size
 from fingerspell.apps.web.security import RateCap, origin_problem
 from fingerspell.apps.web.server import ServerConfig, check_listen, create_app, network_note
 from fingerspell.apps.web.sessions import RecognizerFactory
-from fingerspell.runtime.sources import letterbox
+from fingerspell.reading.photovideo import letterbox
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws"

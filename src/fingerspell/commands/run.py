@@ -60,12 +60,17 @@ def run(args: argparse.Namespace) -> int:
             if fmt and report.frames:
                 atomic_write_bytes(args.subtitles, subtitles(recognizer.sentence.words, fmt).encode("utf-8"))
                 report.outputs["subtitles"] = str(args.subtitles)
-        skipped = list(getattr(source, "skipped", []))
+        skipped, passed_over = list(getattr(source, "skipped", [])), list(getattr(source, "passed_over", []))
     if report.frames == 0 and not report.interrupted:
         why = f": unreadable {', '.join(skipped)}" if skipped else ""
         raise FingerspellError(f"{args.source} gave no frames{why}; give a readable video, image or folder")
     for path in skipped:
         print(f"fingerspell run: warning: skipped unreadable image {path}", file=sys.stderr)
+    if passed_over:
+        named = ", ".join(passed_over[:3]) + (", ..." if len(passed_over) > 3 else "")
+        print(f"fingerspell run: note: passed over {len(passed_over)} file{'s' if len(passed_over) != 1 else ''} "
+              f"in {args.source} that {'are' if len(passed_over) != 1 else 'is'} not of the photo types read "
+              f"from a folder ({named})", file=sys.stderr)
     if report.ended_early:
         print(f"fingerspell run: warning: {report.message}", file=sys.stderr)
     if stopped.startswith("learning stopped"):

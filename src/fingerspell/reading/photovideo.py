@@ -199,3 +199,18 @@ def write_video(frames: List[np.ndarray], path, fps: float = 30.0, codec: str = 
     for f in frames:
         out.write(f)
     out.release()
+
+
+def letterbox(img: np.ndarray, size: Tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A photo scaled into a black frame of ``size`` (width, height), aspect kept: a camera-like frame
+    (tests, benchmarks and the web app's load test make their videos from photos this way)."""
+    import cv2
+
+    w, h = size
+    ih, iw = img.shape[:2]
+    s = min(w / iw, h / ih)
+    nw, nh = int(round(iw * s)), int(round(ih * s))
+    out = np.zeros((h, w, 3), np.uint8)
+    y, x = (h - nh) // 2, (w - nw) // 2
+    out[y:y + nh, x:x + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return out

@@ -317,7 +317,8 @@ class StreamSource(_LiveSource, VideoSource):
 
 class ImageFolderSource(FrameSource):
     """Images of a folder in sorted name order (or one image), timestamped at ``fps``. An image that
-    cannot be decoded is skipped and counted in :attr:`skipped`."""
+    cannot be decoded is skipped and counted in :attr:`skipped`; the folder's other files (not of
+    the photo types, not hidden) are named in :attr:`passed_over`."""
 
     kind = "images"
 
@@ -328,9 +329,12 @@ class ImageFolderSource(FrameSource):
         if fps <= 0:
             raise FingerspellError(f"--fps {fps} must be positive")
         self.fps = float(fps)
+        self.passed_over: List[str] = []
         if self.path.is_dir():
-            self.files: List[Path] = sorted(p for p in self.path.iterdir()
-                                            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            inside = sorted(p for p in self.path.iterdir() if p.is_file())
+            self.files: List[Path] = [p for p in inside if p.suffix.lower() in IMAGE_SUFFIXES]
+            self.passed_over = [p.name for p in inside
+                                if p.suffix.lower() not in IMAGE_SUFFIXES and not p.name.startswith(".")]
             if not self.files:  # a folder of clips: one video is read at a time
                 clips = sorted(p.name for p in self.path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
                 named = ", ".join(clips[:3]) + (", ..." if len(clips) > 3 else "")
@@ -360,7 +364,7 @@ class ImageFolderSource(FrameSource):
         return None
 
     def describe(self) -> dict:
-        return {**super().describe(), "skipped": list(self.skipped)}
+        return {**super().describe(), "skipped": list(self.skipped), "passed_over": list(self.passed_over)}
 
 
 def open_source(spec: Union[str, int, Path, None] = 0, fps: float = DEFAULT_FPS) -> FrameSource:
@@ -383,17 +387,3 @@ def open_source(spec: Union[str, int, Path, None] = 0, fps: float = DEFAULT_FPS)
         return ImageFolderSource(path, fps=fps)
     return VideoSource(path, fps=None)
 
-
-def letterbox(img: np.ndarray, size: Tuple[int, int] = (640, 480)) -> np.ndarray:
-    """A photo scaled into a black frame of ``size`` (width, height), aspect kept: a camera-like frame
-    (tests, benchmarks and the web app's load test make their videos from photos this way)."""
-    import cv2
-
-    w, h = size
-    ih, iw = img.shape[:2]
-    s = min(w / iw, h / ih)
-    nw, nh = int(round(iw * s)), int(round(ih * s))
-    out = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - nh) // 2, (w - nw) // 2
-    out[y:y + nh, x:x + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    return out
