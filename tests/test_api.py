@@ -112,5 +112,7 @@ def test_read_says_what_it_could_not_read(reader, data, tmp_path):
         list(reader.stream(folder))
     for i in range(1, 8):
         shutil.copy(data / "mon95" / "user_7" / "B0.jpg", folder / f"{i:03d}.jpg")
+    (folder / "notes.txt").write_text("B")
     got = reader.read(folder, decode=False)
     assert got.frames == 7 and got.skipped == [str(folder / "000.jpg")] and got.ended_early == ""
+    assert got.passed_over == ["notes.txt"]

@@ -182,6 +182,7 @@ class Reader:
             count, last = count + 1, item
         end, rec, src = last  # the end of input, not a frame
         return Transcript(end.sentence, list(rec.sentence.words), count - 1, skipped=list(getattr(src, "skipped", [])),
+                          passed_over=list(getattr(src, "passed_over", [])),
                           ended_early=src.message if src.ended_early else "")
 
     def _read_frames(self, source, fps, options, max_hands, decode, lexicon, learn):
@@ -225,13 +226,15 @@ class Transcript:
     """What :meth:`Reader.read` read: ``text`` (the sentence), ``words`` (each finished word as a
     :class:`~fingerspell.reading.sentence.Word`: ``spelled``, ``word`` shown, ``probability``,
     ``accepted`` when the decoder corrected it), the number of ``frames`` read, the image files of a
-    folder that could not be read (``skipped``) and, when a video or stream stopped before its end,
-    why (``ended_early``). A source that gives no frame at all raises :class:`FingerspellError`."""
+    folder that could not be read (``skipped``) and its files of other types (``passed_over``) and,
+    when a video or stream stopped before its end, why (``ended_early``). A source that gives no
+    frame at all raises :class:`FingerspellError`."""
 
     text: str
     words: list
     frames: int
     skipped: List[str] = field(default_factory=list)
+    passed_over: List[str] = field(default_factory=list)
     ended_early: str = ""
 
     def subtitles(self, fmt: str = "srt") -> str:
