@@ -236,6 +236,7 @@ def test_logo_folds(tiny, tmp_path):
     assert not any("hand4: trained before" in line for line in lines)
     for g in ("massey/hand1", "massey/hand4"):  # the same weights read the same photos
         assert again.folds[g].accuracy == res.folds[g].accuracy
+        assert again.folds[g].extra["best_epoch"] == res.folds[g].extra["best_epoch"] is not None
     assert again.folds["massey/hand5"].n == res.folds["massey/hand5"].n
     assert (tmp_path / "logo" / "logo.json").is_file()
     card_path = tmp_path / "logo" / "fold_massey_hand1" / "best.json"  # as if another --model had made it

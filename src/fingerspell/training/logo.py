@@ -128,6 +128,15 @@ def _folds(options: LogoOptions, data: DatasetArrays, summary_path: Path) -> Lis
     return [f for f in splits.leave_one_group_out(data.groups) if f[0] in groups]
 
 
+def _finished(report_path: Path) -> Optional[dict]:
+    """The ``extra`` of a fold's evaluation report (best epoch, epochs run), or None when there is no
+    readable report: the fold did not finish."""
+    try:
+        return dict(json.loads(report_path.read_text()).get("extra") or {})
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _run_fold(topt, g: str, train_part: DatasetArrays, test_part: DatasetArrays, log) -> tuple:
     """Train on the other groups, evaluate on ``g``: (report, probabilities, labels, test data).
 
@@ -136,8 +145,9 @@ def _run_fold(topt, g: str, train_part: DatasetArrays, test_part: DatasetArrays,
     last epoch."""
     fold_out = Path(topt.run.out) / f"fold_{_safe(g)}"
     report_path = fold_out / "eval" / "report.json"
-    if topt.run.resume and report_path.is_file() and (fold_out / "best.safetensors").is_file():
-        best_path, done = fold_out / "best", json.loads(report_path.read_text()).get("extra", {})
+    done = _finished(report_path) if topt.run.resume and (fold_out / "best.safetensors").is_file() else None
+    if done is not None:
+        best_path = fold_out / "best"
         if read_card(best_path).get("architecture") != topt.model.name:
             raise FingerspellError(f"{fold_out} holds a {read_card(best_path).get('architecture')} model, not "
                                    f"{topt.model.name}: resume with the same --model, or pass --overwrite")
