@@ -188,7 +188,7 @@ class Reader:
     def _read_frames(self, source, fps, options, max_hands, decode, lexicon, learn):
         from fingerspell.hands.detector import HandDetector
         from fingerspell.runtime.recognizer import Recognizer
-        from fingerspell.runtime.sources import open_source
+        from fingerspell.runtime.sources import no_frames, open_source
 
         with open_source(source, fps=fps) as frames, HandDetector(
                 backend=self.detector_backend, mode="video", max_hands=max_hands) as det:
@@ -201,9 +201,7 @@ class Reader:
                     count += 1
                     yield rec.process(frame, t), rec, frames
                 if not count:  # as fingerspell run: no empty answer for a file that gave nothing
-                    bad = list(getattr(frames, "skipped", []))
-                    raise FingerspellError(f"{source} gave no frames{': unreadable ' + ', '.join(bad) if bad else ''}: "
-                                           "give a readable video, image or folder")
+                    raise no_frames(source, list(getattr(frames, "skipped", [])))
                 yield rec.finish(), rec, frames
             finally:
                 rec.end_side_work()  # the Reader's classifier stays open for its next read

@@ -94,6 +94,12 @@ def _register_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
+def passed_over(path) -> bool:
+    """A file a folder read leaves out and reports: not of the photo types, not hidden (.DS_Store)."""
+    name = getattr(path, "name", str(path))
+    return not name.startswith(".") and getattr(path, "suffix", "").lower() not in IMAGE_SUFFIXES
+
+
 def redacted_url(url: str) -> str:
     """The address without its password (``rtsp://user:secret@cam/`` -> ``rtsp://user:***@cam/``)."""
     head, sep, rest = url.partition("://")
@@ -104,4 +110,4 @@ def redacted_url(url: str) -> str:
 
 
 __all__ = ["AVIF_BRANDS", "HEIF_BRANDS", "IMAGE_SUFFIXES", "STREAM_SCHEMES", "VIDEO_SUFFIXES", "decode_photo",
-           "decode_with_pillow", "is_avif", "is_heif", "is_stream_url", "redacted_url"]
+           "decode_with_pillow", "is_avif", "is_heif", "is_stream_url", "passed_over", "redacted_url"]

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from fingerspell.errors import FingerspellError
 from fingerspell.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from fingerspell.media import passed_over as is_passed_over
 
 NAME = "predict"
 HELP = "read the letter in photos (files or folders): a table or JSON lines, annotated copies with --out"
@@ -56,8 +57,7 @@ def find_images(paths: Sequence[str], exclude: Optional[Path] = None,
             inside = [q for q in p.rglob("*") if q.is_file() and not (exclude and _inside(q, exclude))]
             files = sorted(q for q in inside if q.suffix.lower() in IMAGE_SUFFIXES)
             if passed_over is not None:
-                passed_over.update(q.suffix.lower() or "(no suffix)" for q in inside
-                                   if q.suffix.lower() not in IMAGE_SUFFIXES and not q.name.startswith("."))
+                passed_over.update(q.suffix.lower() or "(no suffix)" for q in inside if is_passed_over(q))
             pairs = [(q, Path(p.resolve().name or "root") / q.relative_to(p)) for q in files]
         elif p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
             raise FingerspellError(f"{p} is a video and predict reads still images: read it with "

@@ -42,9 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from fingerspell.apps import recognizer_from_args
     from fingerspell.apps.headless import check_outputs, nothing_read, run_headless
-    from fingerspell.errors import FingerspellError
     from fingerspell.fileio import atomic_write_bytes
-    from fingerspell.runtime.sources import open_source
+    from fingerspell.runtime.sources import no_frames, open_source
     from fingerspell.runtime.subtitles import subtitle_format, subtitles
 
     # before the slow model and camera start
@@ -62,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 report.outputs["subtitles"] = str(args.subtitles)
         skipped, passed_over = list(getattr(source, "skipped", [])), list(getattr(source, "passed_over", []))
     if report.frames == 0 and not report.interrupted:
-        why = f": unreadable {', '.join(skipped)}" if skipped else ""
-        raise FingerspellError(f"{args.source} gave no frames{why}; give a readable video, image or folder")
+        raise no_frames(args.source, skipped)
     for path in skipped:
         print(f"fingerspell run: warning: skipped unreadable image {path}", file=sys.stderr)
     if passed_over:

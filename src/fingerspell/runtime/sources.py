@@ -17,7 +17,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from fingerspell.errors import FingerspellError
-from fingerspell.media import IMAGE_SUFFIXES, TEXT_SUFFIXES, VIDEO_SUFFIXES, is_stream_url, redacted_url
+from fingerspell.media import IMAGE_SUFFIXES, TEXT_SUFFIXES, VIDEO_SUFFIXES, is_stream_url, passed_over, redacted_url
 from fingerspell.runtime.live_frames import LiveFrames
 
 DEFAULT_FPS = 10.0
@@ -333,8 +333,7 @@ class ImageFolderSource(FrameSource):
         if self.path.is_dir():
             inside = sorted(p for p in self.path.iterdir() if p.is_file())
             self.files: List[Path] = [p for p in inside if p.suffix.lower() in IMAGE_SUFFIXES]
-            self.passed_over = [p.name for p in inside
-                                if p.suffix.lower() not in IMAGE_SUFFIXES and not p.name.startswith(".")]
+            self.passed_over = [p.name for p in inside if passed_over(p)]
             if not self.files:  # a folder of clips: one video is read at a time
                 clips = sorted(p.name for p in self.path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
                 named = ", ".join(clips[:3]) + (", ..." if len(clips) > 3 else "")
@@ -365,6 +364,12 @@ class ImageFolderSource(FrameSource):
 
     def describe(self) -> dict:
         return {**super().describe(), "skipped": list(self.skipped), "passed_over": list(self.passed_over)}
+
+
+def no_frames(name, skipped) -> FingerspellError:
+    """The error for a source that gave no frame at all (``run``, the Python API)."""
+    why = f": unreadable {', '.join(skipped)}" if skipped else ""
+    return FingerspellError(f"{name} gave no frames{why}: give a readable video, image or folder")
 
 
 def open_source(spec: Union[str, int, Path, None] = 0, fps: float = DEFAULT_FPS) -> FrameSource:
